@@ -1,0 +1,39 @@
+# Locus: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+BUILD_DIR ?= build
+JOBS ?= 2
+# Every Debian package the build, the tests, the demo and the benchmarks need.
+DEB_PACKAGES := build-essential cmake pkg-config ccache git \
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+  libhwloc-dev hwloc-nox libnuma-dev libboost-graph-dev libhdf5-dev \
+  libopenmpi-dev openmpi-bin libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 \
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev \
+  libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev \
+  python3 procps
+
+.PHONY: deps build test demo bench clean
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing $$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all $(words $(DEB_PACKAGES)) packages present"; fi
+
+build:
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: deps build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j1
+
+demo: deps build
+	bash scripts/demo.sh
+
+bench: deps build
+	bash bench/throughput.sh 2000
+	$(BUILD_DIR)/bin/bench_pass --pending 100000 --nodes 10000
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,288 @@
+// locus up | down: a whole cluster on this machine (controller + N node daemons on loopback).
+//
+// Layout of DIR (default $TMPDIR/locus-UID):
+//   controller/          the controller's state (locus.db, controller.addr)
+//   nodes/NAME/          each node daemon's spool
+//   logs/*.log           daemon logs
+//   pids/controller.pid, pids/node-NAME.pid
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "cli/args.hpp"
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+#include "common/config.hpp"
+
+extern char** environ;
+
+namespace locus::cli {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// How long `up` waits for the daemons to come up, and `down` for them to exit after SIGTERM.
+constexpr auto kStartTimeout = std::chrono::seconds{30};
+constexpr auto kStopTimeout = std::chrono::seconds{15};
+constexpr auto kPollInterval = std::chrono::milliseconds{20};
+
+std::string defaultStateDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp && *tmp ? tmp : "/tmp") + "/locus-" + std::to_string(getuid());
+}
+
+fs::path binDir() { return fs::read_symlink("/proc/self/exe").parent_path(); }
+
+// Starts a daemon in its own session (it outlives `locus up --detach`), output to `log`.
+Result<pid_t> spawnDaemon(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return unavailable("cannot start " + argv[0] + ": " + strerror(rc));
+  return pid;
+}
+
+bool writePid(const fs::path& file, pid_t pid) {
+  std::ofstream out(file);
+  out << pid << "\n";
+  return static_cast<bool>(out);
+}
+
+// True if `pid` is alive and is one of our daemons (a recycled pid is left alone).
+bool isLocusDaemon(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmd;
+  std::getline(in, cmd, '\0');
+  return cmd.find("locus-controller") != std::string::npos || cmd.find("locus-node") != std::string::npos;
+}
+
+bool alive(pid_t pid) {
+  // Reap it if it is our child, so a zombie does not count as alive.
+  int status;
+  waitpid(pid, &status, WNOHANG);
+  return kill(pid, 0) == 0 && isLocusDaemon(pid);
+}
+
+std::optional<pid_t> readPid(const fs::path& file) {
+  std::ifstream in(file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) return std::nullopt;
+  return static_cast<pid_t>(pid);
+}
+
+// SIGTERM, then SIGKILL after the timeout. Returns false if it had to SIGKILL.
+bool stopProcess(pid_t pid) {
+  if (!alive(pid)) return true;
+  kill(pid, SIGTERM);
+  auto deadline = Clock::now() + kStopTimeout;
+  while (Clock::now() < deadline) {
+    if (!alive(pid)) return true;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  kill(pid, SIGKILL);
+  return false;
+}
+
+int stopCluster(const fs::path& dir) {
+  fs::path pids = dir / "pids";
+  if (!fs::exists(pids)) return fail("no cluster state in " + dir.string());
+  int stopped = 0;
+  // Nodes first (they kill their tasks), then the controller.
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(pids))
+    if (e.path().extension() == ".pid" && e.path().filename() != "controller.pid") files.push_back(e.path());
+  files.push_back(pids / "controller.pid");
+  for (const auto& f : files) {
+    if (!fs::exists(f)) continue;
+    if (auto pid = readPid(f)) {
+      if (alive(*pid)) {
+        stopProcess(*pid);
+        ++stopped;
+      }
+    }
+    fs::remove(f);
+  }
+  std::fprintf(stderr, "locus: stopped %d daemons in %s\n", stopped, dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int runUp(const std::vector<std::string>& raw, const Globals&) {
+  Args args(raw);
+  auto nodes_arg = args.value("--nodes", "-N");
+  auto state = args.value("--state");
+  auto port = args.value("--port");
+  auto config_path = args.value("--config");
+  auto xml = args.value("--topology-xml");
+  auto synthetic = args.value("--topology");
+  bool detach = args.flag("--detach");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (!rest.empty()) return fail("unexpected argument '" + rest[0] + "'", 2);
+  if (xml && synthetic) return fail("give --topology-xml or --topology, not both", 2);
+
+  Config config;
+  if (config_path) {
+    auto loaded = loadConfig(*config_path);
+    if (!loaded.ok()) return fail(loaded.error().message, 2);
+    config = std::move(*loaded);
+    *config_path = fs::absolute(*config_path).string();
+  }
+  std::vector<std::string> names = config.configuredNodeNames();
+  int count = 0;
+  if (nodes_arg) {
+    char* end = nullptr;
+    long v = std::strtol(nodes_arg->c_str(), &end, 10);
+    if (nodes_arg->empty() || *end != '\0' || v < 1 || v > 1024)
+      return fail("--nodes: expected a count from 1 to 1024, got '" + *nodes_arg + "'", 2);
+    count = static_cast<int>(v);
+  } else if (!names.empty()) {
+    count = static_cast<int>(names.size());
+  } else {
+    return fail("--nodes N is required", 2);
+  }
+  if (!names.empty() && static_cast<int>(names.size()) < count)
+    return fail("the config names " + std::to_string(names.size()) + " nodes, fewer than --nodes " +
+                std::to_string(count), 2);
+  if (names.empty())
+    for (int i = 1; i <= count; ++i) names.push_back("n" + std::to_string(i));
+  names.resize(count);
+  int listen_port = 0;
+  if (port) {
+    char* end = nullptr;
+    long v = std::strtol(port->c_str(), &end, 10);
+    if (port->empty() || *end != '\0' || v < 0 || v > 65535) return fail("--port: invalid port '" + *port + "'", 2);
+    listen_port = static_cast<int>(v);
+  }
+
+  fs::path dir = fs::absolute(state ? *state : defaultStateDir());
+  std::error_code ec;
+  for (const char* sub : {"controller", "nodes", "logs", "pids"}) fs::create_directories(dir / sub, ec);
+  if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
+  if (auto pid = readPid(dir / "pids/controller.pid"); pid && alive(*pid))
+    return fail("a cluster is already running in " + dir.string() + " (locus down --state " + dir.string() + ")");
+  fs::remove(dir / "controller/controller.addr");
+
+  fs::path bin = binDir();
+  std::vector<std::string> cargv{(bin / "locus-controller").string(), "--listen",
+                                 "127.0.0.1:" + std::to_string(listen_port), "--state",
+                                 (dir / "controller").string()};
+  if (config_path) {
+    cargv.push_back("--config");
+    cargv.push_back(*config_path);
+  }
+  auto cpid = spawnDaemon(cargv, (dir / "logs/controller.log").string());
+  if (!cpid.ok()) return fail(cpid.error().message);
+  writePid(dir / "pids/controller.pid", *cpid);
+
+  // The controller writes its address once it listens.
+  std::string address;
+  auto deadline = Clock::now() + kStartTimeout;
+  while (Clock::now() < deadline) {
+    std::ifstream in(dir / "controller/controller.addr");
+    if (in >> address) break;
+    if (!alive(*cpid)) {
+      stopCluster(dir);
+      return fail("the controller exited at start; see " + (dir / "logs/controller.log").string());
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  if (address.empty()) {
+    stopCluster(dir);
+    return fail("the controller did not start within 30 s; see " + (dir / "logs/controller.log").string());
+  }
+
+  for (const auto& name : names) {
+    fs::create_directories(dir / "nodes" / name, ec);
+    std::vector<std::string> nargv{(bin / "locus-node").string(), "--controller", address, "--name", name,
+                                   "--state", (dir / "nodes" / name).string()};
+    if (xml) {
+      nargv.push_back("--topology-xml");
+      nargv.push_back(fs::absolute(*xml).string());
+    }
+    if (synthetic) {
+      nargv.push_back("--topology");
+      nargv.push_back(*synthetic);
+    }
+    auto npid = spawnDaemon(nargv, (dir / "logs" / ("node-" + name + ".log")).string());
+    if (!npid.ok()) {
+      stopCluster(dir);
+      return fail(npid.error().message);
+    }
+    writePid(dir / "pids" / ("node-" + name + ".pid"), *npid);
+  }
+
+  // Up means every node has registered.
+  Client client(address);
+  size_t up = 0;
+  while (Clock::now() < deadline) {
+    auto reply = client.listNodes(std::chrono::seconds{2});
+    up = 0;
+    if (reply.ok())
+      for (const auto& n : reply->nodes())
+        if (n.state() == "UP" && std::find(names.begin(), names.end(), n.name()) != names.end()) ++up;
+    if (up == names.size()) break;
+    for (const auto& name : names) {
+      auto pid = readPid(dir / "pids" / ("node-" + name + ".pid"));
+      if (pid && !alive(*pid)) {
+        stopCluster(dir);
+        return fail("node " + name + " exited at start; see " + (dir / "logs" / ("node-" + name + ".log")).string());
+      }
+    }
+    std::this_thread::sleep_for(kPollInterval * 5);
+  }
+  if (up != names.size()) {
+    stopCluster(dir);
+    return fail("only " + std::to_string(up) + " of " + std::to_string(names.size()) + " nodes registered within 30 s");
+  }
+
+  if (detach) {
+    std::printf("export LOCUS_CONTROLLER=%s\n", address.c_str());
+    std::fprintf(stderr, "locus: cluster up: controller %s, %zu nodes, state %s (stop: locus down --state %s)\n",
+                 address.c_str(), names.size(), dir.c_str(), dir.c_str());
+    return 0;
+  }
+  std::printf("locus: cluster up: controller %s, %zu nodes, state %s\n", address.c_str(), names.size(), dir.c_str());
+  std::printf("locus: in another shell: export LOCUS_CONTROLLER=%s ; Ctrl-C here stops the cluster\n", address.c_str());
+  std::fflush(stdout);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return stopCluster(dir);
+}
+
+int runDown(const std::vector<std::string>& raw, const Globals&) {
+  Args args(raw);
+  auto state = args.value("--state");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (!rest.empty()) return fail("unexpected argument '" + rest[0] + "'", 2);
+  return stopCluster(fs::absolute(state ? *state : defaultStateDir()));
+}
+
+}  // namespace locus::cli

@@ -1,0 +1,36 @@
+#pragma once
+// The `locus` subcommands. Each returns the process exit status and prints its own errors as one
+// line "locus: ..." on stderr.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace locus::proto {
+class JobInfo;
+class NodeInfo;
+}  // namespace locus::proto
+
+namespace locus::cli {
+
+struct Globals {
+  std::string controller;  // resolved address
+};
+
+int runSubmit(const std::vector<std::string>& args, const Globals& g);
+int runQueue(const std::vector<std::string>& args, const Globals& g);
+int runShow(const std::vector<std::string>& args, const Globals& g);
+int runCancel(const std::vector<std::string>& args, const Globals& g);
+int runWait(const std::vector<std::string>& args, const Globals& g);
+int runNodes(const std::vector<std::string>& args, const Globals& g);
+int runUp(const std::vector<std::string>& args, const Globals& g);
+int runDown(const std::vector<std::string>& args, const Globals& g);
+
+// JSON views with the field names the docs promise (and tools rely on).
+nlohmann::json jobToJson(const proto::JobInfo& job);
+nlohmann::json nodeToJson(const proto::NodeInfo& node);
+
+// "locus: <message>" on stderr; returns `status` for `return fail(...)`.
+int fail(const std::string& message, int status = 1);
+
+}  // namespace locus::cli

@@ -1,0 +1,262 @@
+// locus submit | queue | show | cancel | wait
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/args.hpp"
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+#include "common/job_options.hpp"
+#include "common/slurm_formats.hpp"
+#include "common/time_util.hpp"
+#include "proto/convert.hpp"
+
+extern char** environ;
+
+namespace locus::cli {
+namespace {
+
+std::string currentUser() {
+  if (struct passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return std::to_string(getuid());
+}
+
+Result<std::vector<uint64_t>> parseJobIds(const std::vector<std::string>& words) {
+  std::vector<uint64_t> ids;
+  for (const auto& w : words) {
+    // "12_3" (array task notation) is not supported yet: ask for the task's own id.
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(w.c_str(), &end, 10);
+    if (w.empty() || *end != '\0' || errno != 0 || v == 0 || w[0] == '-')
+      return invalidArgument("invalid job id '" + w + "'");
+    ids.push_back(v);
+  }
+  if (ids.empty()) return invalidArgument("no job id given");
+  return ids;
+}
+
+nlohmann::json timeOrNull(int64_t t) {
+  return t > 0 ? nlohmann::json(formatRfc3339(t)) : nlohmann::json(nullptr);
+}
+
+// "1:02:03" elapsed for the queue's TIME column, like squeue.
+std::string elapsed(const proto::JobInfo& job) {
+  if (job.start_time() == 0) return "0:00";
+  int64_t end = job.end_time() > 0 ? job.end_time() : unixNow();
+  int64_t s = std::max<int64_t>(0, end - job.start_time());
+  char buf[32];
+  if (s >= 86400)
+    std::snprintf(buf, sizeof buf, "%ld-%02ld:%02ld:%02ld", s / 86400, s % 86400 / 3600, s % 3600 / 60, s % 60);
+  else if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+std::string displayId(const proto::JobInfo& job) {
+  if (job.array_task_id() >= 0)
+    return std::to_string(job.array_job_id()) + "_" + std::to_string(job.array_task_id());
+  return std::to_string(job.id());
+}
+
+}  // namespace
+
+int fail(const std::string& message, int status) {
+  std::fprintf(stderr, "locus: %s\n", message.c_str());
+  return status;
+}
+
+nlohmann::json jobToJson(const proto::JobInfo& job) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : job.nodes()) nodes.push_back(n);
+  return {
+      {"id", job.id()},
+      {"name", job.name()},
+      {"user", job.user()},
+      {"state", job.state()},
+      {"reason", job.reason()},
+      {"exit_code", job.exit_code() >= 0 ? nlohmann::json(job.exit_code()) : nlohmann::json(nullptr)},
+      {"nodes", nodes},
+      {"ntasks", job.ntasks()},
+      {"cpus_per_task", job.cpus_per_task()},
+      {"mem_mb", job.mem_mb()},
+      {"time_limit_s", job.time_limit_s() > 0 ? nlohmann::json(job.time_limit_s()) : nlohmann::json(nullptr)},
+      {"submit_time", timeOrNull(job.submit_time())},
+      {"start_time", timeOrNull(job.start_time())},
+      {"end_time", timeOrNull(job.end_time())},
+      {"attempt", job.attempt()},
+      {"array_job_id", job.array_job_id() ? nlohmann::json(job.array_job_id()) : nlohmann::json(nullptr)},
+      {"array_task_id", job.array_task_id() >= 0 ? nlohmann::json(job.array_task_id()) : nlohmann::json(nullptr)},
+      {"stdout", job.stdout().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stdout())},
+      {"stderr", job.stderr().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stderr())},
+      {"work_dir", job.work_dir()},
+  };
+}
+
+int runSubmit(const std::vector<std::string>& args, const Globals& g) {
+  SubmitContext ctx;
+  std::error_code ec;
+  ctx.cwd = std::filesystem::current_path(ec).string();
+  if (ec) return fail("cannot determine the current directory: " + ec.message());
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) ctx.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto parsed = parseSubmitArgs(args, ctx);
+  if (!parsed.ok()) return fail(parsed.error().message, 2);
+  for (const auto& w : parsed->spec.warnings) std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
+
+  proto::SubmitJobRequest req;
+  proto::toProto(parsed->spec, *req.mutable_spec());
+  req.set_user(currentUser());
+  req.set_uid(getuid());
+  req.set_gid(getgid());
+  Client client(g.controller);
+  auto reply = client.submit(req);
+  if (!reply.ok()) return fail("submit failed: " + reply.error().message);
+  if (parsed->parsable) std::printf("%lu\n", static_cast<unsigned long>(reply->job_id()));
+  else std::printf("Submitted job %lu\n", static_cast<unsigned long>(reply->job_id()));
+  return 0;
+}
+
+int runQueue(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  bool json = args.flag("--json");
+  auto user = args.value("--user", "-u");
+  auto state = args.value("--state", "-t");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (!rest.empty()) return fail("unexpected argument '" + rest[0] + "'", 2);
+  proto::ListJobsRequest req;
+  if (user) req.set_user(*user);
+  if (state) {
+    // Comma-separated states, like squeue -t.
+    std::string s = *state;
+    size_t pos = 0;
+    while (pos <= s.size()) {
+      size_t comma = s.find(',', pos);
+      std::string one = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      if (one != "all" && one != "ALL" && !jobStateFromString(one))
+        return fail("unknown job state '" + one + "'", 2);
+      req.add_states(one == "all" ? "ALL" : one);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  }
+  Client client(g.controller);
+  auto reply = client.listJobs(req);
+  if (!reply.ok()) return fail(reply.error().message);
+  if (json) {
+    nlohmann::json out{{"jobs", nlohmann::json::array()}};
+    for (const auto& job : reply->jobs()) out["jobs"].push_back(jobToJson(job));
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%12s %-12s %-10s %-10s %10s %5s %s\n", "JOBID", "NAME", "USER", "STATE", "TIME",
+              "NODES", "NODELIST(REASON)");
+  for (const auto& job : reply->jobs()) {
+    std::vector<std::string> nodes(job.nodes().begin(), job.nodes().end());
+    std::string where = nodes.empty() ? "(" + job.reason() + ")" : compressHostlist(nodes);
+    uint32_t n = nodes.empty() ? std::max<uint32_t>(1, job.nodes_requested()) : static_cast<uint32_t>(nodes.size());
+    std::printf("%12s %-12.12s %-10.10s %-10s %10s %5u %s\n", displayId(job).c_str(), job.name().c_str(),
+                job.user().c_str(), job.state().c_str(), elapsed(job).c_str(), n, where.c_str());
+  }
+  return 0;
+}
+
+int runShow(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  bool json = args.flag("--json");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (rest.size() != 1) return fail("usage: locus show JOBID [--json]", 2);
+  auto ids = parseJobIds(rest);
+  if (!ids.ok()) return fail(ids.error().message, 2);
+  Client client(g.controller);
+  auto job = client.getJob(ids->front());
+  if (!job.ok()) return fail(job.error().message);
+  if (json) {
+    std::printf("%s\n", jobToJson(*job).dump(2).c_str());
+    return 0;
+  }
+  std::vector<std::string> nodes(job->nodes().begin(), job->nodes().end());
+  auto t = [](int64_t v) { return v > 0 ? formatRfc3339(v) : std::string("None"); };
+  std::printf("JobId=%lu JobName=%s\n", static_cast<unsigned long>(job->id()), job->name().c_str());
+  if (job->array_task_id() >= 0)
+    std::printf("   ArrayJobId=%lu ArrayTaskId=%ld\n", static_cast<unsigned long>(job->array_job_id()),
+                static_cast<long>(job->array_task_id()));
+  std::printf("   User=%s(%u) JobState=%s Reason=%s ExitCode=%s Attempt=%u\n", job->user().c_str(),
+              job->uid(), job->state().c_str(), job->reason().empty() ? "None" : job->reason().c_str(),
+              job->exit_code() >= 0 ? (std::to_string(job->exit_code()) + ":" + std::to_string(job->term_signal())).c_str() : "-",
+              job->attempt());
+  std::printf("   SubmitTime=%s StartTime=%s EndTime=%s RunTime=%s TimeLimit=%s\n", t(job->submit_time()).c_str(),
+              t(job->start_time()).c_str(), t(job->end_time()).c_str(), elapsed(*job).c_str(),
+              job->time_limit_s() > 0 ? formatDuration(job->time_limit_s()).c_str() : "UNLIMITED");
+  std::printf("   NumNodes=%zu NumTasks=%u CpusPerTask=%u MemPerNode=%luM NodeList=%s\n",
+              nodes.empty() ? static_cast<size_t>(std::max<uint32_t>(1, job->nodes_requested())) : nodes.size(),
+              job->ntasks(), job->cpus_per_task(), static_cast<unsigned long>(job->mem_mb()),
+              nodes.empty() ? "(null)" : compressHostlist(nodes).c_str());
+  for (const auto& a : job->allocation()) {
+    std::vector<uint32_t> cores(a.cores().begin(), a.cores().end());
+    std::printf("     Node=%s Cores=%s Mem=%luM Tasks=%u\n", a.node().c_str(), formatCpuList(cores).c_str(),
+                static_cast<unsigned long>(a.mem_mb()), a.ntasks());
+  }
+  std::printf("   WorkDir=%s\n   StdOut=%s\n   StdErr=%s\n", job->work_dir().c_str(),
+              job->stdout().empty() ? "(not started)" : job->stdout().c_str(),
+              job->stderr().empty() ? "(not started)" : job->stderr().c_str());
+  if (!job->spec().script_path().empty()) std::printf("   Command=%s\n", job->spec().script_path().c_str());
+  return 0;
+}
+
+int runCancel(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  auto ids = parseJobIds(rest);
+  if (!ids.ok()) return fail(ids.error().message, 2);
+  proto::CancelJobRequest req;
+  for (uint64_t id : *ids) req.add_job_ids(id);
+  req.set_user(currentUser());
+  req.set_uid(getuid());
+  Client client(g.controller);
+  auto reply = client.cancel(req);
+  if (!reply.ok()) return fail(reply.error().message);
+  int status = 0;
+  for (const auto& r : reply->results())
+    if (!r.ok()) status = fail(r.message());
+  return status;
+}
+
+int runWait(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  auto timeout = args.value("--timeout");
+  bool quiet = args.flag("--quiet") || args.flag("-q");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  auto ids = parseJobIds(rest);
+  if (!ids.ok()) return fail(ids.error().message, 2);
+  double timeout_s = 0;
+  if (timeout) {
+    char* end = nullptr;
+    timeout_s = std::strtod(timeout->c_str(), &end);
+    if (timeout->empty() || *end != '\0' || timeout_s < 0) return fail("--timeout: invalid seconds '" + *timeout + "'", 2);
+  }
+  Client client(g.controller);
+  bool all_completed = true;
+  Status s = client.wait(*ids, timeout_s, [&](const proto::JobInfo& job) {
+    if (job.state() != "COMPLETED") all_completed = false;
+    if (!quiet)
+      std::printf("job %s %s exit_code=%d\n", displayId(job).c_str(), job.state().c_str(), job.exit_code());
+    std::fflush(stdout);
+  });
+  if (!s.ok()) return fail(s.error().message == "timed out" ? "timed out waiting for jobs" : s.error().message);
+  return all_completed ? 0 : 1;
+}
+
+}  // namespace locus::cli

@@ -1,0 +1,69 @@
+// locus: the command line client. `locus SUBCOMMAND [options]`.
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: locus [--controller HOST:PORT] COMMAND [options]
+
+Jobs:
+  submit [options] SCRIPT [ARGS...] | --wrap CMD   submit a batch job (sbatch options)
+  queue [--json] [--user U] [--state S]            pending and running jobs
+  show JOBID [--json]                              one job in detail
+  cancel JOBID...                                  cancel jobs (an array id: all its tasks)
+  wait JOBID... [--timeout S]                      wait until jobs end; 0 only if all COMPLETED
+Cluster:
+  nodes [--json]                                   nodes and their resources
+  up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
+  down [--state DIR]                               stop a cluster started by `locus up`
+
+The controller is --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace locus::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string controller_flag;
+  // Global options come before the command.
+  while (!args.empty() && args[0].rfind("--", 0) == 0) {
+    if (args[0] == "--help" || args[0] == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (args[0] == "--controller" && args.size() >= 2) {
+      controller_flag = args[1];
+      args.erase(args.begin(), args.begin() + 2);
+    } else if (args[0].rfind("--controller=", 0) == 0) {
+      controller_flag = args[0].substr(std::strlen("--controller="));
+      args.erase(args.begin());
+    } else {
+      return fail("unknown option " + args[0] + "\n" + kUsage, 2);
+    }
+  }
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  Globals g{controllerAddress(controller_flag)};
+  static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
+      {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
+      {"wait", runWait},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
+  };
+  auto it = kCommands.find(command);
+  if (it == kCommands.end()) {
+    if (command == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    return fail("unknown command '" + command + "' (see locus --help)", 2);
+  }
+  return it->second(args, g);
+}

@@ -1,0 +1,190 @@
+#include "common/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "common/slurm_formats.hpp"
+
+namespace locus {
+namespace {
+
+std::string where(const std::string& source, const toml::node& node) {
+  return source + ":" + std::to_string(node.source().begin.line);
+}
+
+// Walks one table: every key must be known; each handler reads and type-checks its value.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string source, std::string prefix)
+      : table_(table), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+  // Returns the first unknown key as an error.
+  Status checkKnown(const std::set<std::string_view>& known) const {
+    for (const auto& [key, value] : table_) {
+      if (!known.count(key.str()))
+        return invalidArgument(where(source_, value) + ": unknown key '" + prefix_ +
+                               std::string(key.str()) + "'");
+    }
+    return {};
+  }
+
+  template <typename T>
+  Status read(std::string_view key, T& out, const char* type_name) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return {};
+    auto v = node->value<T>();
+    if (!v || !node->is<T>())
+      return invalidArgument(where(source_, *node) + ": key '" + prefix_ + std::string(key) +
+                             "' must be " + type_name);
+    out = *v;
+    return {};
+  }
+
+  Status readInt(std::string_view key, int64_t& out, int64_t min) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return {};
+    if (!node->is_integer())
+      return invalidArgument(where(source_, *node) + ": key '" + prefix_ + std::string(key) +
+                             "' must be an integer");
+    out = *node->value<int64_t>();
+    if (out < min)
+      return invalidArgument(where(source_, *node) + ": key '" + prefix_ + std::string(key) +
+                             "' must be >= " + std::to_string(min));
+    return {};
+  }
+
+  Status readStrings(std::string_view key, std::vector<std::string>& out) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return {};
+    const toml::array* arr = node->as_array();
+    std::string err = where(source_, *node) + ": key '" + prefix_ + std::string(key) +
+                      "' must be an array of strings";
+    if (!arr) return invalidArgument(err);
+    out.clear();
+    for (const auto& el : *arr) {
+      if (!el.is_string()) return invalidArgument(err);
+      out.push_back(*el.value<std::string>());
+    }
+    return {};
+  }
+
+  const toml::node* get(std::string_view key) const { return table_.get(key); }
+
+ private:
+  const toml::table& table_;
+  std::string source_;
+  std::string prefix_;
+};
+
+#define LOCUS_TRY(expr)               \
+  do {                                \
+    Status _s = (expr);               \
+    if (!_s.ok()) return _s.error();  \
+  } while (0)
+
+Status readController(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "controller.");
+  LOCUS_TRY(r.checkKnown({"listen", "state_dir", "node_timeout_s", "heartbeat_interval_ms",
+                          "kill_grace_s", "default_time_limit", "admins"}));
+  LOCUS_TRY(r.read<std::string>("listen", c.listen, "a string"));
+  LOCUS_TRY(r.read<std::string>("state_dir", c.state_dir, "a string"));
+  int64_t v = c.node_timeout.count();
+  LOCUS_TRY(r.readInt("node_timeout_s", v, 1));
+  c.node_timeout = std::chrono::seconds{v};
+  v = c.heartbeat_interval.count();
+  LOCUS_TRY(r.readInt("heartbeat_interval_ms", v, 10));
+  c.heartbeat_interval = std::chrono::milliseconds{v};
+  v = c.kill_grace.count();
+  LOCUS_TRY(r.readInt("kill_grace_s", v, 0));
+  c.kill_grace = std::chrono::seconds{v};
+  std::string limit;
+  LOCUS_TRY(r.read<std::string>("default_time_limit", limit, "a string (Slurm time format)"));
+  if (!limit.empty()) {
+    auto parsed = parseTimeLimit(limit);
+    if (!parsed.ok())
+      return invalidArgument(where(source, *r.get("default_time_limit")) +
+                             ": key 'controller.default_time_limit': " + parsed.error().message);
+    c.default_time_limit_s = *parsed;
+  }
+  LOCUS_TRY(r.readStrings("admins", c.admins));
+  return {};
+}
+
+Status readScheduler(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "scheduler.");
+  LOCUS_TRY(r.checkKnown({"interval_ms"}));
+  int64_t v = c.scheduler_interval.count();
+  LOCUS_TRY(r.readInt("interval_ms", v, 1));
+  c.scheduler_interval = std::chrono::milliseconds{v};
+  return {};
+}
+
+Status readNodeGroup(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "node.");
+  LOCUS_TRY(r.checkKnown({"names", "features"}));
+  NodeGroupConfig group;
+  std::string names;
+  LOCUS_TRY(r.read<std::string>("names", names, "a string (hostlist, e.g. \"n[1-8]\")"));
+  if (names.empty())
+    return invalidArgument(source + ":" + std::to_string(t.source().begin.line) +
+                           ": [[node]] needs 'names'");
+  auto expanded = expandHostlist(names);
+  if (!expanded.ok())
+    return invalidArgument(where(source, *r.get("names")) + ": key 'node.names': " +
+                           expanded.error().message);
+  group.names = std::move(*expanded);
+  LOCUS_TRY(r.readStrings("features", group.features));
+  c.nodes.push_back(std::move(group));
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> Config::configuredNodeNames() const {
+  std::vector<std::string> out;
+  for (const auto& g : nodes) out.insert(out.end(), g.names.begin(), g.names.end());
+  return out;
+}
+
+Result<Config> parseConfig(std::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return invalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  Config c;
+  for (const auto& [key, value] : root) {
+    std::string_view k = key.str();
+    if (k == "controller" || k == "scheduler") {
+      const toml::table* t = value.as_table();
+      if (!t) return invalidArgument(where(source, value) + ": '" + std::string(k) + "' must be a table");
+      Status s = k == "controller" ? readController(*t, source, c) : readScheduler(*t, source, c);
+      if (!s.ok()) return s.error();
+    } else if (k == "node") {
+      const toml::array* arr = value.as_array();
+      if (!arr || !arr->is_array_of_tables())
+        return invalidArgument(where(source, value) + ": 'node' must be an array of tables ([[node]])");
+      for (const auto& el : *arr) {
+        Status s = readNodeGroup(*el.as_table(), source, c);
+        if (!s.ok()) return s.error();
+      }
+    } else {
+      return invalidArgument(where(source, value) + ": unknown key '" + std::string(k) + "'");
+    }
+  }
+  return c;
+}
+
+Result<Config> loadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return invalidArgument("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseConfig(ss.str(), path);
+}
+
+}  // namespace locus

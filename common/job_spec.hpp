@@ -1,0 +1,54 @@
+#pragma once
+// The job request as a user states it (CLI options and #LOCUS/#SBATCH directives), and the
+// job's state machine. Plain structs: the wire format (proto/) and the store (controller/store)
+// convert to and from these.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace locus {
+
+// PENDING -> RUNNING -> COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY.
+// A requeued job goes back to PENDING with attempt + 1.
+enum class JobState { kPending, kRunning, kCompleted, kFailed, kCancelled, kTimeout, kNodeFail, kOutOfMemory };
+
+std::string_view toString(JobState s);
+std::optional<JobState> jobStateFromString(std::string_view s);  // "RUNNING", case-insensitive
+bool isTerminal(JobState s);
+
+struct JobSpec {
+  std::string name;                 // -J; defaults to the script's base name or "wrap"
+  std::string script;               // full script text (a --wrap command becomes "#!/bin/sh\nCMD\n")
+  std::string script_path;          // as given by the user, for display; empty for --wrap
+  std::vector<std::string> args;    // arguments after the script
+  uint32_t nodes = 0;               // -N; 0 = not given (the scheduler uses as few as fit)
+  uint32_t ntasks = 0;              // -n; 0 = not given (one per node, or ntasks_per_node each)
+  uint32_t ntasks_per_node = 0;     // 0 = not given
+  uint32_t cpus_per_task = 1;       // -c
+  uint64_t mem_mb = 0;              // --mem, per node; 0 = not given (scheduler default applies)
+  uint64_t mem_per_cpu_mb = 0;      // --mem-per-cpu; stored, mem_mb wins when both present
+  int64_t time_limit_s = 0;         // -t; 0 = no limit given (controller default applies)
+  std::string stdout_path;          // -o, pattern (%j %A %a %N %u %x %%); empty = default
+  std::string stderr_path;          // -e, pattern; empty = same file as stdout
+  std::string work_dir;             // -D; absolute; defaults to the submit directory
+  std::string array_spec;           // --array as given ("1-100%10"); empty = not an array
+  bool requeue = false;             // --requeue: NODE_FAIL puts the job back to PENDING
+  std::string export_spec = "ALL";  // --export: ALL | NONE | VAR[,VAR=val...] (ALL,... allowed)
+  std::map<std::string, std::string> environment;  // submitter's environment, filtered by export
+  // Accepted and stored for later issues to act on.
+  std::string partition, account, qos, gres, gpus, constraint, dependency;
+  bool exclusive = false;
+  // Options this Locus does not know yet: kept so nothing is silently dropped.
+  std::vector<std::string> warnings;
+};
+
+// An --array spec expanded: indices in ascending order, and the simultaneous-run limit (0 = none).
+struct ArraySpec {
+  std::vector<uint32_t> indices;
+  uint32_t max_running = 0;
+};
+
+}  // namespace locus

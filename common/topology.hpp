@@ -1,0 +1,47 @@
+#pragma once
+// A node's hardware as its daemon discovered it (hwloc), in plain values the controller stores and
+// the scheduler reads. Core ids are logical (0..cores-1 in hwloc's logical order); PU ids are the
+// OS indices the kernel uses for affinity, as seen by the (possibly emulated) topology.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace locus {
+
+struct CoreInfo {
+  uint32_t id = 0;              // logical core index within the node
+  std::vector<uint32_t> pus;    // OS indices of its processing units (hyperthreads)
+};
+
+struct GpuInfo {
+  uint32_t index = 0;           // 0..gpus-1 within the node, the CUDA_VISIBLE_DEVICES value
+  std::string name;             // model, e.g. "Tesla V100-SXM3-32GB-H"
+  std::string os_name;          // hwloc OS device name: cuda0, nvml0, opencl0d1, rsmi0, ze0
+  std::string uuid;             // empty when unknown
+  std::string pci_bus_id;       // "0000:3b:00.0", empty when unknown
+  uint64_t memory_mb = 0;       // 0 when unknown
+  int32_t numa = -1;            // index into NodeTopology::numa of its PCI locality, -1 unknown
+};
+
+struct NumaDomain {
+  uint32_t os_index = 0;        // NUMA node number as the kernel names it
+  uint64_t mem_mb = 0;
+  std::vector<CoreInfo> cores;  // cores whose PUs are local to this domain
+};
+
+struct NodeTopology {
+  uint32_t packages = 0;
+  std::vector<NumaDomain> numa;  // never empty after discovery (a machine without NUMA has one)
+  std::vector<GpuInfo> gpus;
+  uint64_t mem_mb = 0;           // total of the domains
+  std::string cpu_model;         // e.g. "Intel(R) Xeon(R) CPU E5-2650 0 @ 2.00GHz", may be empty
+  std::vector<std::vector<uint32_t>> numa_distances;  // hwloc NUMALatency, empty when unknown
+
+  uint32_t coreCount() const;
+  uint32_t puCount() const;
+};
+
+// "0-3,8,10-11" <-> {0,1,2,3,8,10,11}: the kernel's cpu list format (Cpus_allowed_list).
+std::string formatCpuList(std::vector<uint32_t> ids);
+
+}  // namespace locus

@@ -1,0 +1,103 @@
+#pragma once
+// The controller's state and rules: jobs, nodes, the store, and the scheduling loop. The RPC layer
+// (controller/rpc) is a thin adapter over this class.
+//
+// Thread-safety: every public method may be called from any thread; one mutex guards all state.
+// Store writes happen under it, before any reply or node command leaves, so an acknowledged
+// transition is always durable.
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/result.hpp"
+#include "controller/job.hpp"
+#include "controller/node_channel.hpp"
+#include "controller/nodes/node.hpp"
+#include "controller/store/store.hpp"
+
+namespace locus::proto {
+class SubmitJobRequest;
+class SubmitJobReply;
+class JobInfo;
+class ListJobsRequest;
+class ListJobsReply;
+class CancelJobRequest;
+class CancelJobReply;
+class ListNodesReply;
+class RegisterNode;
+class NodeToController;
+class TaskExited;
+}  // namespace locus::proto
+
+namespace locus::controller {
+
+class Controller {
+ public:
+  // Opens the store in config.state_dir and reloads every job and node from it.
+  static Result<std::unique_ptr<Controller>> create(const Config& config);
+  ~Controller();
+
+  void start();  // starts the scheduling loop
+  void stop();   // stops it and wakes every waiter; idempotent
+
+  // Client API.
+  Result<proto::SubmitJobReply> submit(const proto::SubmitJobRequest& request);
+  Result<proto::JobInfo> getJob(uint64_t id);
+  proto::ListJobsReply listJobs(const proto::ListJobsRequest& request);
+  proto::CancelJobReply cancel(const proto::CancelJobRequest& request);
+  proto::ListNodesReply listNodes();
+  // The jobs a wait on `ids` covers (an array job id covers all its tasks); kNotFound if an id
+  // names no job.
+  Result<std::vector<uint64_t>> waitTargets(const std::vector<uint64_t>& ids);
+  // Blocks until one of `pending` is terminal, the deadline passes or the controller stops;
+  // returns the terminal ones and removes them from `pending`.
+  std::vector<proto::JobInfo> waitSome(std::set<uint64_t>& pending,
+                                       std::chrono::steady_clock::time_point deadline);
+
+  // Node protocol.
+  Status nodeRegistered(const proto::RegisterNode& msg, std::shared_ptr<NodeChannel> channel);
+  void nodeMessage(const std::string& node, const proto::NodeToController& msg);
+  void nodeDisconnected(const std::string& node, const NodeChannel* channel);
+
+  const Config& config() const { return config_; }
+
+ private:
+  explicit Controller(Config config) : config_(std::move(config)) {}
+  Status load();
+  void loop();
+  void schedule();                   // one pass; requires mu_
+  void checkNodeTimeouts();          // requires mu_
+  void failJobsOnNode(Node& node);   // requires mu_
+  void handleExit(const std::string& node, const proto::TaskExited& exited);  // requires mu_
+  void releaseAllocation(Job& job);  // requires mu_
+  void sendLaunch(const Job& job);   // requires mu_
+  void sendKill(const Job& job, bool cancel);  // requires mu_
+  void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_
+  Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
+  void markDirty();                  // requires mu_: wake the scheduler
+  proto::JobInfo toInfo(const Job& job, bool with_spec) const;
+  Node* findNode(const std::string& name);
+
+  const Config config_;
+  std::unique_ptr<Store> store_;
+
+  std::mutex mu_;
+  std::condition_variable loop_cv_;     // the scheduling loop waits here
+  std::condition_variable changed_cv_;  // waiters on job state changes wait here
+  bool dirty_ = false;                  // guarded by mu_
+  bool stopping_ = false;               // guarded by mu_
+  uint64_t next_job_id_ = 1;            // guarded by mu_
+  std::map<uint64_t, Job> jobs_;        // guarded by mu_
+  std::set<uint64_t> pending_;          // guarded by mu_
+  std::set<uint64_t> active_;           // guarded by mu_: RUNNING or completing
+  std::map<std::string, std::unique_ptr<Node>> nodes_;  // guarded by mu_
+  std::thread loop_thread_;
+};
+
+}  // namespace locus::controller

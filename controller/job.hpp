@@ -1,0 +1,50 @@
+#pragma once
+// A job as the controller keeps it: the user's request plus everything that happened to it.
+// This is exactly what the store persists, so a restarted controller has the same picture.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/job_spec.hpp"
+
+namespace locus::controller {
+
+struct AllocatedNode {
+  std::string node;
+  std::vector<uint32_t> cores;  // logical core ids on that node
+  uint64_t mem_mb = 0;
+  uint32_t ntasks = 0;
+};
+
+struct Job {
+  uint64_t id = 0;
+  JobSpec spec;
+  std::string user;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  JobState state = JobState::kPending;
+  std::string reason;                 // why pending, or why it ended badly
+  int32_t exit_code = -1;             // -1 until it ends; 128+signal when killed by a signal
+  int32_t term_signal = 0;
+  uint32_t attempt = 0;               // raised by every requeue
+  int64_t priority = 0;
+  int64_t submit_time = 0;
+  int64_t start_time = 0;
+  int64_t end_time = 0;
+  uint64_t array_job_id = 0;          // 0 = not an array task
+  std::optional<uint32_t> array_task_id;
+  uint32_t array_max_running = 0;
+  std::vector<AllocatedNode> allocation;  // first node runs the batch script
+  std::string stdout_path;            // expanded at start
+  std::string stderr_path;
+  // Terminal in the store, but its processes may still run: resources stay held until the node
+  // confirms they are gone (a cancelled job during its SIGTERM grace, say).
+  bool completing = false;
+  bool cancel_requested = false;
+
+  bool isArrayTask() const { return array_job_id != 0; }
+  uint32_t effectiveNtasks() const;
+};
+
+}  // namespace locus::controller

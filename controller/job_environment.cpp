@@ -1,0 +1,63 @@
+#include "controller/job_environment.hpp"
+
+#include "common/slurm_formats.hpp"
+
+namespace locus::controller {
+
+std::map<std::string, std::string> jobEnvironment(const Job& job) {
+  std::map<std::string, std::string> env = job.spec.environment;
+  std::vector<std::string> hosts;
+  std::string tasks_per_node;  // Slurm's "2(x3),1" format, kept simple: one entry per node
+  uint32_t cpus_on_first = 0;
+  for (const auto& a : job.allocation) {
+    hosts.push_back(a.node);
+    if (!tasks_per_node.empty()) tasks_per_node += ",";
+    tasks_per_node += std::to_string(a.ntasks);
+  }
+  if (!job.allocation.empty()) cpus_on_first = static_cast<uint32_t>(job.allocation.front().cores.size());
+  std::string nodelist = compressHostlist(hosts);
+  std::string id = std::to_string(job.id);
+  std::string first = hosts.empty() ? "" : hosts.front();
+
+  // name without prefix -> value; each is set as LOCUS_<name> and SLURM_<name>.
+  std::map<std::string, std::string> both{
+      {"JOB_ID", id},
+      {"JOB_NAME", job.spec.name},
+      {"JOB_NODELIST", nodelist},
+      {"NODELIST", nodelist},
+      {"JOB_NUM_NODES", std::to_string(hosts.size())},
+      {"NNODES", std::to_string(hosts.size())},
+      {"NTASKS", std::to_string(job.effectiveNtasks())},
+      {"NPROCS", std::to_string(job.effectiveNtasks())},
+      {"TASKS_PER_NODE", tasks_per_node},
+      {"CPUS_PER_TASK", std::to_string(job.spec.cpus_per_task)},
+      {"CPUS_ON_NODE", std::to_string(cpus_on_first)},
+      {"JOB_CPUS_PER_NODE", std::to_string(cpus_on_first)},
+      {"PROCID", "0"},
+      {"LOCALID", "0"},
+      {"NODEID", "0"},
+      {"SUBMIT_DIR", job.spec.work_dir},
+      {"RESTART_COUNT", std::to_string(job.attempt)},
+      {"JOB_USER", job.user},
+      {"JOB_UID", std::to_string(job.uid)},
+  };
+  if (job.spec.time_limit_s > 0) both["JOB_TIME_LIMIT"] = std::to_string(job.spec.time_limit_s);
+  if (job.spec.mem_mb > 0) both["MEM_PER_NODE"] = std::to_string(job.spec.mem_mb);
+  if (!job.spec.partition.empty()) both["JOB_PARTITION"] = job.spec.partition;
+  if (!job.spec.account.empty()) both["JOB_ACCOUNT"] = job.spec.account;
+  if (job.isArrayTask()) {
+    both["ARRAY_JOB_ID"] = std::to_string(job.array_job_id);
+    both["ARRAY_TASK_ID"] = std::to_string(*job.array_task_id);
+  }
+  for (const auto& [k, v] : both) {
+    env["LOCUS_" + k] = v;
+    env["SLURM_" + k] = v;
+  }
+  env["SLURM_JOBID"] = id;
+  env["LOCUS_NODENAME"] = first;
+  env["SLURMD_NODENAME"] = first;
+  env["LOCUS_JOB_ATTEMPT"] = std::to_string(job.attempt);
+  return env;
+}
+
+}  // namespace locus::controller

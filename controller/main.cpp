@@ -1,0 +1,75 @@
+// locus-controller: loads the config and the store, serves the gRPC API, runs the scheduler.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "common/config.hpp"
+#include "common/logging.hpp"
+#include "controller/controller.hpp"
+#include "controller/rpc/server.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"locus-controller: the Locus cluster controller"};
+  std::string config_path, listen, state_dir, log_level = "info";
+  app.add_option("--config", config_path, "locus.toml");
+  app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks one; default 127.0.0.1:6450)");
+  app.add_option("--state", state_dir, "state directory (SQLite store)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  CLI11_PARSE(app, argc, argv);
+  locus::setLogLevel(log_level);
+
+  locus::Config config;
+  if (!config_path.empty()) {
+    auto loaded = locus::loadConfig(config_path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "locus-controller: %s\n", loaded.error().message.c_str());
+      return 2;
+    }
+    config = std::move(*loaded);
+  }
+  if (!listen.empty()) config.listen = listen;
+  if (!state_dir.empty()) config.state_dir = state_dir;
+  if (config.state_dir.empty()) {
+    std::fprintf(stderr, "locus-controller: no state directory: give --state DIR or controller.state_dir\n");
+    return 2;
+  }
+
+  // Signals are taken synchronously by the main thread, so handlers need no async-safety.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto controller = locus::controller::Controller::create(config);
+  if (!controller.ok()) {
+    std::fprintf(stderr, "locus-controller: %s\n", controller.error().message.c_str());
+    return 1;
+  }
+  auto server = locus::controller::RpcServer::start(**controller, config.listen);
+  if (!server.ok()) {
+    std::fprintf(stderr, "locus-controller: %s\n", server.error().message.c_str());
+    return 1;
+  }
+  (*controller)->start();
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  std::string address = host + ":" + std::to_string((*server)->port());
+  {
+    // Written after the port is bound, so a reader of this file can connect at once.
+    std::string tmp = config.state_dir + "/controller.addr.tmp";
+    std::ofstream(tmp) << address << "\n";
+    std::rename(tmp.c_str(), (config.state_dir + "/controller.addr").c_str());
+  }
+  std::printf("locus-controller listening on %s\n", address.c_str());
+  std::fflush(stdout);
+  locus::logger("controller")->info("listening on {} state={}", address, config.state_dir);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  locus::logger("controller")->info("signal {}: shutting down", sig);
+  (*controller)->stop();
+  (*server)->shutdown();
+  return 0;
+}

@@ -1,0 +1,58 @@
+#pragma once
+// A node as the controller tracks it: its topology, which cores and how much memory are
+// allocated, and whether it is alive.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/topology.hpp"
+#include "controller/node_channel.hpp"
+
+namespace locus::controller {
+
+enum class NodeState {
+  kUnknown,  // known from the store, not reconnected since the controller started
+  kUp,
+  kDown,     // silent past the node timeout
+};
+const char* toString(NodeState s);
+
+class Node {
+ public:
+  explicit Node(std::string name) : name_(std::move(name)) {}
+
+  const std::string& name() const { return name_; }
+  const NodeTopology& topology() const { return topology_; }
+  // Replaces the topology. Only allowed while nothing is allocated (a node re-registering with
+  // different hardware while running jobs keeps its old view until idle).
+  bool setTopology(NodeTopology topology);
+
+  uint32_t cores() const { return static_cast<uint32_t>(core_numa_.size()); }
+  uint32_t coresAllocated() const { return cores_alloc_; }
+  uint64_t memMb() const { return topology_.mem_mb; }
+  uint64_t memAllocatedMb() const { return mem_alloc_mb_; }
+  // Free logical core ids per NUMA domain, ascending (the scheduler's view).
+  std::vector<std::vector<uint32_t>> freeCoresByNuma() const;
+
+  // Accounting: allocating a busy core or releasing a free one is a bug, checked loudly.
+  void allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb);
+  void release(const std::vector<uint32_t>& cores, uint64_t mem_mb);
+
+  NodeState state = NodeState::kUnknown;
+  std::chrono::steady_clock::time_point last_seen{};
+  uint64_t boot_id = 0;
+  std::vector<std::string> features;
+  std::shared_ptr<NodeChannel> channel;  // null while disconnected
+
+ private:
+  std::string name_;
+  NodeTopology topology_;
+  std::vector<uint32_t> core_numa_;  // logical core id -> index into topology_.numa
+  std::vector<bool> core_busy_;
+  uint32_t cores_alloc_ = 0;
+  uint64_t mem_alloc_mb_ = 0;
+};
+
+}  // namespace locus::controller

@@ -1,0 +1,70 @@
+#include "controller/scheduler/failed_shapes.hpp"
+
+#include <algorithm>
+#include <functional>
+
+namespace locus::scheduler {
+namespace {
+
+// Whether `later` asks for at least as much as the failed shape `failed` on every axis.
+bool asksAtLeast(const Shape& later, const Shape& failed) {
+  const bool flexible = later.nodes == 0;
+  if (flexible != (failed.nodes == 0) || later.mem_mb < failed.mem_mb) return false;
+  if (flexible) {
+    return later.ntasks >= failed.ntasks && later.cpus_per_task >= failed.cpus_per_task &&
+           later.per_node <= failed.per_node;
+  }
+  // Every node of the later job needs at least as much as the failed job's largest node.
+  return later.nodes >= failed.nodes && later.cores_lo >= failed.cores_hi;
+}
+
+}  // namespace
+
+Shape flexibleShape(const JobRequest& job) {
+  Shape s;
+  s.nodes = 0;
+  s.ntasks = job.ntasks;
+  s.per_node = job.ntasks_per_node > 0 ? job.ntasks_per_node : UINT32_MAX;
+  s.cpus_per_task = job.cpus_per_task;
+  s.mem_mb = job.mem_mb;
+  return s;
+}
+
+Shape fixedShape(const JobRequest& job, const std::vector<uint32_t>& counts) {
+  Shape s;
+  s.nodes = job.nodes;
+  s.ntasks = job.ntasks;
+  s.per_node = job.ntasks_per_node > 0 ? job.ntasks_per_node : UINT32_MAX;
+  s.cpus_per_task = job.cpus_per_task;
+  s.mem_mb = job.mem_mb;
+  s.cores_hi = uint64_t{counts.front()} * job.cpus_per_task;
+  s.cores_lo = uint64_t{counts.back()} * job.cpus_per_task;
+  return s;
+}
+
+size_t FailedShapes::ShapeHash::operator()(const Shape& s) const {
+  size_t h = std::hash<uint64_t>{}(s.mem_mb);
+  auto mix = [&h](uint64_t v) {
+    h ^= std::hash<uint64_t>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  };
+  mix(s.nodes);
+  mix(s.ntasks);
+  mix(s.per_node);
+  mix(s.cpus_per_task);
+  return h;
+}
+
+bool FailedShapes::covers(const Shape& s) const {
+  if (exact_.contains(s)) return true;
+  return std::any_of(frontier_.begin(), frontier_.end(),
+                     [&](const Shape& f) { return asksAtLeast(s, f); });
+}
+
+void FailedShapes::add(const Shape& s) {
+  exact_.insert(s);
+  // Entries the new shape covers are redundant now.
+  std::erase_if(frontier_, [&](const Shape& f) { return asksAtLeast(f, s); });
+  if (frontier_.size() < kMaxFrontier) frontier_.push_back(s);
+}
+
+}  // namespace locus::scheduler

@@ -1,0 +1,86 @@
+// checkSatisfiable: the same layout rules as the pass (task_layout.hpp), applied to an idle
+// cluster, so "refused at submit" and "never starts" cannot disagree.
+#include <algorithm>
+#include <functional>
+#include <string>
+
+#include "controller/scheduler/scheduler.hpp"
+#include "controller/scheduler/task_layout.hpp"
+
+namespace locus::scheduler {
+namespace {
+
+Error unsatisfiable(std::string message) { return {ErrorCode::kUnsatisfiable, std::move(message)}; }
+
+std::string cpus(uint64_t n) { return std::to_string(n) + (n == 1 ? " cpu" : " cpus"); }
+
+std::string withMem(uint64_t mem_mb) {
+  return mem_mb > 0 ? " and " + std::to_string(mem_mb) + " MB" : "";
+}
+
+}  // namespace
+
+Status checkSatisfiable(const JobRequest& job, const std::vector<NodeState>& nodes) {
+  if (auto problem = requestProblem(job)) return invalidArgument(*problem);
+  if (nodes.empty()) return unsatisfiable("the cluster has no nodes");
+
+  uint32_t largest_cores = 0;
+  uint64_t largest_mem = 0;
+  for (const NodeState& n : nodes) {
+    largest_cores = std::max(largest_cores, n.total_cores);
+    largest_mem = std::max(largest_mem, n.total_mem_mb);
+  }
+  if (job.mem_mb > largest_mem) {
+    return unsatisfiable("requested " + std::to_string(job.mem_mb) +
+                         " MB per node but the largest node has " + std::to_string(largest_mem) +
+                         " MB");
+  }
+  // Cores of the nodes with enough memory, largest first.
+  std::vector<uint32_t> cores;
+  for (const NodeState& n : nodes) {
+    if (n.total_mem_mb >= job.mem_mb) cores.push_back(n.total_cores);
+  }
+  std::sort(cores.begin(), cores.end(), std::greater<>());
+
+  if (job.nodes > 0) {
+    if (job.nodes > nodes.size()) {
+      return unsatisfiable("requested " + std::to_string(job.nodes) +
+                           " nodes but the cluster has " + std::to_string(nodes.size()));
+    }
+    const std::vector<uint32_t> counts = fixedTaskCounts(job);
+    const uint64_t top = uint64_t{counts.front()} * job.cpus_per_task;
+    if (top > largest_cores) {
+      return unsatisfiable("requested " + cpus(top) + " on one node but the largest node has " +
+                           std::to_string(largest_cores));
+    }
+    // Slot i (non-increasing needs) goes to the i-th largest node with enough memory; this is
+    // exact because every node that fits a larger slot fits all smaller ones.
+    for (size_t i = 0; i < counts.size(); ++i) {
+      const uint64_t need = uint64_t{counts[i]} * job.cpus_per_task;
+      if (i < cores.size() && cores[i] >= need) continue;
+      const size_t have =
+          std::count_if(cores.begin(), cores.end(), [&](uint32_t c) { return c >= need; });
+      return unsatisfiable("requested " + std::to_string(i + 1) + " nodes with at least " +
+                           cpus(need) + withMem(job.mem_mb) + " each but only " +
+                           std::to_string(have) + (have == 1 ? " node has" : " nodes have") +
+                           " that much");
+    }
+    return {};
+  }
+
+  if (job.cpus_per_task > largest_cores) {
+    return unsatisfiable("requested " + cpus(job.cpus_per_task) +
+                         " per task but the largest node has " + std::to_string(largest_cores));
+  }
+  uint64_t capacity = 0;
+  for (uint32_t c : cores) capacity += flexibleCapacity(job, c);
+  if (capacity < job.ntasks) {
+    return unsatisfiable(
+        "requested " + std::to_string(job.ntasks) + " tasks of " + cpus(job.cpus_per_task) +
+        (job.mem_mb > 0 ? " with " + std::to_string(job.mem_mb) + " MB per node" : "") +
+        " but the cluster can hold at most " + std::to_string(capacity));
+  }
+  return {};
+}
+
+}  // namespace locus::scheduler

@@ -1,0 +1,144 @@
+// JSON codec for the store's job records. Field names follow `locus show --json` where they
+// overlap so a record read with the sqlite3 shell is self-explanatory.
+#include <nlohmann/json.hpp>
+
+#include "controller/store/store.hpp"
+
+namespace locus::controller {
+using nlohmann::json;
+
+namespace {
+json specToJson(const JobSpec& s) {
+  return json{{"name", s.name},
+              {"script", s.script},
+              {"script_path", s.script_path},
+              {"args", s.args},
+              {"nodes", s.nodes},
+              {"ntasks", s.ntasks},
+              {"ntasks_per_node", s.ntasks_per_node},
+              {"cpus_per_task", s.cpus_per_task},
+              {"mem_mb", s.mem_mb},
+              {"mem_per_cpu_mb", s.mem_per_cpu_mb},
+              {"time_limit_s", s.time_limit_s},
+              {"stdout", s.stdout_path},
+              {"stderr", s.stderr_path},
+              {"work_dir", s.work_dir},
+              {"array", s.array_spec},
+              {"requeue", s.requeue},
+              {"export", s.export_spec},
+              {"environment", s.environment},
+              {"partition", s.partition},
+              {"account", s.account},
+              {"qos", s.qos},
+              {"gres", s.gres},
+              {"gpus", s.gpus},
+              {"constraint", s.constraint},
+              {"dependency", s.dependency},
+              {"exclusive", s.exclusive},
+              {"warnings", s.warnings}};
+}
+
+JobSpec specFromJson(const json& j) {
+  JobSpec s;
+  s.name = j.at("name");
+  s.script = j.at("script");
+  s.script_path = j.at("script_path");
+  s.args = j.at("args").get<std::vector<std::string>>();
+  s.nodes = j.at("nodes");
+  s.ntasks = j.at("ntasks");
+  s.ntasks_per_node = j.at("ntasks_per_node");
+  s.cpus_per_task = j.at("cpus_per_task");
+  s.mem_mb = j.at("mem_mb");
+  s.mem_per_cpu_mb = j.at("mem_per_cpu_mb");
+  s.time_limit_s = j.at("time_limit_s");
+  s.stdout_path = j.at("stdout");
+  s.stderr_path = j.at("stderr");
+  s.work_dir = j.at("work_dir");
+  s.array_spec = j.at("array");
+  s.requeue = j.at("requeue");
+  s.export_spec = j.at("export");
+  s.environment = j.at("environment").get<std::map<std::string, std::string>>();
+  s.partition = j.at("partition");
+  s.account = j.at("account");
+  s.qos = j.at("qos");
+  s.gres = j.at("gres");
+  s.gpus = j.at("gpus");
+  s.constraint = j.at("constraint");
+  s.dependency = j.at("dependency");
+  s.exclusive = j.at("exclusive");
+  s.warnings = j.at("warnings").get<std::vector<std::string>>();
+  return s;
+}
+}  // namespace
+
+std::string jobToJson(const Job& job) {
+  json alloc = json::array();
+  for (const auto& a : job.allocation)
+    alloc.push_back({{"node", a.node}, {"cores", a.cores}, {"mem_mb", a.mem_mb}, {"ntasks", a.ntasks}});
+  json j{{"id", job.id},
+         {"spec", specToJson(job.spec)},
+         {"user", job.user},
+         {"uid", job.uid},
+         {"gid", job.gid},
+         {"state", std::string(toString(job.state))},
+         {"reason", job.reason},
+         {"exit_code", job.exit_code},
+         {"term_signal", job.term_signal},
+         {"attempt", job.attempt},
+         {"priority", job.priority},
+         {"submit_time", job.submit_time},
+         {"start_time", job.start_time},
+         {"end_time", job.end_time},
+         {"array_job_id", job.array_job_id},
+         {"array_task_id", job.array_task_id ? json(*job.array_task_id) : json(nullptr)},
+         {"array_max_running", job.array_max_running},
+         {"allocation", alloc},
+         {"stdout", job.stdout_path},
+         {"stderr", job.stderr_path},
+         {"completing", job.completing},
+         {"cancel_requested", job.cancel_requested}};
+  return j.dump();
+}
+
+Result<Job> jobFromJson(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    Job job;
+    job.id = j.at("id");
+    job.spec = specFromJson(j.at("spec"));
+    job.user = j.at("user");
+    job.uid = j.at("uid");
+    job.gid = j.at("gid");
+    auto state = jobStateFromString(j.at("state").get<std::string>());
+    if (!state) return internalError("unknown state in job record " + std::to_string(job.id));
+    job.state = *state;
+    job.reason = j.at("reason");
+    job.exit_code = j.at("exit_code");
+    job.term_signal = j.at("term_signal");
+    job.attempt = j.at("attempt");
+    job.priority = j.at("priority");
+    job.submit_time = j.at("submit_time");
+    job.start_time = j.at("start_time");
+    job.end_time = j.at("end_time");
+    job.array_job_id = j.at("array_job_id");
+    if (!j.at("array_task_id").is_null()) job.array_task_id = j.at("array_task_id").get<uint32_t>();
+    job.array_max_running = j.at("array_max_running");
+    for (const auto& a : j.at("allocation")) {
+      AllocatedNode n;
+      n.node = a.at("node");
+      n.cores = a.at("cores").get<std::vector<uint32_t>>();
+      n.mem_mb = a.at("mem_mb");
+      n.ntasks = a.at("ntasks");
+      job.allocation.push_back(std::move(n));
+    }
+    job.stdout_path = j.at("stdout");
+    job.stderr_path = j.at("stderr");
+    job.completing = j.at("completing");
+    job.cancel_requested = j.at("cancel_requested");
+    return job;
+  } catch (const std::exception& e) {
+    return internalError(e.what());
+  }
+}
+
+}  // namespace locus::controller

@@ -1,0 +1,131 @@
+#include "controller/store/store.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "common/logging.hpp"
+
+namespace locus::controller {
+namespace {
+auto log() {
+  static auto l = logger("controller.store");
+  return l;
+}
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return unavailable("cannot create state directory " + state_dir + ": " + ec.message());
+  std::unique_ptr<Store> store(new Store());
+  std::string path = state_dir + "/locus.db";
+  if (sqlite3_open(path.c_str(), &store->db_) != SQLITE_OK)
+    return unavailable("cannot open " + path + ": " + sqlite3_errmsg(store->db_));
+  sqlite3_busy_timeout(store->db_, 5000);
+  for (const char* sql : {
+           "PRAGMA journal_mode=WAL",
+           "PRAGMA synchronous=NORMAL",
+           "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
+           " user TEXT NOT NULL, record TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, topology BLOB NOT NULL,"
+           " boot_id INTEGER NOT NULL)",
+       }) {
+    Status s = store->exec(sql);
+    if (!s.ok()) return s.error();
+  }
+  if (sqlite3_prepare_v2(store->db_,
+                         "INSERT OR REPLACE INTO jobs (id, state, user, record) VALUES (?,?,?,?)",
+                         -1, &store->save_job_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(store->db_,
+                         "INSERT OR REPLACE INTO nodes (name, topology, boot_id) VALUES (?,?,?)",
+                         -1, &store->save_node_, nullptr) != SQLITE_OK)
+    return internalError(std::string("prepare: ") + sqlite3_errmsg(store->db_));
+  return store;
+}
+
+Store::~Store() {
+  sqlite3_finalize(save_job_);
+  sqlite3_finalize(save_node_);
+  sqlite3_close(db_);
+}
+
+Status Store::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = std::string(sql) + ": " + (err ? err : "unknown error");
+    sqlite3_free(err);
+    return unavailable("store: " + msg);
+  }
+  return {};
+}
+
+Result<std::vector<Job>> Store::loadJobs() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT record FROM jobs ORDER BY id", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  std::vector<Job> jobs;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::string text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    auto job = jobFromJson(text);
+    if (!job.ok()) {
+      sqlite3_finalize(stmt);
+      return internalError("corrupt job record: " + job.error().message);
+    }
+    jobs.push_back(std::move(*job));
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
+  return jobs;
+}
+
+Result<std::vector<StoredNode>> Store::loadNodes() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT name, topology, boot_id FROM nodes ORDER BY name", -1, &stmt,
+                         nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  std::vector<StoredNode> nodes;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    StoredNode n;
+    n.name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    n.topology.assign(static_cast<const char*>(sqlite3_column_blob(stmt, 1)), sqlite3_column_bytes(stmt, 1));
+    n.boot_id = static_cast<uint64_t>(sqlite3_column_int64(stmt, 2));
+    nodes.push_back(std::move(n));
+  }
+  sqlite3_finalize(stmt);
+  return nodes;
+}
+
+Status Store::begin() { return exec("BEGIN IMMEDIATE"); }
+Status Store::commit() { return exec("COMMIT"); }
+void Store::rollback() {
+  if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+}
+
+Status Store::saveJob(const Job& job) {
+  std::string record = jobToJson(job);
+  std::string_view state = toString(job.state);
+  sqlite3_reset(save_job_);
+  sqlite3_bind_int64(save_job_, 1, static_cast<sqlite3_int64>(job.id));
+  sqlite3_bind_text(save_job_, 2, state.data(), static_cast<int>(state.size()), SQLITE_STATIC);
+  sqlite3_bind_text(save_job_, 3, job.user.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(save_job_, 4, record.c_str(), static_cast<int>(record.size()), SQLITE_STATIC);
+  if (sqlite3_step(save_job_) != SQLITE_DONE) {
+    std::string msg = sqlite3_errmsg(db_);
+    log()->error("save job={} failed: {}", job.id, msg);
+    return unavailable("store: " + msg);
+  }
+  return {};
+}
+
+Status Store::saveNode(const StoredNode& node) {
+  sqlite3_reset(save_node_);
+  sqlite3_bind_text(save_node_, 1, node.name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_blob(save_node_, 2, node.topology.data(), static_cast<int>(node.topology.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(save_node_, 3, static_cast<sqlite3_int64>(node.boot_id));
+  if (sqlite3_step(save_node_) != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+}  // namespace locus::controller

@@ -1,0 +1,54 @@
+#pragma once
+// The controller's durable state in one SQLite file (WAL mode). Every job transition is written
+// and committed before it is acknowledged to anyone. Writes are grouped: callers open a
+// transaction, save any number of jobs, and commit once (one fsync-free WAL append per group).
+//
+// Durability: synchronous=NORMAL in WAL mode survives a killed process (SIGKILL) — what the
+// controller's restart guarantee is about; a power cut may lose the last commits.
+// Not thread-safe: the controller calls it under its own lock.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "controller/job.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace locus::controller {
+
+struct StoredNode {
+  std::string name;
+  std::string topology;        // the node's last registered topology (serialized proto::Topology)
+  uint64_t boot_id = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) DIR/locus.db.
+  static Result<std::unique_ptr<Store>> open(const std::string& state_dir);
+  ~Store();
+
+  Result<std::vector<Job>> loadJobs();
+  Result<std::vector<StoredNode>> loadNodes();
+
+  Status begin();
+  Status saveJob(const Job& job);
+  Status saveNode(const StoredNode& node);
+  Status commit();
+  void rollback();
+
+ private:
+  Store() = default;
+  Status exec(const char* sql);
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* save_job_ = nullptr;
+  sqlite3_stmt* save_node_ = nullptr;
+};
+
+// JSON codec of a Job, the store's record format (also handy for debugging with sqlite3).
+std::string jobToJson(const Job& job);
+Result<Job> jobFromJson(const std::string& text);
+
+}  // namespace locus::controller

@@ -1,0 +1,418 @@
+#include "nodedaemon/agent.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "common/logging.hpp"
+#include "common/time_util.hpp"
+#include "nodedaemon/launcher.hpp"
+#include "proto/convert.hpp"
+#include "proto/locus.grpc.pb.h"
+
+namespace locus::nodedaemon {
+namespace {
+
+auto log() {
+  static auto l = logger("node");
+  return l;
+}
+
+using Clock = std::chrono::steady_clock;
+using TaskKey = std::pair<uint64_t, uint32_t>;  // (job id, attempt)
+
+// Reconnect back-off: quick first retries (a controller restarting), capped so a long outage
+// costs little.
+constexpr auto kMinBackoff = std::chrono::milliseconds{100};
+constexpr auto kMaxBackoff = std::chrono::seconds{2};
+
+struct Task {
+  TaskKey key;
+  pid_t pid = 0;
+  std::string script_path;
+  std::optional<Clock::time_point> deadline;  // the time limit; SIGTERM then
+  std::optional<Clock::time_point> kill_at;   // SIGKILL then (grace after SIGTERM)
+  std::chrono::seconds grace{10};
+  bool timed_out = false;
+  bool cancelled = false;
+};
+
+}  // namespace
+
+struct Agent::Impl {
+  AgentOptions options;
+  NodeTopology topology;
+  uint32_t host_pus = 1;
+  uint64_t boot_id = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;              // reaper and timer wait here
+  bool stopping_ = false;                   // guarded by mu_
+  std::map<pid_t, Task> tasks_;             // guarded by mu_
+  std::map<TaskKey, pid_t> by_key_;         // guarded by mu_
+  std::set<TaskKey> seen_;                  // guarded by mu_: every launch ever received
+  std::set<TaskKey> killed_early_;          // guarded by mu_: Kill before its Launch
+  std::map<TaskKey, proto::TaskExited> unacked_;  // guarded by mu_
+  std::chrono::milliseconds heartbeat_interval{2000};  // guarded by mu_
+
+  std::mutex stream_mu_;
+  grpc::ClientReaderWriter<proto::NodeToController, proto::ControllerToNode>* stream_ = nullptr;  // guarded by stream_mu_
+  grpc::ClientContext* context_ = nullptr;  // guarded by stream_mu_
+
+  std::thread connect_thread_, reaper_thread_, timer_thread_, heartbeat_thread_;
+
+  void send(const proto::NodeToController& msg) {
+    std::lock_guard lock(stream_mu_);
+    if (stream_) stream_->Write(msg);  // a failed write shows up as a failed Read, then reconnect
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  void connectLoop() {
+    auto backoff = kMinBackoff;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        if (stopping_) return;
+      }
+      auto channel = grpc::CreateChannel(options.controller, grpc::InsecureChannelCredentials());
+      auto stub = proto::NodeApi::NewStub(channel);
+      grpc::ClientContext ctx;
+      std::unique_ptr<grpc::ClientReaderWriter<proto::NodeToController, proto::ControllerToNode>> stream;
+      {
+        std::lock_guard lock(stream_mu_);
+        {
+          std::lock_guard state(mu_);
+          if (stopping_) return;
+        }
+        context_ = &ctx;
+        stream = stub->Connect(&ctx);
+      }
+      proto::NodeToController hello = registration();
+      bool registered = stream->Write(hello);
+      if (registered) {
+        {
+          std::lock_guard lock(stream_mu_);
+          stream_ = stream.get();
+        }
+        proto::ControllerToNode cmd;
+        bool first = true;
+        while (stream->Read(&cmd)) {
+          if (first) {
+            log()->info("registered with controller {}", options.controller);
+            backoff = kMinBackoff;
+            first = false;
+          }
+          handle(cmd);
+        }
+      }
+      {
+        std::lock_guard lock(stream_mu_);
+        stream_ = nullptr;
+        context_ = nullptr;
+      }
+      ctx.TryCancel();
+      stream->Finish();
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+      log()->debug("controller {} unreachable; retry in {} ms", options.controller, backoff.count());
+      cv_.wait_for(lock, backoff, [this] { return stopping_; });
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+    }
+  }
+
+  proto::NodeToController registration() {
+    proto::NodeToController msg;
+    auto* reg = msg.mutable_register_();
+    reg->set_name(options.name);
+    proto::toProto(topology, *reg->mutable_topology());
+    reg->set_boot_id(boot_id);
+    std::lock_guard lock(mu_);
+    for (const auto& [key, pid] : by_key_) {
+      auto* t = reg->add_running();
+      t->set_job_id(key.first);
+      t->set_attempt(key.second);
+    }
+    for (const auto& [key, exited] : unacked_) *reg->add_unacked() = exited;
+    return msg;
+  }
+
+  void handle(const proto::ControllerToNode& cmd) {
+    switch (cmd.msg_case()) {
+      case proto::ControllerToNode::kLaunch: launch(cmd.launch()); break;
+      case proto::ControllerToNode::kKill: kill(cmd.kill()); break;
+      case proto::ControllerToNode::kAck: {
+        std::lock_guard lock(mu_);
+        for (const auto& t : cmd.ack().tasks()) unacked_.erase({t.job_id(), t.attempt()});
+        break;
+      }
+      case proto::ControllerToNode::kRegistered: {
+        std::lock_guard lock(mu_);
+        heartbeat_interval = std::chrono::milliseconds(
+            std::max<int64_t>(10, cmd.registered().heartbeat_interval_ms()));
+        cv_.notify_all();
+        break;
+      }
+      default: break;
+    }
+  }
+
+  void heartbeatLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, heartbeat_interval, [this] { return stopping_; });
+      if (stopping_) return;
+      lock.unlock();
+      proto::NodeToController msg;
+      msg.mutable_heartbeat()->set_time(unixNow());
+      send(msg);
+      lock.lock();
+    }
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  void reportExit(const proto::TaskExited& exited) {
+    {
+      std::lock_guard lock(mu_);
+      unacked_[{exited.job_id(), exited.attempt()}] = exited;
+    }
+    proto::NodeToController msg;
+    *msg.mutable_exited() = exited;
+    send(msg);
+  }
+
+  proto::TaskExited exitRecord(const TaskKey& key) {
+    proto::TaskExited e;
+    e.set_job_id(key.first);
+    e.set_attempt(key.second);
+    e.set_exit_code(-1);
+    e.set_end_time(unixNow());
+    return e;
+  }
+
+  void launch(const proto::LaunchTask& l) {
+    TaskKey key{l.job_id(), l.attempt()};
+    std::unique_lock lock(mu_);
+    if (seen_.count(key)) return;  // a retried command: never run a task twice
+    seen_.insert(key);
+    if (killed_early_.erase(key)) {
+      lock.unlock();
+      auto e = exitRecord(key);
+      e.set_cancelled(true);
+      reportExit(e);
+      return;
+    }
+
+    std::string script_path = options.state_dir + "/jobs/" + std::to_string(key.first) + "." +
+                              std::to_string(key.second) + ".sh";
+    LaunchSpec spec;
+    {
+      std::ofstream out(script_path, std::ios::trunc);
+      out << l.script();
+      if (!out) {
+        lock.unlock();
+        auto e = exitRecord(key);
+        e.set_launch_error("cannot write script " + script_path);
+        reportExit(e);
+        return;
+      }
+    }
+    chmod(script_path.c_str(), 0755);
+    bool root = geteuid() == 0;
+    if (root && chown(script_path.c_str(), l.uid(), l.gid()) != 0)
+      log()->warn("job={} chown {}: {}", key.first, script_path, strerror(errno));
+    if (l.script().rfind("#!", 0) == 0) {
+      spec.program = script_path;
+    } else {
+      spec.program = "/bin/sh";  // like sbatch, a script without #! is a shell script
+      spec.args.push_back(script_path);
+    }
+    spec.args.insert(spec.args.end(), l.args().begin(), l.args().end());
+    spec.environment.insert(l.environment().begin(), l.environment().end());
+    spec.work_dir = l.work_dir();
+    spec.stdout_path = l.stdout_path();
+    spec.stderr_path = l.stderr_path();
+    std::vector<uint32_t> cores(l.cores().begin(), l.cores().end());
+    spec.cpus = hostCpusForCores(topology, cores, host_pus);
+    spec.environment["LOCUS_CPU_BIND_LIST"] = formatCpuList(spec.cpus);
+    spec.switch_user = root && l.uid() != 0;
+    spec.uid = l.uid();
+    spec.gid = l.gid();
+
+    // Forked under mu_: the reaper cannot look up this pid before it is in tasks_.
+    auto pid = launchProcess(spec);
+    if (!pid.ok()) {
+      log()->warn("job={} launch failed: {}", key.first, pid.error().message);
+      lock.unlock();
+      std::filesystem::remove(script_path);
+      auto e = exitRecord(key);
+      e.set_launch_error(pid.error().message);
+      reportExit(e);
+      return;
+    }
+    Task task;
+    task.key = key;
+    task.pid = *pid;
+    task.script_path = script_path;
+    task.grace = std::chrono::seconds(l.kill_grace_s());
+    if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
+    tasks_[*pid] = task;
+    by_key_[key] = *pid;
+    log()->debug("job={} attempt={} pid={} cpus={}", key.first, key.second, *pid, formatCpuList(spec.cpus));
+    cv_.notify_all();
+  }
+
+  void kill(const proto::KillTask& k) {
+    TaskKey key{k.job_id(), k.attempt()};
+    std::lock_guard lock(mu_);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) {
+      if (!seen_.count(key)) killed_early_.insert(key);
+      return;
+    }
+    Task& task = tasks_.at(it->second);
+    task.cancelled = true;
+    terminate(task);
+  }
+
+  // SIGTERM to the whole process group now, SIGKILL after the grace period. Requires mu_.
+  void terminate(Task& task) {
+    if (task.kill_at) return;  // already on its way out
+    ::kill(-task.pid, SIGCONT);
+    ::kill(-task.pid, SIGTERM);
+    task.kill_at = Clock::now() + task.grace;
+    cv_.notify_all();
+  }
+
+  void timerLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      auto now = Clock::now();
+      auto next = Clock::time_point::max();
+      for (auto& [pid, task] : tasks_) {
+        if (task.kill_at) {
+          if (*task.kill_at <= now) {
+            ::kill(-pid, SIGKILL);
+            task.kill_at = Clock::time_point::max();  // sent; the reaper finishes it
+          } else {
+            next = std::min(next, *task.kill_at);
+          }
+        } else if (task.deadline) {
+          if (*task.deadline <= now) {
+            task.timed_out = true;
+            log()->info("job={} time limit reached", task.key.first);
+            terminate(task);
+            next = std::min(next, *task.kill_at);
+          } else {
+            next = std::min(next, *task.deadline);
+          }
+        }
+      }
+      if (next == Clock::time_point::max()) cv_.wait(lock);
+      else cv_.wait_until(lock, next);
+    }
+  }
+
+  void reaperLoop() {
+    while (true) {
+      int status = 0;
+      struct rusage usage{};
+      pid_t pid = wait4(-1, &status, 0, &usage);
+      if (pid < 0) {
+        std::unique_lock lock(mu_);
+        if (errno == ECHILD) {
+          if (stopping_) return;
+          // No children: wait until a launch adds one (or a short while, to be safe).
+          cv_.wait_for(lock, std::chrono::milliseconds(200),
+                       [this] { return stopping_ || !tasks_.empty(); });
+          if (stopping_ && tasks_.empty()) return;
+        }
+        continue;
+      }
+      std::unique_lock lock(mu_);
+      auto it = tasks_.find(pid);
+      if (it == tasks_.end()) continue;  // a child whose exec failed: already reported
+      Task task = it->second;
+      tasks_.erase(it);
+      by_key_.erase(task.key);
+      // The script is gone; whatever it left behind in its group goes too.
+      ::kill(-pid, SIGKILL);
+      lock.unlock();
+      std::filesystem::remove(task.script_path);
+      auto e = exitRecord(task.key);
+      if (WIFEXITED(status)) e.set_exit_code(WEXITSTATUS(status));
+      if (WIFSIGNALED(status)) e.set_term_signal(WTERMSIG(status));
+      e.set_timed_out(task.timed_out);
+      e.set_cancelled(task.cancelled && !task.timed_out);
+      e.set_cpu_time_s(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+                       (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
+      e.set_max_rss_kb(static_cast<uint64_t>(usage.ru_maxrss));
+      log()->debug("job={} exited status={}", task.key.first, status);
+      reportExit(e);
+    }
+  }
+};
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Agent::~Agent() { stop(); }
+
+Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  auto topology = discoverTopology(options.discovery);
+  if (!topology.ok()) return topology.error();
+  impl->topology = std::move(*topology);
+  impl->host_pus = hostPuCount();
+  std::random_device rd;
+  impl->boot_id = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(getpid());
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir + "/jobs", ec);
+  if (ec) return unavailable("cannot create " + options.state_dir + "/jobs: " + ec.message());
+  // Users' scripts live here; they must be able to reach (not list) them.
+  chmod(options.state_dir.c_str(), 0711);
+  chmod((options.state_dir + "/jobs").c_str(), 0711);
+  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+void Agent::start() {
+  Impl& i = *impl_;
+  log()->info("node={} cores={} pus={} numa={} gpus={} host_pus={}", i.options.name,
+              i.topology.coreCount(), i.topology.puCount(), i.topology.numa.size(),
+              i.topology.gpus.size(), i.host_pus);
+  i.reaper_thread_ = std::thread([&i] { i.reaperLoop(); });
+  i.timer_thread_ = std::thread([&i] { i.timerLoop(); });
+  i.heartbeat_thread_ = std::thread([&i] { i.heartbeatLoop(); });
+  i.connect_thread_ = std::thread([&i] { i.connectLoop(); });
+}
+
+void Agent::stop() {
+  Impl& i = *impl_;
+  {
+    std::lock_guard lock(i.mu_);
+    if (i.stopping_) return;
+    i.stopping_ = true;
+    for (auto& [pid, task] : i.tasks_) ::kill(-pid, SIGKILL);
+    i.cv_.notify_all();
+  }
+  {
+    std::lock_guard lock(i.stream_mu_);
+    if (i.context_) i.context_->TryCancel();
+  }
+  for (auto* t : {&i.connect_thread_, &i.heartbeat_thread_, &i.timer_thread_, &i.reaper_thread_})
+    if (t->joinable()) t->join();
+}
+
+}  // namespace locus::nodedaemon

@@ -1,0 +1,39 @@
+#pragma once
+// The node daemon's core: keeps one stream to the controller (reconnecting with back-off),
+// launches tasks it is told to, enforces time limits and cancels, reaps them and reports
+// their exits until the controller acknowledges each one.
+//
+// Every command carries (job id, attempt): a Launch seen before is ignored, so a retry never
+// runs a task twice; a Kill that arrives before its Launch makes that Launch a no-op.
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "nodedaemon/discovery.hpp"
+
+namespace locus::nodedaemon {
+
+struct AgentOptions {
+  std::string name;        // node name the controller knows it by
+  std::string controller;  // HOST:PORT
+  std::string state_dir;   // spool for job scripts
+  DiscoveryOptions discovery;
+};
+
+class Agent {
+ public:
+  // Discovers the hardware (or the emulated machine) and prepares the spool directory.
+  static Result<std::unique_ptr<Agent>> create(const AgentOptions& options);
+  ~Agent();
+  void start();
+  // Kills every task still running (SIGKILL to each process group), then stops. Idempotent.
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit Agent(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace locus::nodedaemon

@@ -1,0 +1,34 @@
+#pragma once
+// Starts one task as a real process: its own session (so the whole process group can be
+// signalled), bound to the allocated CPUs, as the submitting user when the daemon is root,
+// in its working directory, with stdout/stderr in the requested files.
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace locus::nodedaemon {
+
+struct LaunchSpec {
+  std::string program;                 // absolute path of the script to exec
+  std::vector<std::string> args;       // argv[1..]
+  std::map<std::string, std::string> environment;
+  std::string work_dir;
+  std::string stdout_path;
+  std::string stderr_path;             // equal to stdout_path: one file opened once
+  std::vector<uint32_t> cpus;          // host PU ids to bind to; empty = no binding
+  bool switch_user = false;            // setgid/setuid to uid/gid (daemon is root)
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// Forks and execs. Returns the child's pid once exec succeeded. A failure in the child before
+// exec (no such directory, output file not writable, exec error) comes back as an error naming
+// the step; that child exits 127 and, like every child, is reaped by the caller's reaper.
+// The child's process group id equals its pid.
+Result<pid_t> launchProcess(const LaunchSpec& spec);
+
+}  // namespace locus::nodedaemon

@@ -1,0 +1,135 @@
+#pragma once
+// Test builders for the scheduler core: node("n1").numa(2, 4).busy({0, 1}).mem(8000) and
+// job(1).nodes(2).tasks(5).cpus(2), plus a compact text form of decisions for table tests:
+//   "1 -> n1[0-2]:3t n2[0-1]:2t"   (job 1 starts; cores and tasks per node, "/2000M" if mem)
+//   "2 pending Resources"
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/scheduler/scheduler.hpp"
+
+namespace locus::scheduler::testing {
+
+class NodeBuilder {
+ public:
+  explicit NodeBuilder(std::string name) {
+    s_.name = std::move(name);
+    s_.total_mem_mb = s_.free_mem_mb = 64000;
+  }
+  // `domains` NUMA domains of `cores_each` cores, numbered consecutively, all free.
+  NodeBuilder& numa(uint32_t domains, uint32_t cores_each) {
+    s_.free_cores_by_numa.assign(domains, {});
+    for (uint32_t d = 0; d < domains; ++d) {
+      for (uint32_t c = 0; c < cores_each; ++c)
+        s_.free_cores_by_numa[d].push_back(d * cores_each + c);
+    }
+    s_.total_cores = domains * cores_each;
+    return *this;
+  }
+  NodeBuilder& busy(std::initializer_list<uint32_t> ids) {
+    for (auto& dom : s_.free_cores_by_numa) {
+      std::erase_if(dom,
+                    [&](uint32_t c) { return std::find(ids.begin(), ids.end(), c) != ids.end(); });
+    }
+    return *this;
+  }
+  NodeBuilder& mem(uint64_t total_mb) {
+    s_.total_mem_mb = s_.free_mem_mb = total_mb;
+    return *this;
+  }
+  NodeBuilder& freeMem(uint64_t mb) {
+    s_.free_mem_mb = mb;
+    return *this;
+  }
+  NodeBuilder& down() {
+    s_.schedulable = false;
+    return *this;
+  }
+  operator NodeState() const { return s_; }  // NOLINT: builders convert implicitly
+
+ private:
+  NodeState s_;
+};
+
+inline NodeBuilder node(std::string name) { return NodeBuilder(std::move(name)); }
+
+class JobBuilder {
+ public:
+  explicit JobBuilder(uint64_t id) { j_.id = id; }
+  JobBuilder& prio(int64_t p) {
+    j_.priority = p;
+    return *this;
+  }
+  JobBuilder& submit(int64_t t) {
+    j_.submit_time = t;
+    return *this;
+  }
+  JobBuilder& nodes(uint32_t n) {
+    j_.nodes = n;
+    return *this;
+  }
+  JobBuilder& tasks(uint32_t n) {
+    j_.ntasks = n;
+    return *this;
+  }
+  JobBuilder& perNode(uint32_t n) {
+    j_.ntasks_per_node = n;
+    return *this;
+  }
+  JobBuilder& cpus(uint32_t c) {
+    j_.cpus_per_task = c;
+    return *this;
+  }
+  JobBuilder& mem(uint64_t mb) {
+    j_.mem_mb = mb;
+    return *this;
+  }
+  JobBuilder& array(uint64_t array_id, uint32_t max_running) {
+    j_.array_job_id = array_id;
+    j_.array_max_running = max_running;
+    return *this;
+  }
+  operator JobRequest() const { return j_; }  // NOLINT
+
+ private:
+  JobRequest j_;
+};
+
+inline JobBuilder job(uint64_t id) { return JobBuilder(id); }
+
+// "0-3,8,10-11"
+inline std::string coreRanges(const std::vector<uint32_t>& cores) {
+  std::string out;
+  for (size_t i = 0; i < cores.size();) {
+    size_t j = i;
+    while (j + 1 < cores.size() && cores[j + 1] == cores[j] + 1) ++j;
+    if (!out.empty()) out += ",";
+    out += std::to_string(cores[i]);
+    if (j > i) out += "-" + std::to_string(cores[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+inline std::string describe(const Decision& d, const std::vector<NodeState>& nodes) {
+  std::string out = std::to_string(d.job_id);
+  if (d.kind == Decision::Kind::kPending) return out + " pending " + d.reason;
+  out += " ->";
+  for (const NodeAllocation& a : d.allocation) {
+    out += " " + nodes.at(a.node).name + "[" + coreRanges(a.cores) +
+           "]:" + std::to_string(a.ntasks) + "t";
+    if (a.mem_mb > 0) out += "/" + std::to_string(a.mem_mb) + "M";
+  }
+  return out;
+}
+
+inline std::vector<std::string> describeAll(const std::vector<Decision>& ds,
+                                            const std::vector<NodeState>& nodes) {
+  std::vector<std::string> out;
+  for (const Decision& d : ds) out.push_back(describe(d, nodes));
+  return out;
+}
+
+}  // namespace locus::scheduler::testing
