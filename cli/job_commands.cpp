@@ -74,6 +74,12 @@ int fail(const std::string& message, int status) {
 nlohmann::json jobToJson(const proto::JobInfo& job) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : job.nodes()) nodes.push_back(n);
+  nlohmann::json allocation = nlohmann::json::array();
+  for (const auto& a : job.allocation())
+    allocation.push_back({{"node", a.node()},
+                          {"cores", std::vector<uint32_t>(a.cores().begin(), a.cores().end())},
+                          {"mem_mb", a.mem_mb()},
+                          {"ntasks", a.ntasks()}});
   return {
       {"id", job.id()},
       {"name", job.name()},
@@ -95,6 +101,8 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
       {"stdout", job.stdout().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stdout())},
       {"stderr", job.stderr().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stderr())},
       {"work_dir", job.work_dir()},
+      {"allocation", allocation},
+      {"term_signal", job.term_signal()},
   };
 }
 
@@ -255,7 +263,9 @@ int runWait(const std::vector<std::string>& raw, const Globals& g) {
       std::printf("job %s %s exit_code=%d\n", displayId(job).c_str(), job.state().c_str(), job.exit_code());
     std::fflush(stdout);
   });
-  if (!s.ok()) return fail(s.error().message == "timed out" ? "timed out waiting for jobs" : s.error().message);
+  // 0: all COMPLETED; 1: all ended, some not COMPLETED; 124: timeout (like timeout(1)); 2: error.
+  if (!s.ok() && s.error().message == "timed out") return fail("timed out waiting for jobs", 124);
+  if (!s.ok()) return fail(s.error().message, 2);
   return all_completed ? 0 : 1;
 }
 

@@ -1,0 +1,73 @@
+#pragma once
+// A real Locus cluster for integration tests: a locus-controller on a loopback port chosen at run
+// time and N locus-node daemons (emulating a small hwloc synthetic machine), each a real process
+// started here and killed in the destructor. Commands run through the real `locus` CLI.
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace locus::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (argv[0] is a path), with extra environment, capturing output. Never uses a shell.
+CommandResult runCommand(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env = {},
+                         const std::string& cwd = {});
+
+// Polls `condition` every 20 ms until it is true or `timeout` passes. Returns its last value.
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+std::string readFile(const std::string& path);
+std::string binDir();
+
+class TestCluster {
+ public:
+  struct Options {
+    int nodes = 3;
+    std::string topology = "pack:1 numa:2 core:4 pu:1";  // 8 cores in 2 NUMA domains per node
+    std::string config;  // extra TOML appended to the test config
+  };
+  explicit TestCluster(Options options);
+  ~TestCluster();  // SIGKILLs every process still running and removes the temp dir
+
+  bool startController();  // first start picks a port; later starts reuse it
+  void killController();   // SIGKILL, reaped
+  bool startNode(int i);   // i in [0, nodes)
+  void killNode(int i);    // SIGKILL, reaped
+  bool waitNodesUp(int count, std::chrono::milliseconds timeout);
+
+  // `locus --controller ADDR args...`, run in the cluster's work directory.
+  CommandResult locus(const std::vector<std::string>& args) const;
+  // Submits; returns the job id or nullopt (the CLI's stderr goes to the test log).
+  std::optional<uint64_t> submit(const std::vector<std::string>& args) const;
+  nlohmann::json job(uint64_t id) const;         // locus show --json
+  nlohmann::json jobs(const std::string& state) const;  // locus queue --state S --json
+  bool waitTerminal(const std::vector<uint64_t>& ids, std::chrono::seconds timeout) const;
+
+  const std::string& dir() const { return dir_; }        // temp root
+  const std::string& workDir() const { return work_; }   // jobs' working directory
+  std::string nodeName(int i) const { return "n" + std::to_string(i + 1); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  pid_t controllerPid() const { return controller_pid_; }
+
+ private:
+  pid_t spawn(const std::vector<std::string>& argv, const std::string& log);
+  Options options_;
+  std::string dir_, work_, config_path_;
+  int port_ = 0;
+  pid_t controller_pid_ = 0;
+  std::vector<pid_t> node_pids_;
+};
+
+}  // namespace locus::testing

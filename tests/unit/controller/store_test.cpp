@@ -1,0 +1,435 @@
+#include "controller/store/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace locus::controller {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every field of a JobSpec, one by one: comparing jobToJson() outputs would miss a field the codec
+// drops on both sides.
+void expectSameSpec(const JobSpec& got, const JobSpec& want) {
+  EXPECT_EQ(got.name, want.name);
+  EXPECT_EQ(got.script, want.script);
+  EXPECT_EQ(got.script_path, want.script_path);
+  EXPECT_EQ(got.args, want.args);
+  EXPECT_EQ(got.nodes, want.nodes);
+  EXPECT_EQ(got.ntasks, want.ntasks);
+  EXPECT_EQ(got.ntasks_per_node, want.ntasks_per_node);
+  EXPECT_EQ(got.cpus_per_task, want.cpus_per_task);
+  EXPECT_EQ(got.mem_mb, want.mem_mb);
+  EXPECT_EQ(got.mem_per_cpu_mb, want.mem_per_cpu_mb);
+  EXPECT_EQ(got.time_limit_s, want.time_limit_s);
+  EXPECT_EQ(got.stdout_path, want.stdout_path);
+  EXPECT_EQ(got.stderr_path, want.stderr_path);
+  EXPECT_EQ(got.work_dir, want.work_dir);
+  EXPECT_EQ(got.array_spec, want.array_spec);
+  EXPECT_EQ(got.requeue, want.requeue);
+  EXPECT_EQ(got.export_spec, want.export_spec);
+  EXPECT_EQ(got.environment, want.environment);
+  EXPECT_EQ(got.partition, want.partition);
+  EXPECT_EQ(got.account, want.account);
+  EXPECT_EQ(got.qos, want.qos);
+  EXPECT_EQ(got.gres, want.gres);
+  EXPECT_EQ(got.gpus, want.gpus);
+  EXPECT_EQ(got.constraint, want.constraint);
+  EXPECT_EQ(got.dependency, want.dependency);
+  EXPECT_EQ(got.exclusive, want.exclusive);
+  EXPECT_EQ(got.warnings, want.warnings);
+}
+
+void expectSameJob(const Job& got, const Job& want) {
+  SCOPED_TRACE("job " + std::to_string(want.id));
+  EXPECT_EQ(got.id, want.id);
+  expectSameSpec(got.spec, want.spec);
+  EXPECT_EQ(got.user, want.user);
+  EXPECT_EQ(got.uid, want.uid);
+  EXPECT_EQ(got.gid, want.gid);
+  EXPECT_EQ(got.state, want.state);
+  EXPECT_EQ(got.reason, want.reason);
+  EXPECT_EQ(got.exit_code, want.exit_code);
+  EXPECT_EQ(got.term_signal, want.term_signal);
+  EXPECT_EQ(got.attempt, want.attempt);
+  EXPECT_EQ(got.priority, want.priority);
+  EXPECT_EQ(got.submit_time, want.submit_time);
+  EXPECT_EQ(got.start_time, want.start_time);
+  EXPECT_EQ(got.end_time, want.end_time);
+  EXPECT_EQ(got.array_job_id, want.array_job_id);
+  EXPECT_EQ(got.array_task_id, want.array_task_id);
+  EXPECT_EQ(got.array_max_running, want.array_max_running);
+  ASSERT_EQ(got.allocation.size(), want.allocation.size());
+  for (size_t i = 0; i < want.allocation.size(); ++i) {
+    SCOPED_TRACE("allocation " + std::to_string(i));
+    EXPECT_EQ(got.allocation[i].node, want.allocation[i].node);
+    EXPECT_EQ(got.allocation[i].cores, want.allocation[i].cores);
+    EXPECT_EQ(got.allocation[i].mem_mb, want.allocation[i].mem_mb);
+    EXPECT_EQ(got.allocation[i].ntasks, want.allocation[i].ntasks);
+  }
+  EXPECT_EQ(got.stdout_path, want.stdout_path);
+  EXPECT_EQ(got.stderr_path, want.stderr_path);
+  EXPECT_EQ(got.completing, want.completing);
+  EXPECT_EQ(got.cancel_requested, want.cancel_requested);
+}
+
+// A job with every field away from its default, so a field the store drops shows up.
+Job fullJob(uint64_t id) {
+  Job j;
+  j.id = id;
+  JobSpec& s = j.spec;
+  s.name = "train \"big\" model";
+  s.script = "#!/bin/bash\n#SBATCH -N 2\necho \"héllo\"\tdone\\n\n";
+  s.script_path = "/home/alice/train.sh";
+  s.args = {"--epochs", "10", "with space", ""};
+  s.nodes = 2;
+  s.ntasks = 5;
+  s.ntasks_per_node = 3;
+  s.cpus_per_task = 4;
+  s.mem_mb = 6'000'000'000ull;  // above 2^32: the record keeps 64 bits
+  s.mem_per_cpu_mb = 2048;
+  s.time_limit_s = 86400 + 3600;
+  s.stdout_path = "out-%j.txt";
+  s.stderr_path = "err-%j.txt";
+  s.work_dir = "/home/alice/run";
+  s.array_spec = "1-100%10";
+  s.requeue = true;
+  s.export_spec = "NONE,OMP_NUM_THREADS=4";
+  s.environment = {{"OMP_NUM_THREADS", "4"}, {"EMPTY", ""}, {"QUOTE", "a\"b=c"}};
+  s.partition = "gpu";
+  s.account = "proj1";
+  s.qos = "high";
+  s.gres = "gpu:2";
+  s.gpus = "2";
+  s.constraint = "ib&nvme";
+  s.dependency = "afterok:3";
+  s.exclusive = true;
+  s.warnings = {"option --mail-user ignored", "option --licenses ignored"};
+  j.user = "alice";
+  j.uid = 1001;
+  j.gid = 100;
+  j.state = JobState::kTimeout;
+  j.reason = "TimeLimit";
+  j.exit_code = 143;  // 128 + SIGTERM
+  j.term_signal = 15;
+  j.attempt = 2;
+  j.priority = -17;
+  j.submit_time = 1'700'000'000;
+  j.start_time = 1'700'000'100;
+  j.end_time = 1'700'090'200;
+  j.array_job_id = id - 1;
+  j.array_task_id = 7;
+  j.array_max_running = 10;
+  j.allocation = {{"n1", {0, 1, 2, 5}, 3000, 3}, {"n2", {4, 7}, 2000, 2}};
+  j.stdout_path = "/home/alice/run/out-42.txt";
+  j.stderr_path = "/home/alice/run/err-42.txt";
+  j.completing = true;
+  j.cancel_requested = true;
+  return j;
+}
+
+// A fresh state directory per test, removed afterwards.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "locus_store_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::unique_ptr<Store> open() {
+    auto s = Store::open(dir_.string());
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  // Commits `jobs` in one transaction, closes the store and opens it again.
+  std::unique_ptr<Store> saveAndReopen(std::unique_ptr<Store> store, const std::vector<Job>& jobs) {
+    EXPECT_TRUE(store->begin().ok());
+    for (const Job& j : jobs) EXPECT_TRUE(store->saveJob(j).ok());
+    EXPECT_TRUE(store->commit().ok());
+    store.reset();
+    return open();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(StoreTest, FreshStoreIsEmpty) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(fs::exists(dir_ / "locus.db"));
+  auto jobs = store->loadJobs();
+  ASSERT_TRUE(jobs.ok()) << jobs.error().message;
+  EXPECT_TRUE(jobs->empty());
+  auto nodes = store->loadNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.error().message;
+  EXPECT_TRUE(nodes->empty());
+}
+
+TEST_F(StoreTest, CreatesMissingStateDirectory) {
+  fs::path nested = dir_ / "a/b/state";  // none of a, b, state exists yet
+  auto s = Store::open(nested.string());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE(fs::exists(nested / "locus.db"));
+}
+
+TEST_F(StoreTest, OpenFailsWhenStateDirIsAFile) {
+  std::ofstream(dir_ / "file") << "x";
+  auto s = Store::open((dir_ / "file" / "state").string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+}
+
+TEST_F(StoreTest, JobsSurviveReopen) {
+  struct Case {
+    const char* name;
+    Job job;
+  };
+  Job minimal;  // all defaults except the id: no allocation, no array, empty maps
+  minimal.id = 1;
+  Job array_task_zero = fullJob(3);
+  array_task_zero.array_task_id = 0;  // set to 0 must not read back as unset
+  Job not_array = fullJob(4);
+  not_array.array_job_id = 0;
+  not_array.array_task_id.reset();
+  not_array.completing = false;
+  not_array.cancel_requested = false;
+  not_array.state = JobState::kRunning;
+  not_array.exit_code = -1;
+  Job large_id = fullJob(uint64_t{1} << 40);
+  const Case cases[] = {
+      {"defaults", minimal},
+      {"every field set", fullJob(42)},
+      {"array task 0", array_task_zero},
+      {"not an array task", not_array},
+      {"id above 2^32", large_id},
+  };
+  std::vector<Job> jobs;
+  for (const Case& c : cases) jobs.push_back(c.job);
+
+  auto store = saveAndReopen(open(), jobs);
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->loadJobs();
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  // loadJobs orders by id: 1, 3, 4, 42, 2^40 — case order 0, 2, 3, 1, 4.
+  ASSERT_EQ(loaded->size(), 5u);
+  const size_t order[] = {0, 2, 3, 1, 4};
+  for (size_t i = 0; i < 5; ++i) {
+    const Case& c = cases[order[i]];
+    SCOPED_TRACE(c.name);
+    expectSameJob((*loaded)[i], c.job);
+  }
+  EXPECT_FALSE((*loaded)[2].array_task_id.has_value());  // "not an array task"
+  ASSERT_TRUE((*loaded)[1].array_task_id.has_value());   // "array task 0"
+  EXPECT_EQ(*(*loaded)[1].array_task_id, 0u);
+}
+
+TEST_F(StoreTest, SavingAnIdAgainKeepsTheLast) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Job first = fullJob(7);
+  first.state = JobState::kPending;
+  first.allocation.clear();
+  Job second = fullJob(7);
+  second.state = JobState::kRunning;
+  Job third = fullJob(7);
+  third.state = JobState::kCompleted;
+  third.exit_code = 0;
+
+  // Twice in one transaction, then once more in a later one: one row, the third version.
+  ASSERT_TRUE(store->begin().ok());
+  ASSERT_TRUE(store->saveJob(first).ok());
+  ASSERT_TRUE(store->saveJob(second).ok());
+  ASSERT_TRUE(store->commit().ok());
+  {
+    auto loaded = store->loadJobs();
+    ASSERT_TRUE(loaded.ok());
+    ASSERT_EQ(loaded->size(), 1u);
+    expectSameJob(loaded->front(), second);
+  }
+  store = saveAndReopen(std::move(store), {third});
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->loadJobs();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 1u);
+  expectSameJob(loaded->front(), third);
+}
+
+TEST_F(StoreTest, RollbackLeavesNothing) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Job kept = fullJob(1);
+  store = saveAndReopen(std::move(store), {kept});
+  ASSERT_NE(store, nullptr);
+
+  ASSERT_TRUE(store->begin().ok());
+  Job changed = kept;
+  changed.state = JobState::kCancelled;
+  ASSERT_TRUE(store->saveJob(changed).ok());
+  ASSERT_TRUE(store->saveJob(fullJob(2)).ok());
+  ASSERT_TRUE(store->saveNode({"n9", "topo", 5}).ok());
+  store->rollback();
+  store->rollback();  // a second rollback outside a transaction is a no-op
+
+  for (int reopened = 0; reopened < 2; ++reopened) {
+    SCOPED_TRACE(reopened ? "after reopen" : "same handle");
+    auto jobs = store->loadJobs();
+    ASSERT_TRUE(jobs.ok());
+    ASSERT_EQ(jobs->size(), 1u);
+    expectSameJob(jobs->front(), kept);
+    auto nodes = store->loadNodes();
+    ASSERT_TRUE(nodes.ok());
+    EXPECT_TRUE(nodes->empty());
+    store.reset();
+    store = open();
+    ASSERT_NE(store, nullptr);
+  }
+  // The store is usable after a rollback: a new transaction commits.
+  ASSERT_TRUE(store->begin().ok());
+  ASSERT_TRUE(store->saveJob(fullJob(2)).ok());
+  ASSERT_TRUE(store->commit().ok());
+  auto jobs = store->loadJobs();
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_EQ(jobs->size(), 2u);
+}
+
+TEST_F(StoreTest, NodesSurviveReopen) {
+  const std::string with_nul("\x0a\x02n1\0\x12\xff\x00z", 10);
+  ASSERT_EQ(with_nul.size(), 10u);
+  ASSERT_EQ(with_nul[4], '\0');
+  struct Case {
+    const char* name;
+    StoredNode node;
+  };
+  const Case cases[] = {
+      // loadNodes orders by name: the table is in that order.
+      {"empty topology", {"a-empty", "", 0}},
+      {"topology with NUL bytes", {"n1", with_nul, 123456789}},
+      {"boot id with the top bit set", {"n2", "plain", std::numeric_limits<uint64_t>::max() - 1}},
+  };
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->begin().ok());
+    // Saved out of order, and n1 twice: the last save wins.
+    ASSERT_TRUE(store->saveNode(cases[2].node).ok());
+    ASSERT_TRUE(store->saveNode({"n1", "old", 1}).ok());
+    ASSERT_TRUE(store->saveNode(cases[1].node).ok());
+    ASSERT_TRUE(store->saveNode(cases[0].node).ok());
+    ASSERT_TRUE(store->commit().ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto nodes = store->loadNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.error().message;
+  ASSERT_EQ(nodes->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(cases[i].name);
+    EXPECT_EQ((*nodes)[i].name, cases[i].node.name);
+    EXPECT_EQ((*nodes)[i].topology.size(), cases[i].node.topology.size());
+    EXPECT_EQ((*nodes)[i].topology, cases[i].node.topology);
+    EXPECT_EQ((*nodes)[i].boot_id, cases[i].node.boot_id);
+  }
+}
+
+TEST_F(StoreTest, JournalModeIsWal) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    store = saveAndReopen(std::move(store), {fullJob(1)});
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "locus.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  std::string mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_EQ(mode, "wal");
+}
+
+TEST_F(StoreTest, CorruptRecordIsAnErrorOnLoad) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    store = saveAndReopen(std::move(store), {fullJob(1)});
+  }
+  // Damage the record behind the store's back, as a bad disk or a hand edit would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "locus.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET record = '{\"id\": 1' WHERE id = 1", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto jobs = store->loadJobs();
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_EQ(jobs.error().code, ErrorCode::kInternal);
+  EXPECT_NE(jobs.error().message.find("corrupt job record"), std::string::npos)
+      << jobs.error().message;
+}
+
+// ---- JSON codec -------------------------------------------------------------------------------
+
+TEST(JobJson, RoundTrip) {
+  Job j = fullJob(42);
+  auto back = jobFromJson(jobToJson(j));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expectSameJob(*back, j);
+}
+
+TEST(JobJson, GarbageIsAnError) {
+  // A valid record with one thing wrong, to show each rejection is about that one thing.
+  const std::string good = jobToJson(fullJob(42));
+  auto replace = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? s : s.replace(at, from.size(), to);
+  };
+  struct Case {
+    const char* name;
+    std::string text;
+  };
+  const Case cases[] = {
+      {"empty", ""},
+      {"not JSON", "hello"},
+      {"truncated", good.substr(0, good.size() / 2)},
+      {"an array", "[1, 2, 3]"},
+      {"a number", "42"},
+      {"empty object", "{}"},
+      {"null", "null"},
+      {"id is a string", replace("\"id\":42", "\"id\":\"42\"")},
+      {"unknown state", replace("\"state\":\"TIMEOUT\"", "\"state\":\"SLEEPING\"")},
+      {"spec missing", replace("\"spec\":", "\"spek\":")},
+      {"allocation not an array of objects", replace("\"allocation\":[", "\"allocation\":[1,")},
+      {"cores not numbers", replace("\"cores\":[0,1,2,5]", "\"cores\":[\"a\"]")},
+      {"environment value not a string", replace("\"environment\":{", "\"environment\":{\"X\":1,")},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = jobFromJson(c.text);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+    EXPECT_FALSE(r.error().message.empty());
+  }
+  ASSERT_TRUE(jobFromJson(good).ok()) << "the base record itself must parse";
+}
+
+}  // namespace
+}  // namespace locus::controller
