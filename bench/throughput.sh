@@ -41,6 +41,22 @@ LOCUS_STATE="$TMP/locus"
 SLURM_PIDS=()
 MUNGED_PID=""
 
+# Kills any Locus daemon still running from our state dir (by its exact path).
+kill_locus_leftovers() {
+  local f pid pids=()
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}; pid=${pid%/cmdline}
+    [[ "$pid" != "$$" ]] || continue
+    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "--state $LOCUS_STATE/"; then pids+=("$pid"); fi
+  done
+  [[ ${#pids[@]} -gt 0 ]] || return 0
+  kill "${pids[@]}" 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -48,6 +64,7 @@ cleanup() {
   if [[ -f "$LOCUS_STATE/pids/controller.pid" ]]; then
     "$LOCUS" down --state "$LOCUS_STATE" >/dev/null 2>&1
   fi
+  kill_locus_leftovers
   local pid
   for pid in "${SLURM_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${SLURM_PIDS[@]}"; do
@@ -84,8 +101,21 @@ cd "$TMP/work"
 echo "throughput: N=$N, $NODES nodes x $CPUS CPUs, $(nproc) host cores, temp $TMP"
 
 # ---------------------------------------------------------------- Locus ----
-up_env=$("$LOCUS" up --nodes "$NODES" --topology "pack:1 core:$CPUS pu:1" --detach --state "$LOCUS_STATE" 2>"$TMP/locus-up.err") ||
-  { cat "$TMP/locus-up.err" "$LOCUS_STATE/logs/controller.log" >&2 2>/dev/null; die "locus up failed"; }
+# `locus up` can wrongly report "the controller exited at start" on a loaded
+# machine (it checks /proc/PID/cmdline right after posix_spawn, before the
+# kernel has set it) and then leaves that controller running: retry, and
+# reap what a failed attempt left behind.
+up_env=""
+for attempt in 1 2 3; do
+  if up_env=$("$LOCUS" up --nodes "$NODES" --topology "pack:1 core:$CPUS pu:1" --detach \
+                --state "$LOCUS_STATE" 2>"$TMP/locus-up.err"); then
+    break
+  fi
+  up_env=""
+  echo "throughput: locus up attempt $attempt failed: $(tail -1 "$TMP/locus-up.err")" >&2
+  kill_locus_leftovers
+done
+[[ -n "$up_env" ]] || die "locus up failed; see $LOCUS_STATE/logs"
 eval "$up_env"
 export LOCUS_CONTROLLER
 

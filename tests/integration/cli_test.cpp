@@ -1,0 +1,102 @@
+// The CLI and the daemons refuse bad input with one clear line and a non-zero exit, storing
+// nothing; `locus up` / `locus down` start and stop a whole cluster.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/test_cluster.hpp"
+
+namespace locus::testing {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(Cli, BadSubmissionsAreRefusedAndNothingIsStored) {
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  std::ofstream(cluster.workDir() + "/binary.sh") << std::string("\x7f" "ELF\0\0\0\x02", 8);
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string message;  // must appear in the one error line
+  };
+  std::vector<Case> cases{
+      {"bad memory", {"--mem=abc", "--wrap", "true"}, "--mem"},
+      {"bad time", {"--time=1:2:3:4", "--wrap", "true"}, "--time"},
+      {"zero nodes", {"--nodes=0", "--wrap", "true"}, "--nodes"},
+      {"missing script", {"no-such-script.sh"}, "no-such-script.sh"},
+      {"binary script", {"binary.sh"}, "binary"},
+      {"bad array", {"--array=5-1", "--wrap", "true"}, "--array"},
+      {"unknown option", {"--frobnicate", "--wrap", "true"}, "--frobnicate"},
+      {"more cpus than any node", {"-c", "64", "--wrap", "true"}, "cpus"},
+      {"more nodes than the cluster", {"-N", "3", "--wrap", "true"}, "nodes"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::string> args{"submit"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = cluster.locus(args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  EXPECT_TRUE(cluster.jobs("all").empty());
+  // Unknown commands and job ids.
+  EXPECT_NE(cluster.locus({"frobnicate"}).exit_code, 0);
+  auto r = cluster.locus({"show", "999"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not found"), std::string::npos);
+  EXPECT_NE(cluster.locus({"cancel", "abc"}).exit_code, 0);
+  EXPECT_EQ(cluster.locus({"wait", "999"}).exit_code, 2);
+}
+
+TEST(Cli, ControllerRefusesABadConfigNamingKeyAndLine) {
+  char tmpl[] = "/tmp/locus-cfg-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::ofstream(dir + "/locus.toml") << "[controller]\nlisen = \"127.0.0.1:0\"\n";
+  auto r = runCommand({binDir() + "/locus-controller", "--config", dir + "/locus.toml", "--state", dir + "/s"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("locus.toml:2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("controller.lisen"), std::string::npos) << r.err;
+  std::ofstream(dir + "/locus.toml", std::ios::trunc) << "[controller]\nnode_timeout_s = \"soon\"\n";
+  r = runCommand({binDir() + "/locus-controller", "--config", dir + "/locus.toml", "--state", dir + "/s"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("node_timeout_s"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, UpRunsJobsAndDownStopsEveryDaemon) {
+  char tmpl[] = "/tmp/locus-up-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto up = runCommand({binDir() + "/locus", "up", "--nodes", "2", "--state", dir, "--topology",
+                        "pack:1 core:4 pu:1", "--detach"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  ASSERT_EQ(up.out.rfind("export LOCUS_CONTROLLER=127.0.0.1:", 0), 0u) << up.out;
+  std::string address = up.out.substr(up.out.find('=') + 1);
+  address.erase(address.find_last_not_of(" \n") + 1);
+  std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", address}};
+  auto submit = runCommand({binDir() + "/locus", "submit", "--parsable", "--wrap", "echo hi"}, env, dir);
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  auto wait = runCommand({binDir() + "/locus", "wait", "--timeout", "60", submit.out.substr(0, submit.out.size() - 1)}, env);
+  EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
+  EXPECT_EQ(readFile(dir + "/locus-" + submit.out.substr(0, submit.out.size() - 1) + ".out"), "hi\n");
+
+  std::vector<pid_t> pids;
+  for (const auto& e : fs::directory_iterator(dir + "/pids")) pids.push_back(std::stoi(readFile(e.path())));
+  ASSERT_EQ(pids.size(), 3u);
+  auto down = runCommand({binDir() + "/locus", "down", "--state", dir});
+  EXPECT_EQ(down.exit_code, 0) << down.err;
+  for (pid_t pid : pids) {
+    // Gone, or a zombie waiting for its (exited) parent's reaper: not running either way.
+    std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    EXPECT_TRUE(stat.empty() || stat.find(") Z") != std::string::npos) << "pid " << pid << " still running";
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace locus::testing

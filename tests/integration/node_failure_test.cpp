@@ -1,0 +1,58 @@
+// A node daemon that dies is marked DOWN after the node timeout; its jobs end NODE_FAIL, or go
+// back to PENDING with attempt + 1 when submitted with --requeue, and run again later.
+#include <gtest/gtest.h>
+
+#include "tests/integration/test_cluster.hpp"
+
+namespace locus::testing {
+namespace {
+
+std::string nodeState(const TestCluster& cluster, const std::string& name) {
+  auto r = cluster.locus({"nodes", "--json"});
+  if (r.exit_code != 0) return "";
+  auto parsed = nlohmann::json::parse(r.out);
+  for (const auto& n : parsed["nodes"])
+    if (n["name"] == name) return n["state"];
+  return "";
+}
+
+TEST(NodeFailure, JobsOnADeadNodeFailOrRequeue) {
+  TestCluster cluster({.nodes = 2});  // node_timeout_s = 3 in the test config
+  ASSERT_TRUE(cluster.startController());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
+  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+
+  // Both span the two nodes, so losing n2 hits both.
+  auto plain = cluster.submit({"-N", "2", "-n", "2", "--wrap", "sleep 300"});
+  auto requeued = cluster.submit({"-N", "2", "-n", "2", "--requeue", "--wrap",
+                                  "echo attempt=$LOCUS_RESTART_COUNT; [ \"$LOCUS_RESTART_COUNT\" != 0 ] || sleep 300"});
+  ASSERT_TRUE(plain && requeued);
+  ASSERT_TRUE(waitUntil([&] { return cluster.jobs("RUNNING").size() == 2; }, std::chrono::seconds(20)));
+
+  cluster.killNode(1);
+  ASSERT_TRUE(waitUntil([&] { return nodeState(cluster, "n2") == "DOWN"; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*plain)["state"] == "NODE_FAIL"; }, std::chrono::seconds(10)));
+  auto j = cluster.job(*requeued);
+  EXPECT_EQ(j["state"], "PENDING");  // needs two nodes, only one is up
+  EXPECT_EQ(j["attempt"], 1);
+  // The surviving node was told to kill the scripts and got its cores back.
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto parsed = nlohmann::json::parse(cluster.locus({"nodes", "--json"}).out);
+        for (const auto& n : parsed["nodes"])
+          if (n["name"] == "n1") return n["cpus_alloc"] == 0;
+        return false;
+      },
+      std::chrono::seconds(10)));
+
+  // n2 comes back: the requeued job runs its second attempt and completes.
+  ASSERT_TRUE(cluster.startNode(1));
+  ASSERT_TRUE(cluster.waitTerminal({*requeued}, std::chrono::seconds(60)));
+  j = cluster.job(*requeued);
+  EXPECT_EQ(j["state"], "COMPLETED");
+  EXPECT_EQ(j["attempt"], 1);
+  EXPECT_NE(readFile(j["stdout"]).find("attempt=1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace locus::testing
