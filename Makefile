@@ -29,7 +29,7 @@ test: deps build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j1
 
 demo: deps build
-	bash scripts/demo.sh
+	bash cli/demo.sh
 
 bench: deps build
 	bash bench/throughput.sh 2000

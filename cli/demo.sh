@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make demo`: a real local cluster (a controller and 4 node daemons on loopback), a handful of
+# real jobs showing each end state, the queue and the results, then the cluster torn down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="$PWD/build/bin"
+export PATH="$BIN:$PATH"
+STATE="$(mktemp -d /tmp/locus-demo-XXXXXX)"
+WORK="$STATE/work"
+mkdir -p "$WORK"
+cleanup() { locus down --state "$STATE" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "locus up --nodes 4 (each emulating a 2-NUMA, 8-core machine; tasks bound to this host's real CPUs)"
+eval "$(locus up --nodes 4 --state "$STATE" --topology 'pack:1 numa:2 core:4 pu:1' --detach)"
+locus nodes
+cd "$WORK"
+
+cat > hello-mpi-style.sh <<'JOB'
+#!/bin/bash
+#SBATCH --job-name=multinode
+#SBATCH --nodes=2
+#SBATCH --ntasks=8
+#SBATCH --time=00:05:00
+echo "job $SLURM_JOB_ID on $(hostname): nodes=$LOCUS_NODELIST tasks=$LOCUS_NTASKS"
+grep Cpus_allowed_list /proc/self/status
+JOB
+
+step "submitting: a multi-node job, an array, a failing job, a job to cancel, a job that times out"
+multi=$(locus submit --parsable hello-mpi-style.sh)
+array=$(locus submit --parsable -J squares --array 1-6%3 --wrap 'echo "task $LOCUS_ARRAY_TASK_ID: $((LOCUS_ARRAY_TASK_ID * LOCUS_ARRAY_TASK_ID))"')
+failing=$(locus submit --parsable -J failing --wrap 'echo "about to fail" >&2; exit 3')
+victim=$(locus submit --parsable -J to-cancel --wrap 'sleep 600')
+slow=$(locus submit --parsable -J too-slow -t 0:02 --wrap 'echo started; sleep 600')
+echo "multi-node=$multi array=$array failing=$failing cancel=$victim timeout=$slow"
+
+step "locus queue"
+locus queue
+
+step "locus cancel $victim"
+locus cancel "$victim"
+
+step "locus wait (the time limit of job $slow is 2 seconds; SIGTERM, then SIGKILL after the grace)"
+locus wait --timeout 120 "$multi" "$array" "$failing" "$victim" "$slow" || true
+
+step "locus queue --state all"
+locus queue --state all
+
+step "outputs"
+for f in locus-*.out; do echo "--- $f"; cat "$f"; done
+
+step "locus show $failing"
+locus show "$failing"
+
+step "locus down"
+cleanup
+trap - EXIT
+echo "demo state and outputs kept in $STATE"
