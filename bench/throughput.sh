@@ -47,7 +47,7 @@ kill_locus_leftovers() {
   for f in /proc/[0-9]*/cmdline; do
     pid=${f#/proc/}; pid=${pid%/cmdline}
     [[ "$pid" != "$$" ]] || continue
-    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "--state $LOCUS_STATE/"; then pids+=("$pid"); fi
+    if tr '\0' ' ' 2>/dev/null <"$f" | grep -qF -- "--state $LOCUS_STATE/"; then pids+=("$pid"); fi
   done
   [[ ${#pids[@]} -gt 0 ]] || return 0
   kill "${pids[@]}" 2>/dev/null || true

@@ -86,7 +86,8 @@ Result<std::vector<StoredNode>> Store::loadNodes() {
                          nullptr) != SQLITE_OK)
     return internalError(sqlite3_errmsg(db_));
   std::vector<StoredNode> nodes;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     StoredNode n;
     n.name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
     n.topology.assign(static_cast<const char*>(sqlite3_column_blob(stmt, 1)), sqlite3_column_bytes(stmt, 1));
@@ -94,6 +95,7 @@ Result<std::vector<StoredNode>> Store::loadNodes() {
     nodes.push_back(std::move(n));
   }
   sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
   return nodes;
 }
 

@@ -4,11 +4,17 @@
 
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/job_spec.hpp"
+
+namespace locus {
+// Readable JobState in failure messages (found by ADL); inline so other tests may define it too.
+inline void PrintTo(JobState s, std::ostream* os) { *os << toString(s); }
+}  // namespace locus
 
 namespace locus {
 namespace {
@@ -112,7 +118,9 @@ TEST(ParseConfig, ReadsEachKey) {
       {"default_time_limit UNLIMITED", "[controller]\ndefault_time_limit = \"UNLIMITED\"\n",
        [](Config& c) { c.default_time_limit_s = 0; }},
       {"controller.admins", "[controller]\nadmins = [\"alice\", \"bob\"]\n",
-       [](Config& c) { c.admins = {"alice", "bob"}; }},
+       [](Config& c) {
+         c.admins = {"alice", "bob"};
+       }},
       {"controller.admins empty replaces root", "[controller]\nadmins = []\n",
        [](Config& c) { c.admins = {}; }},
       {"scheduler.interval_ms", "[scheduler]\ninterval_ms = 250\n",
@@ -123,11 +131,18 @@ TEST(ParseConfig, ReadsEachKey) {
          c.scheduler_interval = std::chrono::milliseconds{20};
        }},
       {"[[node]] names only", "[[node]]\nnames = \"n[1-3]\"\n",
-       [](Config& c) { c.nodes = {{{"n1", "n2", "n3"}, {}}}; }},
-      {"[[node]] names and features", "[[node]]\nnames = \"gpu01\"\nfeatures = [\"ib\", \"nvme\"]\n",
-       [](Config& c) { c.nodes = {{{"gpu01"}, {"ib", "nvme"}}}; }},
+       [](Config& c) {
+         c.nodes = {{{"n1", "n2", "n3"}, {}}};
+       }},
+      {"[[node]] names and features",
+       "[[node]]\nnames = \"gpu01\"\nfeatures = [\"ib\", \"nvme\"]\n",
+       [](Config& c) {
+         c.nodes = {{{"gpu01"}, {"ib", "nvme"}}};
+       }},
       {"[[node]] zero-padded hostlist", "[[node]]\nnames = \"c[08-10]\"\n",
-       [](Config& c) { c.nodes = {{{"c08", "c09", "c10"}, {}}}; }},
+       [](Config& c) {
+         c.nodes = {{{"c08", "c09", "c10"}, {}}};
+       }},
       {"everything at once",
        "[controller]\n"
        "listen = \"10.0.0.1:6450\"\n"
@@ -201,8 +216,9 @@ TEST(ParseConfig, RejectsWithKeyAndLine) {
   const Case cases[] = {
       // unknown keys
       {"unknown key in [controller]", "[controller]\nlisten = \"a:1\"\nlisen = \"b:2\"\n",
-       "locus.toml:4: unknown key 'controller.lisen'"},
-      {"unknown top-level key", "# comment\nlisten = \"a:1\"\n", "locus.toml:2: unknown key 'listen'"},
+       "locus.toml:3: unknown key 'controller.lisen'"},
+      {"unknown top-level key", "# comment\nlisten = \"a:1\"\n",
+       "locus.toml:2: unknown key 'listen'"},
       {"unknown top-level table", "\n\n[controler]\nlisten = \"a:1\"\n",
        "locus.toml:3: unknown key 'controler'"},
       {"unknown key in [scheduler]", "[scheduler]\ninterval = 5\n",
@@ -311,14 +327,10 @@ TEST(JobState, ToStringAndBack) {
     bool terminal;
   };
   const Case cases[] = {
-      {JobState::kPending, "PENDING", false},
-      {JobState::kRunning, "RUNNING", false},
-      {JobState::kCompleted, "COMPLETED", true},
-      {JobState::kFailed, "FAILED", true},
-      {JobState::kCancelled, "CANCELLED", true},
-      {JobState::kTimeout, "TIMEOUT", true},
-      {JobState::kNodeFail, "NODE_FAIL", true},
-      {JobState::kOutOfMemory, "OUT_OF_MEMORY", true},
+      {JobState::kPending, "PENDING", false},    {JobState::kRunning, "RUNNING", false},
+      {JobState::kCompleted, "COMPLETED", true}, {JobState::kFailed, "FAILED", true},
+      {JobState::kCancelled, "CANCELLED", true}, {JobState::kTimeout, "TIMEOUT", true},
+      {JobState::kNodeFail, "NODE_FAIL", true},  {JobState::kOutOfMemory, "OUT_OF_MEMORY", true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -343,7 +355,7 @@ TEST(JobState, FromStringAcceptsShortCodesAndAnyCase) {
       {"CA", JobState::kCancelled},
       {"TO", JobState::kTimeout},
       {"NF", JobState::kNodeFail},
-      {"OOM", JobState::kTimeout},
+      {"OOM", JobState::kOutOfMemory},
       // case-insensitive, long and short
       {"pending", JobState::kPending},
       {"Running", JobState::kRunning},

@@ -31,7 +31,8 @@ Job twoNodeJob() {
   j.spec.nodes = 2;
   j.spec.cpus_per_task = 1;
   j.spec.work_dir = "/home/alice/run";
-  j.spec.environment = {{"HOME", "/home/alice"}, {"PATH", "/usr/bin:/bin"}, {"OMP_NUM_THREADS", "4"}};
+  j.spec.environment = {
+      {"HOME", "/home/alice"}, {"PATH", "/usr/bin:/bin"}, {"OMP_NUM_THREADS", "4"}};
   j.allocation = {{"n1", {0, 1, 2}, 1000, 3}, {"n2", {4, 5}, 1000, 2}};
   j.state = JobState::kRunning;
   return j;
@@ -60,7 +61,7 @@ TEST(JobEnvironment, TwoNodeAllocation) {
       {"SLURM_NPROCS", "5"},
       {"LOCUS_NTASKS", "5"},
       // one entry per node, in allocation order
-      {"SLURM_TASKS_PER_NODE", "2,3"},
+      {"SLURM_TASKS_PER_NODE", "3,2"},
       {"LOCUS_TASKS_PER_NODE", "3,2"},
       {"SLURM_CPUS_PER_TASK", "1"},
       // the batch script runs on the first node, which has 3 cores

@@ -9,8 +9,14 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
+
+namespace locus {
+// Readable JobState in failure messages (found by ADL); inline so other tests may define it too.
+inline void PrintTo(JobState s, std::ostream* os) { *os << toString(s); }
+}  // namespace locus
 
 namespace locus::controller {
 namespace {
@@ -225,7 +231,7 @@ TEST_F(StoreTest, JobsSurviveReopen) {
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   // loadJobs orders by id: 1, 3, 4, 42, 2^40 — case order 0, 2, 3, 1, 4.
   ASSERT_EQ(loaded->size(), 5u);
-  const size_t order[] = {0, 3, 2, 1, 4};
+  const size_t order[] = {0, 2, 3, 1, 4};
   for (size_t i = 0; i < 5; ++i) {
     const Case& c = cases[order[i]];
     SCOPED_TRACE(c.name);
@@ -358,7 +364,7 @@ TEST_F(StoreTest, JournalModeIsWal) {
   std::string mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
   sqlite3_finalize(stmt);
   sqlite3_close(db);
-  EXPECT_EQ(mode, "delete");
+  EXPECT_EQ(mode, "wal");
 }
 
 TEST_F(StoreTest, CorruptRecordIsAnErrorOnLoad) {
@@ -370,8 +376,8 @@ TEST_F(StoreTest, CorruptRecordIsAnErrorOnLoad) {
   // Damage the record behind the store's back, as a bad disk or a hand edit would.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "locus.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET record = '{\"id\": 1' WHERE id = 1", nullptr,
-                         nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET record = '{\"id\": 1' WHERE id = 1", nullptr, nullptr,
+                         nullptr),
             SQLITE_OK);
   sqlite3_close(db);
 
