@@ -2,6 +2,7 @@
 // nothing; `locus up` / `locus down` start and stop a whole cluster.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -96,6 +97,50 @@ TEST(Cli, UpRunsJobsAndDownStopsEveryDaemon) {
     EXPECT_TRUE(stat.empty() || stat.find(") Z") != std::string::npos) << "pid " << pid << " still running";
   }
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// As root, the node daemon runs each task as the user who submitted it; others may not cancel it.
+TEST(Cli, TasksRunAsTheSubmittingUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  // nobody must reach the binaries, the work directory and its job script in the node's spool.
+  fs::permissions(cluster.dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(cluster.workDir(), fs::perms::all | fs::perms::sticky_bit);
+  auto as_nobody = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  binDir() + "/locus", "--controller", cluster.address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, {}, cluster.workDir());
+  };
+  auto submitted = as_nobody({"submit", "--parsable", "--wrap", "id -u; id -g"});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  uint64_t id = std::stoull(submitted.out);
+  ASSERT_TRUE(cluster.waitTerminal({id}, std::chrono::seconds(30)));
+  auto job = cluster.job(id);
+  EXPECT_EQ(job["state"], "COMPLETED") << job.dump();
+  EXPECT_EQ(job["user"], "nobody");
+  EXPECT_EQ(readFile(job["stdout"]), "65534\n65534\n");
+
+  // root's job cannot be cancelled by nobody, and the denial changes nothing.
+  auto mine = cluster.submit({"--wrap", "sleep 300"});
+  ASSERT_TRUE(mine);
+  auto denied = as_nobody({"cancel", std::to_string(*mine)});
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.err.find("permission denied: job " + std::to_string(*mine) + " belongs to root"),
+            std::string::npos)
+      << denied.err;
+  EXPECT_NE(cluster.job(*mine)["state"], "CANCELLED");
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*mine)}).exit_code, 0);
 }
 
 }  // namespace
