@@ -201,7 +201,11 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
       job.array_job_id = first_id;
       job.array_task_id = array.indices[i];
       job.array_max_running = array.max_running;
-      if (i > 0) job.spec.script.clear();  // the array's first task holds the script text
+      if (i > 0) {
+        // The array's first task holds the script and the environment, stored once.
+        job.spec.script.clear();
+        job.spec.environment.clear();
+      }
     }
     created.push_back(std::move(job));
   }
@@ -224,11 +228,14 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   return reply;
 }
 
-// Array tasks after the first share its script text, stored once.
-static const std::string& scriptOf(const std::map<uint64_t, Job>& jobs, const Job& job) {
-  if (!job.spec.script.empty() || !job.isArrayTask()) return job.spec.script;
+// Array tasks after the first share its script text and environment, stored once.
+static const Job& arrayHead(const std::map<uint64_t, Job>& jobs, const Job& job) {
+  if (!job.isArrayTask() || job.id == job.array_job_id) return job;
   auto it = jobs.find(job.array_job_id);
-  return it == jobs.end() ? job.spec.script : it->second.spec.script;
+  return it == jobs.end() ? job : it->second;
+}
+static const std::string& scriptOf(const std::map<uint64_t, Job>& jobs, const Job& job) {
+  return arrayHead(jobs, job).spec.script;
 }
 
 proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
@@ -661,7 +668,16 @@ void Controller::sendLaunch(const Job& job) {
   launch->set_work_dir(job.spec.work_dir);
   launch->set_stdout_path(job.stdout_path);
   launch->set_stderr_path(job.stderr_path);
-  for (const auto& [k, v] : jobEnvironment(job)) (*launch->mutable_environment())[k] = v;
+  const Job& head = arrayHead(jobs_, job);
+  std::map<std::string, std::string> env;
+  if (&head == &job) {
+    env = jobEnvironment(job);
+  } else {
+    Job view = job;  // a later array task: the head's exported environment, its own variables
+    view.spec.environment = head.spec.environment;
+    env = jobEnvironment(view);
+  }
+  for (const auto& [k, v] : env) (*launch->mutable_environment())[k] = v;
   for (uint32_t c : job.allocation.front().cores) launch->add_cores(c);
   launch->set_mem_mb(job.allocation.front().mem_mb);
   launch->set_time_limit_s(job.spec.time_limit_s);

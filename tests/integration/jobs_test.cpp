@@ -76,10 +76,15 @@ TEST(JobsEndToEnd, TwoHundredJobsReachTheirEndStates) {
     expected[*id] = {"CANCELLED", -2, ""};
   }
   // One array of 20 tasks (20 more jobs), at most 5 running at once.
-  auto array = cluster.submit({"--array", "1-20%5", "--wrap", "echo task=$LOCUS_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID"});
+  // Every task sees the submitter's exported environment (stored once, with the first task).
+  auto array = cluster.submit({"--array", "1-20%5", "--wrap",
+                               "echo task=$LOCUS_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID path=$PATH."});
   ASSERT_TRUE(array);
+  const std::string path = std::getenv("PATH");
   for (uint64_t k = 0; k < 20; ++k)
-    expected[*array + k] = {"COMPLETED", 0, "task=" + std::to_string(k + 1) + " of " + std::to_string(*array)};
+    expected[*array + k] = {"COMPLETED", 0,
+                            "task=" + std::to_string(k + 1) + " of " + std::to_string(*array) +
+                                " path=" + path + "."};
   ASSERT_EQ(expected.size(), 200u);
 
   std::vector<std::string> cancel_args{"cancel"};
