@@ -68,19 +68,25 @@ bool writePid(const fs::path& file, pid_t pid) {
   return static_cast<bool>(out);
 }
 
-// True if `pid` is alive and is one of our daemons (a recycled pid is left alone).
-bool isLocusDaemon(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-  std::string cmd;
-  std::getline(in, cmd, '\0');
-  return cmd.find("locus-controller") != std::string::npos || cmd.find("locus-node") != std::string::npos;
+// True if `pid` runs (not a zombie). Reaps it first if it is our child.
+bool running(pid_t pid) {
+  int status;
+  if (waitpid(pid, &status, WNOHANG) == pid) return false;
+  if (kill(pid, 0) != 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
+// True if `pid` runs one of our daemons' executables: a pid file may outlive its process and
+// the pid be recycled, and then it must be left alone.
 bool alive(pid_t pid) {
-  // Reap it if it is our child, so a zombie does not count as alive.
-  int status;
-  waitpid(pid, &status, WNOHANG);
-  return kill(pid, 0) == 0 && isLocusDaemon(pid);
+  if (!running(pid)) return false;
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).filename().string();
+  return exe.rfind("locus-controller", 0) == 0 || exe.rfind("locus-node", 0) == 0;
 }
 
 std::optional<pid_t> readPid(const fs::path& file) {
@@ -202,7 +208,7 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   while (Clock::now() < deadline) {
     std::ifstream in(dir / "controller/controller.addr");
     if (in >> address) break;
-    if (!alive(*cpid)) {
+    if (!running(*cpid)) {
       stopCluster(dir);
       return fail("the controller exited at start; see " + (dir / "logs/controller.log").string());
     }
@@ -245,7 +251,7 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
     if (up == names.size()) break;
     for (const auto& name : names) {
       auto pid = readPid(dir / "pids" / ("node-" + name + ".pid"));
-      if (pid && !alive(*pid)) {
+      if (pid && !running(*pid)) {
         stopCluster(dir);
         return fail("node " + name + " exited at start; see " + (dir / "logs" / ("node-" + name + ".log")).string());
       }

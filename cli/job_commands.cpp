@@ -2,6 +2,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,21 @@ std::string displayId(const proto::JobInfo& job) {
   return std::to_string(job.id());
 }
 
+constexpr const char* kSubmitUsage = R"(usage: locus submit [options] SCRIPT [ARGS...]
+       locus submit [options] --wrap "COMMAND"
+
+Options (also read from #LOCUS and #SBATCH lines at the top of SCRIPT; the command line wins):
+  -J, --job-name NAME        -N, --nodes N             -n, --ntasks N
+  --ntasks-per-node N        -c, --cpus-per-task N     --mem SIZE (512M, 4G)
+  --mem-per-cpu SIZE         -t, --time LIMIT (MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]])
+  -o, --output PATTERN       -e, --error PATTERN (%j %A %a %N %u %x)
+  -D, --chdir DIR            --array SPEC (1-100, 1,3,5, 0-15:4, 1-100%10)
+  --requeue                  --export ALL|NONE|VAR[=val],...
+  --parsable                 print only the job id
+Stored for later: -p/--partition -A/--account --qos --gres --gpus* -C/--constraint
+  -d/--dependency --exclusive. See docs/user-guide.md.
+)";
+
 }  // namespace
 
 int fail(const std::string& message, int status) {
@@ -103,6 +119,8 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
       {"work_dir", job.work_dir()},
       {"allocation", allocation},
       {"term_signal", job.term_signal()},
+      {"cpu_time_s", job.cpu_time_s()},
+      {"max_rss_kb", job.max_rss_kb()},
   };
 }
 
@@ -116,8 +134,16 @@ int runSubmit(const std::vector<std::string>& args, const Globals& g) {
     auto eq = kv.find('=');
     if (eq != std::string::npos) ctx.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::fputs(kSubmitUsage, stdout);
+    return 0;
+  }
   auto parsed = parseSubmitArgs(args, ctx);
   if (!parsed.ok()) return fail(parsed.error().message, 2);
+  if (!parsed->spec.dependency.empty())
+    parsed->spec.warnings.push_back("--dependency=" + parsed->spec.dependency +
+                                    " is stored but not enforced yet: the job may start at once");
   for (const auto& w : parsed->spec.warnings) std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
 
   proto::SubmitJobRequest req;

@@ -273,6 +273,8 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_stdout(job.stdout_path);
   info.set_stderr(job.stderr_path);
   info.set_work_dir(job.spec.work_dir);
+  info.set_cpu_time_s(job.cpu_time_s);
+  info.set_max_rss_kb(job.max_rss_kb);
   if (with_spec) {
     proto::toProto(job.spec, *info.mutable_spec());
     info.mutable_spec()->set_script(scriptOf(jobs_, job));
@@ -309,7 +311,9 @@ proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request)
       auto it = jobs_.find(id);
       if (it != jobs_.end()) consider(it->second);
     }
-  } else if (!all && states.size() <= 2 && !states.count(JobState::kCompleted)) {
+  } else if (!all && std::all_of(states.begin(), states.end(), [](JobState s) {
+               return s == JobState::kPending || s == JobState::kRunning;
+             })) {
     // The common case (the live queue) walks only live jobs, not the whole history.
     std::set<uint64_t> live(pending_.begin(), pending_.end());
     live.insert(active_.begin(), active_.end());
@@ -529,12 +533,11 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   int64_t now = unixNow();
   for (uint64_t id : lost) {
     Job& job = jobs_.at(id);
-    releaseAllocation(job);
     if (job.state == JobState::kRunning) {
-      job.state = JobState::kNodeFail;
-      job.reason = "NodeDaemonRestarted";
-      job.end_time = now;
       log()->warn("job={} lost: node={} daemon restarted", id, msg.name());
+      endOnNodeFailure(job, "NodeDaemonRestarted", now);
+    } else {
+      releaseAllocation(job);
     }
     changed.push_back(&job);
   }
@@ -569,9 +572,10 @@ void Controller::nodeMessage(const std::string& node_name, const proto::NodeToCo
   if (!node) return;
   node->last_seen = std::chrono::steady_clock::now();
   if (node->state != NodeState::kUp) {
-    // A DOWN node that speaks again comes back; its old jobs were already failed or requeued.
-    node->state = NodeState::kUp;
-    markDirty();
+    // A DOWN node speaking on its old stream: its jobs were failed or requeued and its cores
+    // handed out again. Make it register anew, so the reconciliation kills what it still runs.
+    if (node->channel) node->channel->close();
+    return;
   }
   switch (msg.msg_case()) {
     case proto::NodeToController::kExited:
@@ -603,6 +607,10 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
     return;
   }
   Job& job = it->second;
+  if (job.state == JobState::kRunning || job.completing) {
+    job.cpu_time_s = exited.cpu_time_s();
+    job.max_rss_kb = exited.max_rss_kb();
+  }
   if (job.state == JobState::kRunning) {
     job.end_time = exited.end_time() > 0 ? exited.end_time() : unixNow();
     job.term_signal = exited.term_signal();
@@ -745,27 +753,30 @@ void Controller::failJobsOnNode(Node& node) {
   for (Job* job : affected) {
     bool script_elsewhere = job->allocation.front().node != node.name();
     if (job->state == JobState::kRunning && script_elsewhere) sendKill(*job, false);
-    releaseAllocation(*job);
-    if (job->state == JobState::kRunning) {
-      if (job->spec.requeue) {
-        job->state = JobState::kPending;
-        job->attempt += 1;
-        job->reason = "NodeFail requeued";
-        job->allocation.clear();
-        job->start_time = 0;
-        job->stdout_path.clear();
-        job->stderr_path.clear();
-        pending_.insert(job->id);
-      } else {
-        job->state = JobState::kNodeFail;
-        job->reason = "NodeFail " + node.name();
-        job->end_time = now;
-      }
-    }
+    if (job->state == JobState::kRunning) endOnNodeFailure(*job, "NodeFail " + node.name(), now);
+    else releaseAllocation(*job);
     changed.push_back(job);
   }
   if (Status s = persist(changed); !s.ok()) log()->error("node failure not stored: {}", s.error().message);
   if (!changed.empty()) changed_cv_.notify_all();
+}
+
+void Controller::endOnNodeFailure(Job& job, const std::string& reason, int64_t now) {
+  releaseAllocation(job);
+  if (job.spec.requeue) {
+    job.state = JobState::kPending;
+    job.attempt += 1;
+    job.reason = reason + ", requeued";
+    job.allocation.clear();
+    job.start_time = 0;
+    job.stdout_path.clear();
+    job.stderr_path.clear();
+    pending_.insert(job.id);
+  } else {
+    job.state = JobState::kNodeFail;
+    job.reason = reason;
+    job.end_time = now;
+  }
 }
 
 void Controller::schedule() {

@@ -76,6 +76,8 @@ class Controller {
   void failJobsOnNode(Node& node);   // requires mu_
   void handleExit(const std::string& node, const proto::TaskExited& exited);  // requires mu_
   void releaseAllocation(Job& job);  // requires mu_
+  // A RUNNING job lost with its node: back to PENDING (attempt + 1) if --requeue, else NODE_FAIL.
+  void endOnNodeFailure(Job& job, const std::string& reason, int64_t now);  // requires mu_
   void sendLaunch(const Job& job);   // requires mu_
   void sendKill(const Job& job, bool cancel);  // requires mu_
   void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_

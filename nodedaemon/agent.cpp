@@ -49,6 +49,26 @@ struct Task {
   bool cancelled = false;
 };
 
+std::string pidFile(const std::string& script_path) { return script_path + ".pid"; }
+
+// Tasks of a previous daemon on this node that was killed outright: their batch scripts died with
+// it (PR_SET_PDEATHSIG) but their children may live on. The controller has already failed or
+// requeued those jobs, so what is left of each process group goes.
+void killLeftovers(const std::string& jobs_dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(jobs_dir, ec)) {
+    const auto& path = entry.path();
+    if (path.extension() == ".pid") {
+      std::ifstream in(path);
+      long pgid = 0;
+      if (in >> pgid && pgid > 1 && ::kill(static_cast<pid_t>(-pgid), SIGKILL) == 0)
+        log()->warn("killed leftover process group {} of a previous daemon ({})", pgid,
+                    path.filename().string());
+    }
+    std::filesystem::remove(path, ec);
+  }
+}
+
 }  // namespace
 
 struct Agent::Impl {
@@ -155,7 +175,12 @@ struct Agent::Impl {
       case proto::ControllerToNode::kKill: kill(cmd.kill()); break;
       case proto::ControllerToNode::kAck: {
         std::lock_guard lock(mu_);
-        for (const auto& t : cmd.ack().tasks()) unacked_.erase({t.job_id(), t.attempt()});
+        // Acknowledged means stored terminal: the controller never relaunches it, so the
+        // launch record can go too (keeps seen_ bounded by the tasks in flight).
+        for (const auto& t : cmd.ack().tasks()) {
+          unacked_.erase({t.job_id(), t.attempt()});
+          seen_.erase({t.job_id(), t.attempt()});
+        }
         break;
       }
       case proto::ControllerToNode::kRegistered: {
@@ -271,6 +296,8 @@ struct Agent::Impl {
     if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
     tasks_[*pid] = task;
     by_key_[key] = *pid;
+    // If this daemon dies, its successor kills what is left of the task's process group.
+    std::ofstream(pidFile(script_path)) << *pid << "\n";
     log()->debug("job={} attempt={} pid={} cpus={}", key.first, key.second, *pid, formatCpuList(spec.cpus));
     cv_.notify_all();
   }
@@ -284,7 +311,7 @@ struct Agent::Impl {
       return;
     }
     Task& task = tasks_.at(it->second);
-    task.cancelled = true;
+    task.cancelled = k.cancel();
     terminate(task);
   }
 
@@ -352,6 +379,7 @@ struct Agent::Impl {
       ::kill(-pid, SIGKILL);
       lock.unlock();
       std::filesystem::remove(task.script_path);
+      std::filesystem::remove(pidFile(task.script_path));
       auto e = exitRecord(task.key);
       if (WIFEXITED(status)) e.set_exit_code(WEXITSTATUS(status));
       if (WIFSIGNALED(status)) e.set_term_signal(WTERMSIG(status));
@@ -381,6 +409,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir + "/jobs", ec);
   if (ec) return unavailable("cannot create " + options.state_dir + "/jobs: " + ec.message());
+  killLeftovers(options.state_dir + "/jobs");
   // Users' scripts live here; they must be able to reach (not list) them.
   chmod(options.state_dir.c_str(), 0711);
   chmod((options.state_dir + "/jobs").c_str(), 0711);

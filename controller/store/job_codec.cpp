@@ -96,6 +96,8 @@ std::string jobToJson(const Job& job) {
          {"stdout", job.stdout_path},
          {"stderr", job.stderr_path},
          {"completing", job.completing},
+         {"cpu_time_s", job.cpu_time_s},
+         {"max_rss_kb", job.max_rss_kb},
          {"cancel_requested", job.cancel_requested}};
   return j.dump();
 }
@@ -134,6 +136,8 @@ Result<Job> jobFromJson(const std::string& text) {
     job.stdout_path = j.at("stdout");
     job.stderr_path = j.at("stderr");
     job.completing = j.at("completing");
+    job.cpu_time_s = j.value("cpu_time_s", 0.0);
+    job.max_rss_kb = j.value("max_rss_kb", uint64_t{0});
     job.cancel_requested = j.at("cancel_requested");
     return job;
   } catch (const std::exception& e) {

@@ -127,6 +127,11 @@ TEST(JobsEndToEnd, TwoHundredJobsReachTheirEndStates) {
       ASSERT_EQ(j["nodes"].size(), 2u);
       EXPECT_NE(j["nodes"][0], j["nodes"][1]);
     }
+  // Finished jobs are listed by their state.
+  EXPECT_EQ(cluster.jobs("FAILED").size(), 20u);
+  EXPECT_EQ(cluster.jobs("TIMEOUT").size(), 10u);
+  EXPECT_EQ(cluster.jobs("CANCELLED,TIMEOUT").size(), 30u);
+  EXPECT_EQ(cluster.jobs("PENDING,RUNNING").size(), 0u);
   // Nothing is left allocated once everything ended.
   auto nodes = nlohmann::json::parse(cluster.locus({"nodes", "--json"}).out);
   for (const auto& n : nodes["nodes"]) EXPECT_EQ(n["cpus_alloc"], 0) << n["name"];

@@ -1,6 +1,7 @@
 // A node daemon that dies is marked DOWN after the node timeout; its jobs end NODE_FAIL, or go
 // back to PENDING with attempt + 1 when submitted with --requeue, and run again later.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "tests/integration/test_cluster.hpp"
 
@@ -52,6 +53,46 @@ TEST(NodeFailure, JobsOnADeadNodeFailOrRequeue) {
   EXPECT_EQ(j["state"], "COMPLETED");
   EXPECT_EQ(j["attempt"], 1);
   EXPECT_NE(readFile(j["stdout"]).find("attempt=1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// A node daemon killed outright and restarted: the processes its tasks left behind are killed,
+// and the controller (seeing a new daemon, not a reconnect) requeues the lost --requeue job.
+TEST(NodeFailure, RestartedDaemonKillsLeftoversAndTheJobIsRequeued) {
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  const std::string pidfile = cluster.workDir() + "/child-$LOCUS_JOB_ATTEMPT.pid";
+  auto id = cluster.submit({"--requeue", "--wrap", "sleep 300 & echo $! > " + pidfile + "; wait"});
+  ASSERT_TRUE(id);
+  const std::string first_child = cluster.workDir() + "/child-0.pid";
+  ASSERT_TRUE(waitUntil([&] { return !readFile(first_child).empty(); }, std::chrono::seconds(20)));
+  pid_t child = std::stoi(readFile(first_child));
+  ASSERT_EQ(kill(child, 0), 0);
+
+  cluster.killNode(0);
+  ASSERT_TRUE(cluster.startNode(0));
+  // The leftover child of attempt 0 is gone (a zombie until init reaps it counts as gone).
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        std::string stat = readFile("/proc/" + std::to_string(child) + "/stat");
+        return stat.empty() || stat.find(") Z") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+  // Attempt 1 runs.
+  ASSERT_TRUE(waitUntil([&] { return !readFile(cluster.workDir() + "/child-1.pid").empty(); },
+                        std::chrono::seconds(20)));
+  auto j = cluster.job(*id);
+  EXPECT_EQ(j["attempt"], 1);
+  EXPECT_EQ(j["state"], "RUNNING");
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*id)}).exit_code, 0);
+  ASSERT_TRUE(cluster.waitTerminal({*id}, std::chrono::seconds(20)));
 }
 
 }  // namespace
