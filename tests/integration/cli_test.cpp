@@ -116,9 +116,12 @@ TEST(Cli, TasksRunAsTheSubmittingUser) {
   fs::permissions(cluster.dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                      fs::perms::others_read | fs::perms::others_exec);
   fs::permissions(cluster.workDir(), fs::perms::all | fs::perms::sticky_bit);
+  // The build tree may sit where nobody cannot reach it (under /root, say): use a copy.
+  const std::string cli = cluster.dir() + "/locus";
+  fs::copy_file(binDir() + "/locus", cli);
   auto as_nobody = [&](std::vector<std::string> args) {
     std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                  binDir() + "/locus", "--controller", cluster.address()};
+                                  cli, "--controller", cluster.address()};
     argv.insert(argv.end(), args.begin(), args.end());
     return runCommand(argv, {}, cluster.workDir());
   };
