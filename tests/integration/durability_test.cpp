@@ -44,6 +44,16 @@ TEST(Durability, ControllerKilledWhileJobsRunAndArrive) {
       }
     }
   });
+  // Joined on every path: a failed assertion must not leave the thread running (std::terminate
+  // would skip the cluster's cleanup and leak its daemons).
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop, submitter};
   auto acked = [&] {
     std::lock_guard lock(mu);
     return acknowledged.size();
@@ -66,6 +76,7 @@ TEST(Durability, ControllerKilledWhileJobsRunAndArrive) {
   ASSERT_TRUE(waitUntil([&] { return acked() >= before + 10; }, std::chrono::seconds(60)));
   stop = true;
   submitter.join();
+  std::lock_guard final_lock(mu);
 
   std::vector<uint64_t> ids(acknowledged.begin(), acknowledged.end());
   ASSERT_TRUE(cluster.waitTerminal(ids, std::chrono::seconds(180)));
