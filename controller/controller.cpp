@@ -87,7 +87,7 @@ Status Controller::load() {
   if (!jobs.ok()) return jobs.error();
   for (auto& job : *jobs) {
     next_job_id_ = std::max(next_job_id_, job.id + 1);
-    if (job.state == JobState::kPending) pending_.insert(job.id);
+    if (job.state == JobState::kPending) addPending(job);
     if (job.state == JobState::kRunning || job.completing) {
       active_.insert(job.id);
       for (const auto& a : job.allocation) {
@@ -124,6 +124,8 @@ Node* Controller::findNode(const std::string& name) {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? nullptr : it->second.get();
 }
+
+void Controller::addPending(const Job& job) { pending_[job.id] = toRequest(job); }
 
 void Controller::markDirty() {
   dirty_ = true;
@@ -216,7 +218,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
 
   next_job_id_ = first_id + count;
   for (auto& job : created) {
-    pending_.insert(job.id);
+    addPending(job);
     jobs_.emplace(job.id, std::move(job));
   }
   markDirty();
@@ -315,8 +317,8 @@ proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request)
                return s == JobState::kPending || s == JobState::kRunning;
              })) {
     // The common case (the live queue) walks only live jobs, not the whole history.
-    std::set<uint64_t> live(pending_.begin(), pending_.end());
-    live.insert(active_.begin(), active_.end());
+    std::set<uint64_t> live(active_.begin(), active_.end());
+    for (const auto& [id, request] : pending_) live.insert(id);
     for (uint64_t id : live) consider(jobs_.at(id));
   } else {
     for (const auto& [id, job] : jobs_) consider(job);
@@ -390,7 +392,7 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
         job->state = JobState::kRunning;
       } else {
         job->state = JobState::kPending;
-        pending_.insert(job->id);
+        addPending(*job);
       }
       job->end_time = 0;
     }
@@ -771,7 +773,7 @@ void Controller::endOnNodeFailure(Job& job, const std::string& reason, int64_t n
     job.start_time = 0;
     job.stdout_path.clear();
     job.stderr_path.clear();
-    pending_.insert(job.id);
+    addPending(job);
   } else {
     job.state = JobState::kNodeFail;
     job.reason = reason;
@@ -802,7 +804,7 @@ void Controller::schedule() {
   }
   snap.array_running.assign(array_running.begin(), array_running.end());
   snap.pending.reserve(pending_.size());
-  for (uint64_t id : pending_) snap.pending.push_back(toRequest(jobs_.at(id)));
+  for (const auto& [id, request] : pending_) snap.pending.push_back(request);
 
   auto decisions = scheduler::schedulePass(snap);
 
@@ -850,7 +852,7 @@ void Controller::schedule() {
       job->state = JobState::kPending;
       job->allocation.clear();
       job->start_time = 0;
-      pending_.insert(job->id);
+      addPending(*job);
     }
     return;
   }

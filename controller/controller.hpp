@@ -19,6 +19,7 @@
 #include "controller/job.hpp"
 #include "controller/node_channel.hpp"
 #include "controller/nodes/node.hpp"
+#include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
 
 namespace locus::proto {
@@ -83,6 +84,7 @@ class Controller {
   void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
   void markDirty();                  // requires mu_: wake the scheduler
+  void addPending(const Job& job);   // requires mu_
   proto::JobInfo toInfo(const Job& job, bool with_spec) const;
   Node* findNode(const std::string& name);
 
@@ -96,7 +98,9 @@ class Controller {
   bool stopping_ = false;               // guarded by mu_
   uint64_t next_job_id_ = 1;            // guarded by mu_
   std::map<uint64_t, Job> jobs_;        // guarded by mu_
-  std::set<uint64_t> pending_;          // guarded by mu_
+  // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these
+  // instead of re-deriving every request from its job).
+  std::map<uint64_t, scheduler::JobRequest> pending_;
   std::set<uint64_t> active_;           // guarded by mu_: RUNNING or completing
   std::map<std::string, std::unique_ptr<Node>> nodes_;  // guarded by mu_
   std::thread loop_thread_;

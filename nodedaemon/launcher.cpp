@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,12 +15,8 @@
 namespace locus::nodedaemon {
 namespace {
 
-// What the child reports through the pipe when a step before exec fails.
-struct ChildFailure {
-  int step;
-  int err;
-};
-enum Step { kSetsid, kAffinity, kGroups, kSetgid, kSetuid, kChdir, kStdout, kStderr, kExec };
+// Where the child stops if a step before exec fails.
+enum Step { kNone, kSetsid, kAffinity, kGroups, kSetgid, kSetuid, kChdir, kStdout, kStderr, kExec };
 const char* stepName(int s) {
   switch (s) {
     case kSetsid: return "setsid";
@@ -35,13 +32,76 @@ const char* stepName(int s) {
   return "?";
 }
 
-// Only async-signal-safe calls between fork and exec: everything is prepared by the parent.
-[[noreturn]] void fail(int fd, int step) {
-  ChildFailure f{step, errno};
-  ssize_t ignored = write(fd, &f, sizeof f);
-  (void)ignored;
-  _exit(127);
+// Everything the child needs, prepared by the parent. The child shares the parent's memory
+// (CLONE_VM) until it execs, so it writes its failure straight into `failed_step`/`failed_errno`.
+struct ChildArgs {
+  const char* program;
+  char** argv;
+  char** envp;
+  const char* work_dir;
+  const char* stdout_path;
+  const char* stderr_path;  // nullptr: same file as stdout
+  const cpu_set_t* cpus;    // nullptr: no binding
+  bool switch_user;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t ngroups;
+  pid_t parent;
+  int failed_step = kNone;
+  int failed_errno = 0;
+};
+
+// Runs in the child on its own stack. Only raw system calls: glibc's setuid/setgid would try to
+// synchronise the credentials of the parent's threads, whose memory this child shares.
+int childMain(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  auto fail = [a](int step) {
+    a->failed_errno = errno;
+    a->failed_step = step;
+    syscall(SYS_exit, 127);
+    return 127;
+  };
+  sigset_t none;
+  sigemptyset(&none);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, _NSIG / 8);
+  // The daemon ignores SIGPIPE; a task gets the default (dispositions are per process here).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &dfl, nullptr);
+  if (syscall(SYS_setsid) < 0) return fail(kSetsid);
+  // A task must not outlive a daemon that was killed outright.
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (syscall(SYS_getppid) != a->parent) syscall(SYS_exit, 137);
+  if (a->cpus && syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), a->cpus) != 0)
+    return fail(kAffinity);
+  if (a->switch_user) {
+    if (syscall(SYS_setgroups, a->ngroups, a->groups) != 0) return fail(kGroups);
+    if (syscall(SYS_setgid, a->gid) != 0) return fail(kSetgid);
+    if (syscall(SYS_setuid, a->uid) != 0) return fail(kSetuid);
+  }
+  if (chdir(a->work_dir) != 0) return fail(kChdir);
+  int in = open("/dev/null", O_RDONLY);
+  if (in >= 0 && in != 0) {
+    dup2(in, 0);
+    close(in);
+  }
+  int out = open(a->stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) return fail(kStdout);
+  dup2(out, 1);
+  if (!a->stderr_path) {
+    dup2(out, 2);
+  } else {
+    int err = open(a->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (err < 0) return fail(kStderr);
+    dup2(err, 2);
+  }
+  execve(a->program, a->argv, a->envp);
+  return fail(kExec);
 }
+
+// The child's stack while it shares our memory: small, it only makes system calls.
+constexpr size_t kChildStackBytes = 64 * 1024;
 
 }  // namespace
 
@@ -81,63 +141,28 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
   }
   bool same_file = spec.stderr_path.empty() || spec.stderr_path == spec.stdout_path;
 
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return internalError(std::string("pipe: ") + strerror(errno));
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    int err = errno;
-    close(pipefd[0]);
-    close(pipefd[1]);
-    return unavailable(std::string("fork: ") + strerror(err));
-  }
-  if (pid == 0) {
-    close(pipefd[0]);
-    // Default signal dispositions and mask for the task (the daemon blocks some).
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGPIPE, SIG_DFL);
-    if (setsid() < 0) fail(pipefd[1], kSetsid);
-    // A task must not outlive a daemon that was killed outright.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(137);
-    if (!spec.cpus.empty() && sched_setaffinity(0, sizeof cpus, &cpus) != 0) fail(pipefd[1], kAffinity);
-    if (spec.switch_user) {
-      if (setgroups(groups.size(), groups.data()) != 0) fail(pipefd[1], kGroups);
-      if (setgid(spec.gid) != 0) fail(pipefd[1], kSetgid);
-      if (setuid(spec.uid) != 0) fail(pipefd[1], kSetuid);
-    }
-    if (chdir(spec.work_dir.c_str()) != 0) fail(pipefd[1], kChdir);
-    int in = open("/dev/null", O_RDONLY);
-    if (in >= 0) {
-      dup2(in, 0);
-      if (in != 0) close(in);
-    }
-    int out = open(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0) fail(pipefd[1], kStdout);
-    dup2(out, 1);
-    if (same_file) {
-      dup2(out, 2);
-    } else {
-      int err = open(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err < 0) fail(pipefd[1], kStderr);
-      dup2(err, 2);
-      if (err > 2) close(err);
-    }
-    if (out > 2) close(out);
-    execve(spec.program.c_str(), argv.data(), envp.data());
-    fail(pipefd[1], kExec);
-  }
-  close(pipefd[1]);
-  ChildFailure failure{};
-  ssize_t n;
-  do {
-    n = read(pipefd[0], &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  close(pipefd[0]);
-  if (n == static_cast<ssize_t>(sizeof failure))
-    return invalidArgument(std::string("cannot ") + stepName(failure.step) + ": " + strerror(failure.err));
+  ChildArgs args{spec.program.c_str(),
+                 argv.data(),
+                 envp.data(),
+                 spec.work_dir.c_str(),
+                 spec.stdout_path.c_str(),
+                 same_file ? nullptr : spec.stderr_path.c_str(),
+                 spec.cpus.empty() ? nullptr : &cpus,
+                 spec.switch_user,
+                 spec.uid,
+                 spec.gid,
+                 groups.data(),
+                 groups.size(),
+                 getpid()};
+  // CLONE_VM|CLONE_VFORK, as posix_spawn does: no copy of the daemon's page tables (a fork of a
+  // gRPC process costs milliseconds of system time), and we resume once the child has exec'd or
+  // failed, so its verdict is already in `args`.
+  std::vector<char> stack(kChildStackBytes);
+  pid_t pid = clone(childMain, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  if (pid < 0) return unavailable(std::string("clone: ") + strerror(errno));
+  if (args.failed_step != kNone)
+    return invalidArgument(std::string("cannot ") + stepName(args.failed_step) + ": " +
+                           strerror(args.failed_errno));
   return pid;
 }
 
