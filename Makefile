@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git \
   libopenmpi-dev openmpi-bin libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 \
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev \
-  python3 procps
+  zlib1g-dev python3 procps
 
 .PHONY: deps build test demo bench clean
 

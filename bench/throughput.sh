@@ -92,7 +92,15 @@ now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { d = b - a; if (d <= 0) d = 1e-9; printf "%.1f", n / d }'; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "inf" }'; }
-die() { echo "throughput: $*" >&2; exit 1; }
+PHASE=locus
+die() {
+  echo "throughput: $*" >&2
+  if [[ "$PHASE" = locus && -f "$LOCUS_STATE/logs/controller.log" ]]; then
+    echo "throughput: last lines of $LOCUS_STATE/logs/controller.log:" >&2
+    tail -n 5 "$LOCUS_STATE/logs/controller.log" >&2
+  fi
+  exit 1
+}
 
 # Job output files land in the working directory: keep them in the temp dir.
 mkdir -p "$TMP/work"
@@ -101,12 +109,12 @@ cd "$TMP/work"
 echo "throughput: N=$N, $NODES nodes x $CPUS CPUs, $(nproc) host cores, temp $TMP"
 
 # ---------------------------------------------------------------- Locus ----
-# `locus up` can wrongly report "the controller exited at start" on a loaded
-# machine (it checks /proc/PID/cmdline right after posix_spawn, before the
-# kernel has set it) and then leaves that controller running: retry, and
-# reap what a failed attempt left behind.
+# Builds before 4d8e8bb could wrongly report "the controller exited at start"
+# on a loaded machine (they read /proc/PID/cmdline right after posix_spawn,
+# before the kernel had set it) and left that controller running: retry, and
+# reap whatever a failed attempt left behind.
 up_env=""
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4 5; do
   if up_env=$("$LOCUS" up --nodes "$NODES" --topology "pack:1 core:$CPUS pu:1" --detach \
                 --state "$LOCUS_STATE" 2>"$TMP/locus-up.err"); then
     break
@@ -123,7 +131,8 @@ export LOCUS_CONTROLLER
 ids=()
 t0=$(now)
 for ((i = 0; i < N; i++)); do
-  ids+=("$("$LOCUS" submit --parsable --wrap true)")
+  id=$("$LOCUS" submit --parsable --wrap true) || die "locus submit failed after $i jobs"
+  ids+=("$id")
 done
 t1=$(now)
 "$LOCUS" wait --quiet --timeout "$WAIT_TIMEOUT" "${ids[@]}" || die "locus: not all one-by-one jobs COMPLETED"
@@ -134,7 +143,7 @@ echo "locus one-by-one: submitted/s=$L1_SUB completed/s=$L1_DONE (submit $(secs 
 
 # (b) one array of N tasks
 t0=$(now)
-aid=$("$LOCUS" submit --parsable --array "1-$N" --wrap true)
+aid=$("$LOCUS" submit --parsable --array "1-$N" --wrap true) || die "locus array submit failed"
 t1=$(now)
 "$LOCUS" wait --quiet --timeout "$WAIT_TIMEOUT" "$aid" || die "locus: not all array tasks COMPLETED"
 t2=$(now)
@@ -151,6 +160,7 @@ echo "locus controller peak RSS MB=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", 
 rm -f "$LOCUS_STATE/pids/controller.pid"
 
 [[ "$WITH_SLURM" = 1 ]] || exit 0
+PHASE=slurm
 
 # ---------------------------------------------------------------- Slurm ----
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then

@@ -120,6 +120,7 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
       {"allocation", allocation},
       {"term_signal", job.term_signal()},
       {"cpu_time_s", job.cpu_time_s()},
+      {"expected_start_time", timeOrNull(job.expected_start_time())},
       {"max_rss_kb", job.max_rss_kb()},
   };
 }
@@ -230,7 +231,7 @@ int runShow(const std::vector<std::string>& raw, const Globals& g) {
               job->exit_code() >= 0 ? (std::to_string(job->exit_code()) + ":" + std::to_string(job->term_signal())).c_str() : "-",
               job->attempt());
   std::printf("   SubmitTime=%s StartTime=%s EndTime=%s RunTime=%s TimeLimit=%s\n", t(job->submit_time()).c_str(),
-              t(job->start_time()).c_str(), t(job->end_time()).c_str(), elapsed(*job).c_str(),
+              t(job->start_time() ? job->start_time() : job->expected_start_time()).c_str(), t(job->end_time()).c_str(), elapsed(*job).c_str(),
               job->time_limit_s() > 0 ? formatDuration(job->time_limit_s()).c_str() : "UNLIMITED");
   std::printf("   NumNodes=%zu NumTasks=%u CpusPerTask=%u MemPerNode=%luM NodeList=%s\n",
               nodes.empty() ? static_cast<size_t>(std::max<uint32_t>(1, job->nodes_requested())) : nodes.size(),

@@ -5,6 +5,7 @@
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "sim/simulate_command.hpp"
 
 namespace {
 
@@ -20,6 +21,9 @@ Cluster:
   nodes [--json]                                   nodes and their resources
   up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
   down [--state DIR]                               stop a cluster started by `locus up`
+Scheduling:
+  simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|conservative]
+           [--json OUT] [--jobs-csv OUT] [--limit JOBS]   replay a workload trace offline
 
 The controller is --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450.
 )";
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   Globals g{controllerAddress(controller_flag)};
+  if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
       {"wait", runWait},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},

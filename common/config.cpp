@@ -114,10 +114,18 @@ Status readController(const toml::table& t, const std::string& source, Config& c
 
 Status readScheduler(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "scheduler.");
-  LOCUS_TRY(r.checkKnown({"interval_ms"}));
+  LOCUS_TRY(r.checkKnown({"interval_ms", "policy", "reserve_depth"}));
   int64_t v = c.scheduler_interval.count();
   LOCUS_TRY(r.readInt("interval_ms", v, 1));
   c.scheduler_interval = std::chrono::milliseconds{v};
+  LOCUS_TRY(r.read<std::string>("policy", c.scheduler_policy, "a string"));
+  static const std::set<std::string> kPolicies{"firstfit", "fcfs", "easy", "conservative"};
+  if (!kPolicies.count(c.scheduler_policy))
+    return invalidArgument(where(source, *r.get("policy")) + ": key 'scheduler.policy' must be one of "
+                           "firstfit, fcfs, easy, conservative (got '" + c.scheduler_policy + "')");
+  v = c.reserve_depth;
+  LOCUS_TRY(r.readInt("reserve_depth", v, 0));
+  c.reserve_depth = static_cast<uint32_t>(v);
   return {};
 }
 

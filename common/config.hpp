@@ -14,6 +14,8 @@
 //
 //   [scheduler]
 //   interval_ms = 1000            # timer-driven pass, besides the event-driven ones
+//   policy = "easy"               # firstfit | fcfs | easy (EASY backfill) | conservative
+//   reserve_depth = 1             # easy: how many blocked jobs in priority order get a reservation
 //
 //   [[node]]                      # names nodes of `locus up` and sets their features
 //   names = "n[1-4]"
@@ -42,6 +44,8 @@ struct Config {
   int64_t default_time_limit_s = 0;  // 0 = unlimited
   std::vector<std::string> admins{"root"};
   std::chrono::milliseconds scheduler_interval{1000};
+  std::string scheduler_policy = "easy";  // firstfit | fcfs | easy | conservative
+  uint32_t reserve_depth = 1;             // easy: how many blocked jobs get a reservation
   std::vector<NodeGroupConfig> nodes;
 
   // Every node name the [[node]] tables list, in order.

@@ -41,6 +41,7 @@ scheduler::JobRequest toRequest(const Job& job) {
   r.mem_mb = memPerNode(job.spec, tasks_per_node * r.cpus_per_task);
   r.array_job_id = job.array_job_id;
   r.array_max_running = job.array_max_running;
+  r.time_limit_s = job.spec.time_limit_s;
   return r;
 }
 
@@ -276,6 +277,7 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_stderr(job.stderr_path);
   info.set_work_dir(job.spec.work_dir);
   info.set_cpu_time_s(job.cpu_time_s);
+  info.set_expected_start_time(job.expected_start);
   info.set_max_rss_kb(job.max_rss_kb);
   if (with_spec) {
     proto::toProto(job.spec, *info.mutable_spec());
@@ -803,6 +805,22 @@ void Controller::schedule() {
     if (job.isArrayTask()) array_running[job.array_job_id]++;
   }
   snap.array_running.assign(array_running.begin(), array_running.end());
+  // What the backfill planner needs: when each running job's resources come back (its time limit).
+  snap.policy = *scheduler::parsePolicy(config_.scheduler_policy);
+  snap.reserve_depth = config_.reserve_depth;
+  std::map<std::string, uint32_t> node_index;
+  for (uint32_t i = 0; i < index.size(); ++i) node_index[index[i]->name()] = i;
+  for (uint64_t id : active_) {
+    const Job& job = jobs_.at(id);
+    scheduler::RunningJob r;
+    r.id = id;
+    // A completing job is on its way out; unlimited jobs never end in the plan.
+    if (job.completing) r.expected_end = snap.now + 1;
+    else if (job.spec.time_limit_s > 0) r.expected_end = job.start_time + job.spec.time_limit_s;
+    for (const auto& a : job.allocation)
+      r.use.push_back({node_index.at(a.node), static_cast<uint32_t>(a.cores.size()), a.mem_mb});
+    snap.running.push_back(std::move(r));
+  }
   snap.pending.reserve(pending_.size());
   for (const auto& [id, request] : pending_) snap.pending.push_back(request);
 
@@ -812,9 +830,12 @@ void Controller::schedule() {
   for (const auto& d : decisions) {
     Job& job = jobs_.at(d.job_id);
     if (d.kind != scheduler::Decision::Kind::kStart) {
-      job.reason = d.reason;  // not a transition: kept in memory only
+      // Not transitions: kept in memory only.
+      job.reason = d.reason;
+      job.expected_start = d.kind == scheduler::Decision::Kind::kReserve ? d.start_at : 0;
       continue;
     }
+    job.expected_start = 0;
     job.state = JobState::kRunning;
     job.reason.clear();
     job.start_time = snap.now;

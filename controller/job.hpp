@@ -41,6 +41,7 @@ struct Job {
   // Terminal in the store, but its processes may still run: resources stay held until the node
   // confirms they are gone (a cancelled job during its SIGTERM grace, say).
   bool completing = false;
+  int64_t expected_start = 0;         // the backfill plan's start for a PENDING job; not stored
   double cpu_time_s = 0;              // user + system time of the batch script, from the node
   uint64_t max_rss_kb = 0;
   bool cancel_requested = false;

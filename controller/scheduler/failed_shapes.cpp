@@ -10,6 +10,7 @@ namespace {
 bool asksAtLeast(const Shape& later, const Shape& failed) {
   const bool flexible = later.nodes == 0;
   if (flexible != (failed.nodes == 0) || later.mem_mb < failed.mem_mb) return false;
+  if (later.window_s < failed.window_s) return false;
   if (flexible) {
     return later.ntasks >= failed.ntasks && later.cpus_per_task >= failed.cpus_per_task &&
            later.per_node <= failed.per_node;
@@ -51,11 +52,18 @@ size_t FailedShapes::ShapeHash::operator()(const Shape& s) const {
   mix(s.ntasks);
   mix(s.per_node);
   mix(s.cpus_per_task);
+  mix(static_cast<uint64_t>(s.window_s));
   return h;
 }
 
 bool FailedShapes::covers(const Shape& s) const {
   if (exact_.contains(s)) return true;
+  if (s.window_s != 0) {
+    // The same request may have failed whatever its window (recorded with window 0).
+    Shape any_window = s;
+    any_window.window_s = 0;
+    if (exact_.contains(any_window)) return true;
+  }
   return std::any_of(frontier_.begin(), frontier_.end(),
                      [&](const Shape& f) { return asksAtLeast(s, f); });
 }

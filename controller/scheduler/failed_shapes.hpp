@@ -11,6 +11,13 @@
 //
 // Flexible (nodes == 0): a failed job covers later jobs with at least as many tasks, cpus per task
 // and memory and at most as many tasks per node: no node can hold more of their tasks.
+//
+// With backfill, what a node can give a job also depends on how long the job runs: a reservation
+// later in the profile takes part of the node only from its start on. A shape therefore carries
+// the window it failed for, and covers later jobs asking as much for at least as long (the
+// profile's minimum over a longer window can only be lower). A failure that no reservation caused
+// is recorded with window 0 and covers every window. Reservations and starts only ever lower the
+// profile during a pass, so this stays true while the pass goes on.
 #include <cstdint>
 #include <unordered_set>
 #include <vector>
@@ -25,14 +32,15 @@ struct Shape {
   uint32_t ntasks = 0;
   uint32_t per_node = 0;  // max tasks per node; UINT32_MAX when not given
   uint32_t cpus_per_task = 0;
-  uint64_t mem_mb = 0;  // per node
+  uint64_t mem_mb = 0;   // per node
+  int64_t window_s = 0;  // the window it failed for; 0 = failed regardless of the window
   // Derived, fixed node count only: the most and the fewest cores one node must give.
   uint64_t cores_hi = 0;
   uint64_t cores_lo = 0;
 
   bool operator==(const Shape& o) const {
     return nodes == o.nodes && ntasks == o.ntasks && per_node == o.per_node &&
-           cpus_per_task == o.cpus_per_task && mem_mb == o.mem_mb;
+           cpus_per_task == o.cpus_per_task && mem_mb == o.mem_mb && window_s == o.window_s;
   }
 };
 

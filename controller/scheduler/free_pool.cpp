@@ -1,7 +1,6 @@
 #include "controller/scheduler/free_pool.hpp"
 
-#include <algorithm>
-#include <bit>
+#include <limits>
 
 #include "common/result.hpp"
 #include "controller/scheduler/core_picker.hpp"
@@ -11,11 +10,17 @@ namespace {
 
 enum : uint8_t { kUnlisted, kListed, kHidden };
 
+constexpr uint32_t kNoCoreLimit = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kNoMemLimit = std::numeric_limits<uint64_t>::max();
+
 }  // namespace
 
 FreePool::FreePool(const std::vector<NodeState>& nodes)
     : free_cores_(nodes.size(), 0),
       free_mem_(nodes.size(), 0),
+      cap_cores_(nodes.size(), kNoCoreLimit),
+      cap_mem_(nodes.size(), kNoMemLimit),
+      listable_(nodes.size(), 0),
       state_(nodes.size(), kUnlisted),
       domain_begin_(nodes.size() + 1, 0) {
   uint32_t max_free = 0;
@@ -23,6 +28,7 @@ FreePool::FreePool(const std::vector<NodeState>& nodes)
     const NodeState& node = nodes[n];
     domain_begin_[n] = static_cast<uint32_t>(domains_.size());
     free_mem_[n] = node.free_mem_mb;
+    listable_[n] = node.schedulable ? 1 : 0;
     uint32_t free = 0;
     // An unschedulable node's cores are not copied: nothing can ever be taken from it.
     if (node.schedulable) {
@@ -39,30 +45,52 @@ FreePool::FreePool(const std::vector<NodeState>& nodes)
     max_free = std::max(max_free, free);
   }
   domain_begin_[nodes.size()] = static_cast<uint32_t>(domains_.size());
-  buckets_.resize(size_t{max_free} + 1);
-  nonempty_.assign(buckets_.size() / 64 + 1, 0);
-  for (uint32_t n = 0; n < nodes.size(); ++n) {
-    if (nodes[n].schedulable) {
-      total_free_cores_ += free_cores_[n];
-      list(n);
-    }
+  initIndex(max_free);
+}
+
+FreePool::FreePool(std::vector<uint32_t> cores, std::vector<uint64_t> mem_mb,
+                   std::vector<uint8_t> listable, uint32_t max_cores)
+    : count_only_(true),
+      free_cores_(std::move(cores)),
+      free_mem_(std::move(mem_mb)),
+      cap_cores_(free_cores_.size(), kNoCoreLimit),
+      cap_mem_(free_cores_.size(), kNoMemLimit),
+      listable_(std::move(listable)),
+      state_(free_cores_.size(), kUnlisted) {
+  LOCUS_CHECK(free_mem_.size() == free_cores_.size() && listable_.size() == free_cores_.size())
+      << "per-node vectors differ in size";
+  for (uint32_t c : free_cores_) max_cores = std::max(max_cores, c);
+  initIndex(max_cores);
+}
+
+void FreePool::initIndex(uint32_t max_cores) {
+  buckets_ = size_t{max_cores} + 1;
+  words_ = free_cores_.size() / 64 + 1;
+  bits_.assign(buckets_ * words_, 0);
+  bucket_size_.assign(buckets_, 0);
+  nonempty_.assign(buckets_ / 64 + 1, 0);
+  for (uint32_t n = 0; n < free_cores_.size(); ++n) {
+    if (!listable_[n]) continue;
+    total_free_cores_ += free_cores_[n];
+    list(n);
   }
 }
 
 void FreePool::list(uint32_t node) {
   state_[node] = kUnlisted;
-  const uint32_t c = free_cores_[node];
-  if (c == 0) return;  // a node without free cores can hold nothing: keep it out of every walk
-  buckets_[c].insert(node);
-  nonempty_[c / 64] |= uint64_t{1} << (c % 64);
+  const uint32_t c = freeCores(node);
+  // A node without free cores can hold nothing: keep it out of every walk.
+  if (c == 0 || !listable_[node]) return;
+  bits_[c * words_ + node / 64] |= uint64_t{1} << (node % 64);
+  if (bucket_size_[c]++ == 0) nonempty_[c / 64] |= uint64_t{1} << (c % 64);
   state_[node] = kListed;
   ++listed_;
 }
 
 void FreePool::unlist(uint32_t node) {
-  const uint32_t c = free_cores_[node];
-  buckets_[c].erase(node);
-  if (buckets_[c].empty()) nonempty_[c / 64] &= ~(uint64_t{1} << (c % 64));
+  const uint32_t c = freeCores(node);
+  bits_[c * words_ + node / 64] &= ~(uint64_t{1} << (node % 64));
+  if (--bucket_size_[c] == 0) nonempty_[c / 64] &= ~(uint64_t{1} << (c % 64));
   --listed_;
 }
 
@@ -75,9 +103,9 @@ uint32_t FreePool::maxFreeCores() const {
 }
 
 std::optional<uint32_t> FreePool::bestFit(uint64_t cores, uint64_t mem_mb) const {
-  if (cores >= buckets_.size()) return std::nullopt;
+  if (cores >= buckets_) return std::nullopt;
   size_t c = std::max<uint64_t>(cores, 1);
-  while (c < buckets_.size()) {
+  while (c < buckets_) {
     // Jump to the next non-empty bucket at or above c.
     size_t w = c / 64;
     uint64_t bits = nonempty_[w] & (~uint64_t{0} << (c % 64));
@@ -86,9 +114,13 @@ std::optional<uint32_t> FreePool::bestFit(uint64_t cores, uint64_t mem_mb) const
       bits = nonempty_[w];
     }
     c = w * 64 + std::countr_zero(bits);
-    if (c >= buckets_.size()) return std::nullopt;
-    for (uint32_t node : buckets_[c]) {
-      if (free_mem_[node] >= mem_mb) return node;
+    if (c >= buckets_) return std::nullopt;
+    const uint64_t* words = &bits_[c * words_];
+    for (size_t i = 0; i < words_; ++i) {
+      for (uint64_t b = words[i]; b != 0; b &= b - 1) {
+        const uint32_t node = static_cast<uint32_t>(i * 64 + std::countr_zero(b));
+        if (freeMem(node) >= mem_mb) return node;
+      }
     }
     ++c;
   }
@@ -108,37 +140,70 @@ void FreePool::unhide(uint32_t node) {
 
 NodeAllocation FreePool::take(uint32_t node, uint32_t cores, uint64_t mem_mb, uint32_t ntasks) {
   LOCUS_CHECK(state_[node] == kHidden) << "node " << node << " must be hidden before take";
-  LOCUS_CHECK(cores <= free_cores_[node])
-      << "node " << node << ": taking " << cores << " cores, " << free_cores_[node] << " free";
-  LOCUS_CHECK(mem_mb <= free_mem_[node])
-      << "node " << node << ": taking " << mem_mb << " MB, " << free_mem_[node] << " MB free";
-
-  const uint32_t first = domain_begin_[node];
-  const uint32_t count = domain_begin_[node + 1] - first;
-  std::vector<uint32_t> free(count);
-  for (uint32_t d = 0; d < count; ++d) free[d] = domains_[first + d].end - domains_[first + d].head;
-  const std::vector<uint32_t> per_domain = pickDomainCounts(free, cores);
+  LOCUS_CHECK(cores <= freeCores(node))
+      << "node " << node << ": taking " << cores << " cores, " << freeCores(node) << " free";
+  LOCUS_CHECK(mem_mb <= freeMem(node))
+      << "node " << node << ": taking " << mem_mb << " MB, " << freeMem(node) << " MB free";
 
   NodeAllocation alloc;
   alloc.node = node;
   alloc.mem_mb = mem_mb;
   alloc.ntasks = ntasks;
-  alloc.cores.reserve(cores);
-  for (uint32_t d = 0; d < count; ++d) {
-    Domain& dom = domains_[first + d];
-    alloc.cores.insert(alloc.cores.end(), core_ids_.begin() + dom.head,
-                       core_ids_.begin() + dom.head + per_domain[d]);
-    dom.head += per_domain[d];
+  if (!count_only_) {
+    const uint32_t first = domain_begin_[node];
+    const uint32_t count = domain_begin_[node + 1] - first;
+    std::vector<uint32_t> free(count);
+    for (uint32_t d = 0; d < count; ++d) {
+      free[d] = domains_[first + d].end - domains_[first + d].head;
+    }
+    const std::vector<uint32_t> per_domain = pickDomainCounts(free, cores);
+    alloc.cores.reserve(cores);
+    for (uint32_t d = 0; d < count; ++d) {
+      Domain& dom = domains_[first + d];
+      alloc.cores.insert(alloc.cores.end(), core_ids_.begin() + dom.head,
+                         core_ids_.begin() + dom.head + per_domain[d]);
+      dom.head += per_domain[d];
+    }
+    // Domains are usually listed in core-id order already; sort in case a node numbers them
+    // otherwise.
+    std::sort(alloc.cores.begin(), alloc.cores.end());
   }
-  // Domains are usually listed in core-id order already; sort in case a node numbers them
-  // otherwise.
-  std::sort(alloc.cores.begin(), alloc.cores.end());
 
   free_cores_[node] -= cores;
   free_mem_[node] -= mem_mb;
+  if (cap_cores_[node] != kNoCoreLimit) cap_cores_[node] -= cores;
+  if (cap_mem_[node] != kNoMemLimit) cap_mem_[node] -= mem_mb;
   total_free_cores_ -= cores;
   list(node);
   return alloc;
+}
+
+void FreePool::set(uint32_t node, uint32_t cores, uint64_t mem_mb) {
+  LOCUS_CHECK(count_only_) << "set() on a pool that tracks core ids";
+  LOCUS_CHECK(state_[node] != kHidden) << "node " << node << " is hidden";
+  LOCUS_CHECK(cores < buckets_) << "node " << node << ": " << cores << " cores, at most "
+                                << buckets_ - 1;
+  if (state_[node] == kListed) unlist(node);
+  if (listable_[node]) total_free_cores_ = total_free_cores_ - free_cores_[node] + cores;
+  free_cores_[node] = cores;
+  free_mem_[node] = mem_mb;
+  list(node);
+}
+
+void FreePool::limit(uint32_t node, uint32_t cores, uint64_t mem_mb) {
+  LOCUS_CHECK(state_[node] != kHidden) << "node " << node << " is hidden";
+  if (state_[node] == kListed) unlist(node);
+  cap_cores_[node] = cores;
+  cap_mem_[node] = mem_mb;
+  list(node);
+}
+
+void FreePool::unlimit(uint32_t node) {
+  LOCUS_CHECK(state_[node] != kHidden) << "node " << node << " is hidden";
+  if (state_[node] == kListed) unlist(node);
+  cap_cores_[node] = kNoCoreLimit;
+  cap_mem_[node] = kNoMemLimit;
+  list(node);
 }
 
 }  // namespace locus::scheduler

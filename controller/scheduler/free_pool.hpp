@@ -1,15 +1,28 @@
 #pragma once
 // The pass's working copy of free resources: flat per-node arrays plus an index of nodes by free
 // core count, so "the node with the fewest free cores >= k" and "nodes by most free cores" are
-// walks over a few buckets instead of scans over all nodes.
+// walks over a few buckets instead of scans over all nodes. A bucket is a bitmap over node
+// indices: listing and unlisting are O(1), walks go in node index order, and building the pool
+// allocates a handful of vectors rather than one tree node per node (the simulator builds one per
+// event).
 //
-// Only schedulable nodes with at least one free core are listed in the index. A placement first
-// hides the nodes it picks (so the next pick of the same job cannot choose them again), then
-// either takes from all of them (committing) or unhides them (the job did not fit; nothing
-// changed). Free resources only shrink during a pass.
+// Only listable (schedulable) nodes with at least one free core are listed in the index. A
+// placement first hides the nodes it picks (so the next pick of the same job cannot choose them
+// again), then either takes from all of them (committing) or unhides them (the job did not fit;
+// nothing changed).
+//
+// Two kinds of pool:
+//  - from NodeStates: knows the free core ids per NUMA domain; take() returns core ids. Free
+//    resources only shrink.
+//  - count-only (planning at a future time): free counts per node, set() moves them up or down;
+//    take() returns allocations without core ids.
+// Both accept a temporary limit per node: while limited, the node is listed (and every accessor
+// reports it) as if it had min(free, limit) free. Backfill uses it to hide the part of a node
+// that a reservation needs within a job's window.
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "controller/scheduler/scheduler.hpp"
@@ -19,12 +32,21 @@ namespace locus::scheduler {
 class FreePool {
  public:
   explicit FreePool(const std::vector<NodeState>& nodes);
+  // Count-only: node n has cores[n] free cores and mem_mb[n] free memory; nodes with
+  // listable[n] == 0 are never listed. set() may raise a node up to max_cores.
+  FreePool(std::vector<uint32_t> cores, std::vector<uint64_t> mem_mb, std::vector<uint8_t> listable,
+           uint32_t max_cores);
 
-  uint64_t totalFreeCores() const { return total_free_cores_; }  // over listed and hidden nodes
+  uint64_t totalFreeCores() const { return total_free_cores_; }  // real, over all nodes
   uint32_t listedNodes() const { return listed_; }
   uint32_t maxFreeCores() const;  // over listed nodes; 0 when none is listed
-  uint32_t freeCores(uint32_t node) const { return free_cores_[node]; }
-  uint64_t freeMem(uint32_t node) const { return free_mem_[node]; }
+  // Free resources as the index sees them: limited where a limit is set.
+  uint32_t freeCores(uint32_t node) const { return std::min(free_cores_[node], cap_cores_[node]); }
+  uint64_t freeMem(uint32_t node) const { return std::min(free_mem_[node], cap_mem_[node]); }
+  // Free resources ignoring limits.
+  uint32_t realFreeCores(uint32_t node) const { return free_cores_[node]; }
+  uint64_t realFreeMem(uint32_t node) const { return free_mem_[node]; }
+  size_t size() const { return free_cores_.size(); }
 
   // The listed node with the fewest free cores >= `cores` and free memory >= `mem_mb`; ties go
   // to the lower node index. nullopt when none.
@@ -35,10 +57,15 @@ class FreePool {
   // the pool.
   template <typename Visit>
   void visitMostFree(uint64_t min_cores, uint64_t mem_mb, Visit&& visit) const {
-    if (min_cores == 0 || min_cores >= buckets_.size()) return;
-    for (size_t c = buckets_.size() - 1; c >= min_cores; --c) {
-      for (uint32_t node : buckets_[c]) {
-        if (free_mem_[node] >= mem_mb && !visit(node)) return;
+    if (min_cores == 0 || min_cores >= buckets_) return;
+    for (size_t c = buckets_ - 1; c >= min_cores; --c) {
+      if (bucket_size_[c] == 0) continue;
+      const uint64_t* words = &bits_[c * words_];
+      for (size_t w = 0; w < words_; ++w) {
+        for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+          const uint32_t node = static_cast<uint32_t>(w * 64 + std::countr_zero(bits));
+          if (freeMem(node) >= mem_mb && !visit(node)) return;
+        }
       }
     }
   }
@@ -47,9 +74,17 @@ class FreePool {
   void hide(uint32_t node);
   // Puts a hidden node back, unchanged.
   void unhide(uint32_t node);
-  // Takes `cores` cores (packed into as few NUMA domains as possible, lowest ids in each domain)
-  // and `mem_mb` from a hidden node, then lists it again under its new free count.
+  // Takes `cores` cores (packed into as few NUMA domains as possible, lowest ids in each domain;
+  // none in a count-only pool) and `mem_mb` from a hidden node, then lists it again under its new
+  // free count.
   NodeAllocation take(uint32_t node, uint32_t cores, uint64_t mem_mb, uint32_t ntasks);
+
+  // Count-only pools: sets a node's free resources. The node must not be hidden.
+  void set(uint32_t node, uint32_t cores, uint64_t mem_mb);
+  // Lists a node as if it had at most `cores` and `mem_mb` free, until unlimit(). The node must
+  // not be hidden. A take() from a limited node keeps the limit (lowered by what it took).
+  void limit(uint32_t node, uint32_t cores, uint64_t mem_mb);
+  void unlimit(uint32_t node);
 
  private:
   // Free core ids of one NUMA domain are core_ids_[head, end): a job always takes the lowest
@@ -59,17 +94,25 @@ class FreePool {
     uint32_t end = 0;
   };
 
+  void initIndex(uint32_t max_cores);
   void list(uint32_t node);
   void unlist(uint32_t node);
 
+  bool count_only_ = false;
   std::vector<uint32_t> free_cores_;    // per node
   std::vector<uint64_t> free_mem_;      // per node
+  std::vector<uint32_t> cap_cores_;     // per node: UINT32_MAX when not limited
+  std::vector<uint64_t> cap_mem_;       // per node: UINT64_MAX when not limited
+  std::vector<uint8_t> listable_;       // per node
   std::vector<uint8_t> state_;          // per node: kUnlisted, kListed, kHidden
   std::vector<uint32_t> domain_begin_;  // per node, into domains_; one extra at the end
   std::vector<Domain> domains_;
   std::vector<uint32_t> core_ids_;
-  std::vector<std::set<uint32_t>> buckets_;  // buckets_[c]: listed nodes with c free cores
-  std::vector<uint64_t> nonempty_;           // bit c set when buckets_[c] is not empty
+  size_t buckets_ = 0;                 // free core counts 0 .. buckets_ - 1
+  size_t words_ = 0;                   // 64-bit words per bucket bitmap
+  std::vector<uint64_t> bits_;         // bucket c, node n: bit n of bits_[c * words_ ...]
+  std::vector<uint32_t> bucket_size_;  // listed nodes per bucket
+  std::vector<uint64_t> nonempty_;     // bit c set when bucket c is not empty
   uint64_t total_free_cores_ = 0;
   uint32_t listed_ = 0;
 };

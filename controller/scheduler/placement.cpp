@@ -5,48 +5,37 @@
 
 namespace locus::scheduler {
 
-std::optional<std::vector<NodeAllocation>> placeFixed(const JobRequest& job,
-                                                      const std::vector<uint32_t>& counts,
-                                                      FreePool& pool) {
+std::optional<std::vector<Pick>> chooseFixed(const JobRequest& job,
+                                             const std::vector<uint32_t>& counts, FreePool& pool) {
   // Cheap bounds first: most jobs that fail in a busy pass fail here without touching a node.
   uint64_t total = 0;
   for (uint32_t c : counts) total += uint64_t{c} * job.cpus_per_task;
   if (total > pool.totalFreeCores()) return std::nullopt;
+  if (counts.size() > pool.listedNodes()) return std::nullopt;
   if (uint64_t{counts.front()} * job.cpus_per_task > pool.maxFreeCores()) return std::nullopt;
 
   // Largest slot first: the nodes that fit a larger slot also fit every smaller one, so taking
   // any of them for the larger slot never blocks a smaller one; greedy is exact here.
-  std::vector<uint32_t> picked;
-  picked.reserve(counts.size());
+  std::vector<Pick> picks;
+  picks.reserve(counts.size());
   for (uint32_t tasks : counts) {
     const std::optional<uint32_t> n = pool.bestFit(uint64_t{tasks} * job.cpus_per_task, job.mem_mb);
     if (!n) {
-      for (uint32_t p : picked) pool.unhide(p);
+      release(picks, pool);
       return std::nullopt;
     }
     pool.hide(*n);
-    picked.push_back(*n);
+    picks.push_back({*n, tasks});
   }
-
-  std::vector<NodeAllocation> allocation;
-  allocation.reserve(counts.size());
-  for (size_t i = 0; i < counts.size(); ++i) {
-    allocation.push_back(
-        pool.take(picked[i], counts[i] * job.cpus_per_task, job.mem_mb, counts[i]));
-  }
-  return allocation;
+  return picks;
 }
 
-std::optional<std::vector<NodeAllocation>> placeFlexible(const JobRequest& job, FreePool& pool) {
+std::optional<std::vector<Pick>> chooseFlexible(const JobRequest& job, FreePool& pool) {
   if (uint64_t{job.ntasks} * job.cpus_per_task > pool.totalFreeCores()) return std::nullopt;
   if (job.cpus_per_task > pool.maxFreeCores()) return std::nullopt;
 
   // Example: free cores {8, 6, 4} on n0..n2, 10 tasks of 1 cpu: n0 takes 8, the remaining 2 fit
   // on one node, and the best fit for them is n2 -> {n0: 8, n2: 2}, n1 stays whole.
-  struct Pick {
-    uint32_t node;
-    uint32_t tasks;
-  };
   std::vector<Pick> picks;
   uint32_t remaining = job.ntasks;
   bool remainder_fits = false;
@@ -71,13 +60,35 @@ std::optional<std::vector<NodeAllocation>> placeFlexible(const JobRequest& job, 
                                 << " tasks";
   pool.hide(*last);
   picks.push_back({*last, remaining});
+  return picks;
+}
 
+std::vector<NodeAllocation> commit(const JobRequest& job, const std::vector<Pick>& picks,
+                                   FreePool& pool) {
   std::vector<NodeAllocation> allocation;
   allocation.reserve(picks.size());
   for (const Pick& p : picks) {
     allocation.push_back(pool.take(p.node, p.tasks * job.cpus_per_task, job.mem_mb, p.tasks));
   }
   return allocation;
+}
+
+void release(const std::vector<Pick>& picks, FreePool& pool) {
+  for (const Pick& p : picks) pool.unhide(p.node);
+}
+
+std::optional<std::vector<NodeAllocation>> placeFixed(const JobRequest& job,
+                                                      const std::vector<uint32_t>& counts,
+                                                      FreePool& pool) {
+  auto picks = chooseFixed(job, counts, pool);
+  if (!picks) return std::nullopt;
+  return commit(job, *picks, pool);
+}
+
+std::optional<std::vector<NodeAllocation>> placeFlexible(const JobRequest& job, FreePool& pool) {
+  auto picks = chooseFlexible(job, pool);
+  if (!picks) return std::nullopt;
+  return commit(job, *picks, pool);
 }
 
 }  // namespace locus::scheduler

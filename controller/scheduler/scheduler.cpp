@@ -1,8 +1,10 @@
-// schedulePass: the v1 pipeline. Per job, in priority order:
-//   validate -> array throttle -> failed-shape cache -> place (filter + pick nodes + pick cores)
-//   -> commit into the pass's FreePool.
+// schedulePass: per job, in priority order:
+//   validate -> array throttle -> (kFcfs: stop after the first blocked job) -> start now:
+//   total free cores -> failed-shape cache -> choose nodes -> check the picks against the
+//   reservations in the profile -> commit into the pass's FreePool.
+//   A job that cannot start now may get a reservation: its earliest start in the profile.
 // The cheap checks come first because in a busy cluster most pending jobs stop at one of them:
-// once the cluster is full, a job costs a hash lookup or a comparison, not a walk over nodes.
+// once the cluster is full, a job costs a comparison or a hash lookup, not a walk over nodes.
 #include "controller/scheduler/scheduler.hpp"
 
 #include <algorithm>
@@ -13,12 +15,14 @@
 #include "controller/scheduler/failed_shapes.hpp"
 #include "controller/scheduler/free_pool.hpp"
 #include "controller/scheduler/placement.hpp"
+#include "controller/scheduler/profile.hpp"
 #include "controller/scheduler/task_layout.hpp"
 
 namespace locus::scheduler {
 namespace {
 
 constexpr std::string_view kReasonResources = "Resources";
+constexpr std::string_view kReasonPriority = "Priority";
 constexpr std::string_view kReasonArrayLimit = "JobArrayTaskLimit";
 constexpr std::string_view kReasonBadConstraints = "BadConstraints";
 
@@ -27,14 +31,18 @@ constexpr std::string_view kReasonBadConstraints = "BadConstraints";
 std::vector<size_t> passOrder(const std::vector<JobRequest>& pending) {
   std::vector<size_t> order(pending.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+  auto before = [&](size_t a, size_t b) {
     const JobRequest& x = pending[a];
     const JobRequest& y = pending[b];
     if (x.priority != y.priority) return x.priority > y.priority;
     if (x.submit_time != y.submit_time) return x.submit_time < y.submit_time;
     if (x.id != y.id) return x.id < y.id;
     return a < b;
-  });
+  };
+  // A caller that keeps its queue in order (the simulator does) pays a linear check only.
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    std::sort(order.begin(), order.end(), before);
+  }
   return order;
 }
 
@@ -65,64 +73,155 @@ Decision pending(uint64_t job_id, std::string_view reason) {
   return d;
 }
 
+// The state of one pass: the free pool now, the plan, and what already failed.
+class Pass {
+ public:
+  explicit Pass(const Snapshot& s) : s_(s), pool_(s.nodes), throttle_(s.array_running) {
+    if (s.policy != Policy::kFirstFit) profile_.emplace(s, pool_);
+  }
+
+  std::vector<Decision> run() {
+    std::vector<Decision> decisions;
+    if (s_.report_waiting) decisions.reserve(s_.pending.size());
+    for (size_t index : passOrder(s_.pending)) {
+      // Every job needs at least one core: with none free, the rest of the pass starts nothing.
+      if (!s_.report_waiting && pool_.totalFreeCores() == 0) break;
+      Decision d = decide(s_.pending[index]);
+      if (s_.report_waiting || d.kind == Decision::Kind::kStart) decisions.push_back(std::move(d));
+    }
+    return decisions;
+  }
+
+ private:
+  Decision decide(const JobRequest& job) {
+    if (requestProblem(job)) return pending(job.id, kReasonBadConstraints);
+    // Throttled before resources: a throttled task must not be reported as waiting for nodes.
+    if (throttle_.atLimit(job)) return pending(job.id, kReasonArrayLimit);
+    if (blocked_) return pending(job.id, kReasonPriority);
+    // Before building per-node counts: a huge node count must cost nothing.
+    const bool never = job.nodes > s_.nodes.size();
+    const std::vector<uint32_t> counts =
+        job.nodes > 0 && !never ? fixedTaskCounts(job) : std::vector<uint32_t>{};
+
+    if (!never) {
+      if (auto allocation = startNow(job, counts)) {
+        throttle_.started(job);
+        if (profile_) profile_->addStart(*allocation, windowEnd(s_.now, job.time_limit_s));
+        Decision d;
+        d.kind = Decision::Kind::kStart;
+        d.job_id = job.id;
+        d.allocation = std::move(*allocation);
+        d.start_at = s_.now;
+        return d;
+      }
+    }
+
+    if (s_.policy == Policy::kFcfs) blocked_ = true;
+    // Failed attempts count too: without running jobs in the snapshot no job can be reserved,
+    // and trying each of 100,000 blocked jobs would cost a sweep each.
+    const bool reserve =
+        s_.policy == Policy::kConservative ||
+        ((s_.policy == Policy::kEasy || s_.policy == Policy::kFcfs) && tried_ < s_.reserve_depth);
+    if (!reserve) return pending(job.id, kReasonResources);
+    ++tried_;
+    auto plan =
+        never ? std::nullopt : profile_->earliestStart(job, counts, job.time_limit_s, pool_);
+    if (!plan) return pending(job.id, kReasonResources);
+    profile_->addReservation(plan->start, windowEnd(plan->start, job.time_limit_s), plan->uses);
+    Decision d = pending(job.id, kReasonResources);
+    d.kind = Decision::Kind::kReserve;
+    d.start_at = plan->start;
+    d.planned = std::move(plan->uses);
+    return d;
+  }
+
+  // Commits the job into the pool now if it fits without delaying a reservation.
+  std::optional<std::vector<NodeAllocation>> startNow(const JobRequest& job,
+                                                      const std::vector<uint32_t>& counts) {
+    if (uint64_t{job.ntasks} * job.cpus_per_task > pool_.totalFreeCores()) return std::nullopt;
+    Shape shape = job.nodes > 0 ? fixedShape(job, counts) : flexibleShape(job);
+    shape.window_s = job.time_limit_s > 0 ? job.time_limit_s : kNever;
+    if (failed_.covers(shape)) return std::nullopt;
+
+    // Choose as if the pool were all there is; if a picked node is needed by a reservation
+    // within the job's window, lower that node to what the reservations leave it and choose
+    // again. Each round lowers at least one node, and lowering only ever removes choices, so a
+    // failure with some nodes not yet lowered is a failure with all of them lowered.
+    const int64_t end = windowEnd(s_.now, job.time_limit_s);
+    std::optional<std::vector<NodeAllocation>> allocation;
+    limited_.clear();
+    while (true) {
+      auto picks = job.nodes > 0 ? chooseFixed(job, counts, pool_) : chooseFlexible(job, pool_);
+      if (!picks) break;
+      bool conflict = false;
+      if (profile_ && profile_->hasReservations()) {
+        for (const Pick& p : *picks) {
+          if (!profile_->reserved(p.node)) continue;
+          const Profile::Drop drop = profile_->windowDrop(p.node, s_.now, end);
+          const int64_t cores = pool_.realFreeCores(p.node) + drop.cores;
+          const int64_t mem = static_cast<int64_t>(pool_.realFreeMem(p.node)) + drop.mem_mb;
+          if (cores >= int64_t{p.tasks} * job.cpus_per_task &&
+              mem >= static_cast<int64_t>(job.mem_mb)) {
+            continue;
+          }
+          conflict = true;
+          lowered_.push_back({p.node, static_cast<uint32_t>(std::max<int64_t>(0, cores)),
+                              static_cast<uint64_t>(std::max<int64_t>(0, mem))});
+        }
+      }
+      if (!conflict) {
+        allocation = commit(job, *picks, pool_);
+        break;
+      }
+      release(*picks, pool_);
+      for (const NodeUse& l : lowered_) {
+        pool_.limit(l.node, l.cores, l.mem_mb);
+        limited_.push_back(l.node);
+      }
+      lowered_.clear();
+    }
+    for (uint32_t n : limited_) pool_.unlimit(n);
+    if (!allocation) {
+      if (limited_.empty()) shape.window_s = 0;  // failed on what is free now, whatever the window
+      failed_.add(shape);
+    }
+    return allocation;
+  }
+
+  const Snapshot& s_;
+  FreePool pool_;
+  std::optional<Profile> profile_;
+  FailedShapes failed_;
+  ArrayThrottle throttle_;
+  bool blocked_ = false;  // kFcfs: a job did not fit; everything after it waits
+  uint32_t tried_ = 0;    // reservations attempted (kEasy, kFcfs count them against the depth)
+  std::vector<uint32_t> limited_;
+  std::vector<NodeUse> lowered_;
+};
+
 }  // namespace
 
-std::vector<Decision> schedulePass(const Snapshot& snapshot) {
-  FreePool pool(snapshot.nodes);
-  FailedShapes failed;
-  ArrayThrottle throttle(snapshot.array_running);
+std::vector<Decision> schedulePass(const Snapshot& snapshot) { return Pass(snapshot).run(); }
 
-  std::vector<Decision> decisions;
-  decisions.reserve(snapshot.pending.size());
-  for (size_t index : passOrder(snapshot.pending)) {
-    const JobRequest& job = snapshot.pending[index];
-    if (requestProblem(job)) {
-      decisions.push_back(pending(job.id, kReasonBadConstraints));
-      continue;
-    }
-    // Throttled before resources: a throttled task must not be reported as waiting for nodes.
-    if (throttle.atLimit(job)) {
-      decisions.push_back(pending(job.id, kReasonArrayLimit));
-      continue;
-    }
-
-    std::optional<std::vector<NodeAllocation>> allocation;
-    if (job.nodes > 0) {
-      // Before building per-node counts: a huge node count must cost nothing.
-      if (job.nodes > pool.listedNodes()) {
-        decisions.push_back(pending(job.id, kReasonResources));
-        continue;
-      }
-      const std::vector<uint32_t> counts = fixedTaskCounts(job);
-      const Shape shape = fixedShape(job, counts);
-      if (failed.covers(shape)) {
-        decisions.push_back(pending(job.id, kReasonResources));
-        continue;
-      }
-      allocation = placeFixed(job, counts, pool);
-      if (!allocation) failed.add(shape);
-    } else {
-      const Shape shape = flexibleShape(job);
-      if (failed.covers(shape)) {
-        decisions.push_back(pending(job.id, kReasonResources));
-        continue;
-      }
-      allocation = placeFlexible(job, pool);
-      if (!allocation) failed.add(shape);
-    }
-
-    if (!allocation) {
-      decisions.push_back(pending(job.id, kReasonResources));
-      continue;
-    }
-    throttle.started(job);
-    Decision d;
-    d.kind = Decision::Kind::kStart;
-    d.job_id = job.id;
-    d.allocation = std::move(*allocation);
-    decisions.push_back(std::move(d));
+std::string_view policyName(Policy policy) {
+  switch (policy) {
+    case Policy::kFirstFit:
+      return "firstfit";
+    case Policy::kFcfs:
+      return "fcfs";
+    case Policy::kEasy:
+      return "easy";
+    case Policy::kConservative:
+      return "conservative";
   }
-  return decisions;
+  return "unknown";
+}
+
+std::optional<Policy> parsePolicy(std::string_view name) {
+  for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative}) {
+    if (policyName(p) == name) return p;
+  }
+  return std::nullopt;
 }
 
 }  // namespace locus::scheduler

@@ -1,8 +1,10 @@
 #pragma once
 // Test builders for the scheduler core: node("n1").numa(2, 4).busy({0, 1}).mem(8000) and
-// job(1).nodes(2).tasks(5).cpus(2), plus a compact text form of decisions for table tests:
+// job(1).nodes(2).tasks(5).cpus(2).limit(60), plus a compact text form of decisions for table
+// tests:
 //   "1 -> n1[0-2]:3t n2[0-1]:2t"   (job 1 starts; cores and tasks per node, "/2000M" if mem)
 //   "2 pending Resources"
+//   "3 reserve@100 n1:4c n2:4c"    (job 3 is planned at t=100 on 4 cores of n1 and n2)
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -86,6 +88,10 @@ class JobBuilder {
     j_.mem_mb = mb;
     return *this;
   }
+  JobBuilder& limit(int64_t seconds) {
+    j_.time_limit_s = seconds;
+    return *this;
+  }
   JobBuilder& array(uint64_t array_id, uint32_t max_running) {
     j_.array_job_id = array_id;
     j_.array_max_running = max_running;
@@ -98,6 +104,16 @@ class JobBuilder {
 };
 
 inline JobBuilder job(uint64_t id) { return JobBuilder(id); }
+
+// A running job holding `cores` cores and `mem_mb` on node index `node` until `end`.
+inline RunningJob running(uint64_t id, uint32_t node, uint32_t cores, int64_t end,
+                          uint64_t mem_mb = 0) {
+  RunningJob r;
+  r.id = id;
+  r.expected_end = end;
+  r.use.push_back({node, cores, mem_mb});
+  return r;
+}
 
 // "0-3,8,10-11"
 inline std::string coreRanges(const std::vector<uint32_t>& cores) {
@@ -116,6 +132,14 @@ inline std::string coreRanges(const std::vector<uint32_t>& cores) {
 inline std::string describe(const Decision& d, const std::vector<NodeState>& nodes) {
   std::string out = std::to_string(d.job_id);
   if (d.kind == Decision::Kind::kPending) return out + " pending " + d.reason;
+  if (d.kind == Decision::Kind::kReserve) {
+    out += " reserve@" + std::to_string(d.start_at);
+    for (const NodeUse& u : d.planned) {
+      out += " " + nodes.at(u.node).name + ":" + std::to_string(u.cores) + "c";
+      if (u.mem_mb > 0) out += "/" + std::to_string(u.mem_mb) + "M";
+    }
+    return out;
+  }
   out += " ->";
   for (const NodeAllocation& a : d.allocation) {
     out += " " + nodes.at(a.node).name + "[" + coreRanges(a.cores) +

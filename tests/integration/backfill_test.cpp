@@ -1,0 +1,57 @@
+// The live controller runs the same EASY backfill as the simulator: a blocked job gets a
+// reservation at the time limit of what holds its cores, and a later job starts now only if it
+// ends before that reservation.
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+#include "tests/integration/test_cluster.hpp"
+
+namespace locus::testing {
+namespace {
+
+int64_t parseRfc3339(const std::string& text) {
+  std::tm tm{};
+  strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return timegm(&tm);
+}
+
+TEST(LiveBackfill, ShortJobsFillTheHoleButDoNotDelayTheReservation) {
+  TestCluster cluster({.nodes = 1});  // one node of 8 cores
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+
+  auto big_running = cluster.submit({"-c", "6", "-t", "10:00", "--wrap", "sleep 600"});
+  ASSERT_TRUE(big_running);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*big_running)["state"] == "RUNNING"; },
+                        std::chrono::seconds(20)));
+  // Needs the whole node: reserved for when the 10-minute limit of the first job is up.
+  auto blocked = cluster.submit({"-c", "8", "-t", "10:00", "--wrap", "true"});
+  // Fits the 2 free cores but would run past the reservation: must wait.
+  auto too_long = cluster.submit({"-c", "2", "-t", "20:00", "--wrap", "sleep 600"});
+  // Fits the 2 free cores and ends before the reservation: backfilled now.
+  auto short_one = cluster.submit({"-c", "2", "-t", "5:00", "--wrap", "sleep 600"});
+  ASSERT_TRUE(blocked && too_long && short_one);
+
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*short_one)["state"] == "RUNNING"; },
+                        std::chrono::seconds(20)));
+  auto running = cluster.job(*big_running);
+  auto reserved = cluster.job(*blocked);
+  EXPECT_EQ(reserved["state"], "PENDING");
+  EXPECT_EQ(reserved["reason"], "Resources");
+  // Planned for exactly when the first job's 10-minute limit is up.
+  ASSERT_TRUE(reserved["expected_start_time"].is_string()) << reserved.dump();
+  EXPECT_EQ(parseRfc3339(reserved["expected_start_time"]), parseRfc3339(running["start_time"]) + 600);
+  EXPECT_EQ(cluster.job(*too_long)["state"], "PENDING");
+  EXPECT_TRUE(cluster.job(*too_long)["expected_start_time"].is_null());
+
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*big_running), std::to_string(*blocked),
+                           std::to_string(*too_long), std::to_string(*short_one)})
+                .exit_code,
+            0);
+  ASSERT_TRUE(cluster.waitTerminal({*big_running, *blocked, *too_long, *short_one}, std::chrono::seconds(30)));
+}
+
+}  // namespace
+}  // namespace locus::testing
