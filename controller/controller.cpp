@@ -278,6 +278,11 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_work_dir(job.spec.work_dir);
   info.set_cpu_time_s(job.cpu_time_s);
   info.set_expected_start_time(job.expected_start);
+  info.set_partition(job.spec.partition);
+  info.set_account(job.spec.account);
+  info.set_qos(job.spec.qos);
+  info.set_command(job.spec.script_path.empty() ? "wrap" : job.spec.script_path);
+  info.set_nodes_min(job.spec.nodes);
   info.set_max_rss_kb(job.max_rss_kb);
   if (with_spec) {
     proto::toProto(job.spec, *info.mutable_spec());
