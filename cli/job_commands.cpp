@@ -10,12 +10,11 @@
 #include "cli/args.hpp"
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cli/submit_request.hpp"
 #include "common/job_options.hpp"
 #include "common/slurm_formats.hpp"
 #include "common/time_util.hpp"
 #include "proto/convert.hpp"
-
-extern char** environ;
 
 namespace locus::cli {
 namespace {
@@ -126,36 +125,19 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
 }
 
 int runSubmit(const std::vector<std::string>& args, const Globals& g) {
-  SubmitContext ctx;
-  std::error_code ec;
-  ctx.cwd = std::filesystem::current_path(ec).string();
-  if (ec) return fail("cannot determine the current directory: " + ec.message());
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) ctx.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
   if (std::find(args.begin(), args.end(), "--help") != args.end() ||
       std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::fputs(kSubmitUsage, stdout);
     return 0;
   }
-  auto parsed = parseSubmitArgs(args, ctx);
-  if (!parsed.ok()) return fail(parsed.error().message, 2);
-  if (!parsed->spec.dependency.empty())
-    parsed->spec.warnings.push_back("--dependency=" + parsed->spec.dependency +
-                                    " is stored but not enforced yet: the job may start at once");
-  for (const auto& w : parsed->spec.warnings) std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
-
-  proto::SubmitJobRequest req;
-  proto::toProto(parsed->spec, *req.mutable_spec());
-  req.set_user(currentUser());
-  req.set_uid(getuid());
-  req.set_gid(getgid());
+  auto built = buildSubmitRequest(args);
+  if (!built.ok())
+    return fail(built.error().message, built.error().code == ErrorCode::kInvalidArgument ? 2 : 1);
+  for (const auto& w : built->warnings) std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
   Client client(g.controller);
-  auto reply = client.submit(req);
+  auto reply = client.submit(built->request);
   if (!reply.ok()) return fail("submit failed: " + reply.error().message);
-  if (parsed->parsable) std::printf("%lu\n", static_cast<unsigned long>(reply->job_id()));
+  if (built->parsable) std::printf("%lu\n", static_cast<unsigned long>(reply->job_id()));
   else std::printf("Submitted job %lu\n", static_cast<unsigned long>(reply->job_id()));
   return 0;
 }

@@ -126,7 +126,67 @@ Node* Controller::findNode(const std::string& name) {
   return it == nodes_.end() ? nullptr : it->second.get();
 }
 
-void Controller::addPending(const Job& job) { pending_[job.id] = toRequest(job); }
+void Controller::addPending(const Job& job) {
+  pending_[job.id] = toRequest(job);
+  if (!job.spec.dependency.empty()) {
+    auto dep = parseDependency(job.spec.dependency);
+    if (dep.ok()) dependencies_[job.id] = std::move(*dep);  // validated at submit
+  }
+}
+
+std::vector<uint64_t> Controller::dependencyTargets(uint64_t id) const {
+  std::vector<uint64_t> out;
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return out;
+  if (it->second.array_job_id == id) {
+    for (auto jt = it; jt != jobs_.end() && jt->second.array_job_id == id; ++jt) out.push_back(jt->first);
+  } else {
+    out.push_back(id);
+  }
+  return out;
+}
+
+DependencyVerdict Controller::dependencyVerdict(const Job& job, const Dependency& dep) const {
+  auto term_verdict = [&](const DependencyTerm& term) {
+    if (term.kind == DependencyTerm::Kind::kSingleton) {
+      // Any earlier job of the same name and user still pending or running makes it wait.
+      for (const auto& [id, other] : jobs_) {
+        if (id >= job.id) break;
+        if (other.user == job.user && other.spec.name == job.spec.name && !isTerminal(other.state))
+          return DependencyVerdict::kWaiting;
+      }
+      return DependencyVerdict::kSatisfied;
+    }
+    DependencyVerdict v = DependencyVerdict::kSatisfied;
+    for (uint64_t id : term.job_ids) {
+      auto targets = dependencyTargets(id);
+      if (targets.empty()) return DependencyVerdict::kNever;  // purged or never existed
+      for (uint64_t t : targets) {
+        const Job& other = jobs_.at(t);
+        auto one = evaluateTerm(term.kind, other.state, other.start_time > 0);
+        if (one == DependencyVerdict::kNever) return DependencyVerdict::kNever;
+        if (one == DependencyVerdict::kWaiting) v = DependencyVerdict::kWaiting;
+      }
+    }
+    return v;
+  };
+  if (dep.any) {
+    bool all_never = true;
+    for (const auto& term : dep.terms) {
+      auto v = term_verdict(term);
+      if (v == DependencyVerdict::kSatisfied) return v;
+      if (v != DependencyVerdict::kNever) all_never = false;
+    }
+    return all_never ? DependencyVerdict::kNever : DependencyVerdict::kWaiting;
+  }
+  DependencyVerdict v = DependencyVerdict::kSatisfied;
+  for (const auto& term : dep.terms) {
+    auto one = term_verdict(term);
+    if (one == DependencyVerdict::kNever) return one;
+    if (one == DependencyVerdict::kWaiting) v = one;
+  }
+  return v;
+}
 
 void Controller::markDirty() {
   dirty_ = true;
@@ -168,8 +228,20 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   }
   if (spec.time_limit_s == 0) spec.time_limit_s = config_.default_time_limit_s;
 
+  std::optional<Dependency> dependency;
+  if (!spec.dependency.empty()) {
+    auto parsed = parseDependency(spec.dependency);
+    if (!parsed.ok()) return parsed.error();
+    dependency = std::move(*parsed);
+  }
+
   std::lock_guard lock(mu_);
   if (stopping_) return unavailable("controller is shutting down");
+  if (dependency)
+    for (const auto& term : dependency->terms)
+      for (uint64_t id : term.job_ids)
+        if (!jobs_.count(id))
+          return invalidArgument("--dependency: job " + std::to_string(id) + " not found");
   Job proto_job;
   proto_job.spec = spec;
   // Refuse what no node set could ever hold, judged against the nodes the controller knows.
@@ -368,6 +440,7 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
       any = true;
       if (job->state == JobState::kPending) {
         pending_.erase(job->id);
+        dependencies_.erase(job->id);
       } else {
         job->completing = true;
         job->cancel_requested = true;
@@ -827,7 +900,43 @@ void Controller::schedule() {
     snap.running.push_back(std::move(r));
   }
   snap.pending.reserve(pending_.size());
-  for (const auto& [id, request] : pending_) snap.pending.push_back(request);
+  std::vector<Job*> never;
+  for (const auto& [id, request] : pending_) {
+    if (auto dep = dependencies_.find(id); dep != dependencies_.end()) {
+      Job& job = jobs_.at(id);
+      auto verdict = dependencyVerdict(job, dep->second);
+      if (verdict == DependencyVerdict::kNever) never.push_back(&job);
+      if (verdict != DependencyVerdict::kSatisfied) {
+        job.reason = "Dependency";
+        job.expected_start = 0;
+        continue;
+      }
+    }
+    snap.pending.push_back(request);
+  }
+  // Dependencies that can no longer hold cancel their job (Slurm's kill_invalid_depend).
+  if (!never.empty()) {
+    for (Job* job : never) {
+      job->state = JobState::kCancelled;
+      job->reason = "DependencyNeverSatisfied";
+      job->end_time = snap.now;
+    }
+    std::vector<const Job*> to_store(never.begin(), never.end());
+    if (Status s = persist(to_store); s.ok()) {
+      for (Job* job : never) {
+        pending_.erase(job->id);
+        dependencies_.erase(job->id);
+        log()->info("job={} cancelled: dependency never satisfied", job->id);
+      }
+      changed_cv_.notify_all();
+      markDirty();  // a cancel may satisfy someone's afterany/afternotok
+    } else {
+      for (Job* job : never) {
+        job->state = JobState::kPending;
+        job->end_time = 0;
+      }
+    }
+  }
 
   auto decisions = scheduler::schedulePass(snap);
 
@@ -865,6 +974,7 @@ void Controller::schedule() {
     job.stderr_path = job.spec.stderr_path.empty() ? job.stdout_path
                                                    : absolute(expandOutputPattern(job.spec.stderr_path, ctx));
     pending_.erase(job.id);
+    dependencies_.erase(job.id);
     active_.insert(job.id);
     started.push_back(&job);
   }

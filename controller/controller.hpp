@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "common/dependency.hpp"
 #include "common/result.hpp"
 #include "controller/job.hpp"
 #include "controller/node_channel.hpp"
@@ -85,6 +86,10 @@ class Controller {
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
   void markDirty();                  // requires mu_: wake the scheduler
   void addPending(const Job& job);   // requires mu_
+  // Whether a pending job's --dependency holds now, can never hold, or must wait. Requires mu_.
+  DependencyVerdict dependencyVerdict(const Job& job, const Dependency& dep) const;
+  // Ids a dependency's job id stands for: the job, or every task of an array. Requires mu_.
+  std::vector<uint64_t> dependencyTargets(uint64_t id) const;
   proto::JobInfo toInfo(const Job& job, bool with_spec) const;
   Node* findNode(const std::string& name);
 
@@ -101,6 +106,7 @@ class Controller {
   // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these
   // instead of re-deriving every request from its job).
   std::map<uint64_t, scheduler::JobRequest> pending_;
+  std::map<uint64_t, Dependency> dependencies_;  // guarded by mu_: pending jobs' parsed --dependency
   std::set<uint64_t> active_;           // guarded by mu_: RUNNING or completing
   std::map<std::string, std::unique_ptr<Node>> nodes_;  // guarded by mu_
   std::thread loop_thread_;
