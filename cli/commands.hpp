@@ -21,6 +21,7 @@ int runSubmit(const std::vector<std::string>& args, const Globals& g);
 int runQueue(const std::vector<std::string>& args, const Globals& g);
 int runShow(const std::vector<std::string>& args, const Globals& g);
 int runCancel(const std::vector<std::string>& args, const Globals& g);
+int runWhy(const std::vector<std::string>& args, const Globals& g);
 int runWait(const std::vector<std::string>& args, const Globals& g);
 int runNodes(const std::vector<std::string>& args, const Globals& g);
 int runUp(const std::vector<std::string>& args, const Globals& g);

@@ -278,4 +278,57 @@ int runWait(const std::vector<std::string>& raw, const Globals& g) {
   return all_completed ? 0 : 1;
 }
 
+// locus why JOBID: the pending reason in words, and when the plan expects the job to start.
+int runWhy(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (rest.size() != 1) return fail("usage: locus why JOBID", 2);
+  auto ids = parseJobIds(rest);
+  if (!ids.ok()) return fail(ids.error().message, 2);
+  Client client(g.controller);
+  auto job = client.getJob(ids->front());
+  if (!job.ok()) return fail(job.error().message);
+  std::string id = displayId(*job);
+  if (job->state() == "RUNNING") {
+    std::vector<std::string> nodes(job->nodes().begin(), job->nodes().end());
+    std::printf("job %s is RUNNING on %s since %s\n", id.c_str(), compressHostlist(nodes).c_str(),
+                formatRfc3339(job->start_time()).c_str());
+    return 0;
+  }
+  if (job->state() != "PENDING") {
+    std::printf("job %s ended %s%s%s\n", id.c_str(), job->state().c_str(),
+                job->reason().empty() ? "" : ": ", job->reason().c_str());
+    return 0;
+  }
+  const std::string& reason = job->reason();
+  uint32_t cores = job->ntasks() * std::max<uint32_t>(1, job->cpus_per_task());
+  std::string need = std::to_string(cores) + " cores";
+  if (job->nodes_min() > 0) need += " on " + std::to_string(job->nodes_min()) + " nodes";
+  if (job->mem_mb() > 0) need += ", " + std::to_string(job->mem_mb()) + " MB per node";
+  if (reason == "Resources") {
+    std::printf("job %s is PENDING (Resources): not enough free resources now for %s\n", id.c_str(),
+                need.c_str());
+  } else if (reason == "Priority") {
+    std::printf("job %s is PENDING (Priority): not considered by a scheduling pass yet\n", id.c_str());
+  } else if (reason == "Dependency") {
+    std::printf("job %s is PENDING (Dependency): waiting until --dependency=%s holds\n", id.c_str(),
+                job->spec().dependency().c_str());
+  } else if (reason == "JobArrayTaskLimit") {
+    std::printf("job %s is PENDING (JobArrayTaskLimit): array %lu runs as many tasks at once as its "
+                "%%N limit allows\n",
+                id.c_str(), static_cast<unsigned long>(job->array_job_id()));
+  } else {
+    std::printf("job %s is PENDING (%s)\n", id.c_str(), reason.c_str());
+  }
+  if (job->expected_start_time() > 0)
+    std::printf("expected start: %s (a reservation in the backfill plan; earlier if running jobs end "
+                "before their time limits)\n",
+                formatRfc3339(job->expected_start_time()).c_str());
+  else if (reason == "Resources")
+    std::printf("expected start: unknown (no reservation: it is not among the first blocked jobs, or "
+                "what holds the resources has no time limit)\n");
+  return 0;
+}
+
 }  // namespace locus::cli

@@ -17,6 +17,7 @@ Jobs:
   show JOBID [--json]                              one job in detail
   cancel JOBID...                                  cancel jobs (an array id: all its tasks)
   wait JOBID... [--timeout S]                      wait until jobs end; 0 only if all COMPLETED
+  why JOBID                                        why a job is pending, and its expected start
 Cluster:
   nodes [--json]                                   nodes and their resources
   up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
+      {"wait", runWait},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

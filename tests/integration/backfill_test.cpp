@@ -43,6 +43,12 @@ TEST(LiveBackfill, ShortJobsFillTheHoleButDoNotDelayTheReservation) {
   // Planned for exactly when the first job's 10-minute limit is up.
   ASSERT_TRUE(reserved["expected_start_time"].is_string()) << reserved.dump();
   EXPECT_EQ(parseRfc3339(reserved["expected_start_time"]), parseRfc3339(running["start_time"]) + 600);
+  auto why = cluster.locus({"why", std::to_string(*blocked)});
+  EXPECT_EQ(why.exit_code, 0);
+  EXPECT_NE(why.out.find("PENDING (Resources)"), std::string::npos) << why.out;
+  EXPECT_NE(why.out.find("expected start: " + reserved["expected_start_time"].get<std::string>()),
+            std::string::npos)
+      << why.out;
   EXPECT_EQ(cluster.job(*too_long)["state"], "PENDING");
   EXPECT_TRUE(cluster.job(*too_long)["expected_start_time"].is_null());
 
