@@ -383,3 +383,24 @@ TEST(JobState, FromStringAcceptsShortCodesAndAnyCase) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+TEST(ParseConfig, SchedulerPolicyAndDepth) {
+  auto c = parseConfig("[scheduler]\npolicy = \"fcfs\"\nreserve_depth = 3\n", "locus.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->scheduler_policy, "fcfs");
+  EXPECT_EQ(c->reserve_depth, 3u);
+  auto defaults = parseConfig("", "locus.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->scheduler_policy, "easy");
+  EXPECT_EQ(defaults->reserve_depth, 1u);
+  auto bad = parseConfig("[scheduler]\n\npolicy = \"lottery\"\n", "locus.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("locus.toml:3"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("scheduler.policy"), std::string::npos) << bad.error().message;
+}
+
+}  // namespace
+}  // namespace locus
