@@ -31,8 +31,9 @@ CPUS=16
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-build}"
 [[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO/$BUILD_DIR"
-LOCUS="$BUILD_DIR/bin/locus"
-[[ -x "$LOCUS" ]] || { echo "throughput: $LOCUS not found (make build)" >&2; exit 1; }
+for b in locus locus-controller locus-node; do
+  [[ -x "$BUILD_DIR/bin/$b" ]] || { echo "throughput: $BUILD_DIR/bin/$b not found (make build)" >&2; exit 1; }
+done
 # A generous bound so that a stuck run fails instead of hanging.
 WAIT_TIMEOUT=$(( 300 + N / 2 ))
 
@@ -102,6 +103,12 @@ die() {
   exit 1
 }
 
+# Run private copies of the binaries, so that a rebuild during the run does not
+# break it (`locus up` starts the daemons that sit next to `locus`).
+mkdir -p "$TMP/bin"
+cp "$BUILD_DIR/bin/locus" "$BUILD_DIR/bin/locus-controller" "$BUILD_DIR/bin/locus-node" "$TMP/bin/"
+LOCUS="$TMP/bin/locus"
+
 # Job output files land in the working directory: keep them in the temp dir.
 mkdir -p "$TMP/work"
 cd "$TMP/work"
@@ -163,7 +170,11 @@ rm -f "$LOCUS_STATE/pids/controller.pid"
 PHASE=slurm
 
 # ---------------------------------------------------------------- Slurm ----
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+# Debian's Slurm lives in /usr/bin and /usr/sbin. Put them first: build/bin has
+# Locus's own sbatch/squeue/... shims, which may be on PATH.
+export PATH="/usr/sbin:/usr/bin:$PATH"
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null ||
+   ! command -v sbatch >/dev/null; then
   [[ "$(id -u)" -eq 0 ]] || die "slurm-wlm and munge are missing; install them (apt-get install slurm-wlm munge) or run as root"
   echo "throughput: installing slurm-wlm and munge"
   apt-cache policy slurm-wlm | sed -n '1,3p'
@@ -171,8 +182,6 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
 fi
 # slurm-wlm's postinst may have started the system daemons; they do not
 # interfere (other ports, other socket), but this script only uses its own.
-SBIN="$(dirname "$(command -v slurmctld)")"
-export PATH="$SBIN:/usr/sbin:$PATH"
 echo "throughput: $(slurmctld -V)"
 
 SD="$TMP/slurm"
@@ -246,6 +255,9 @@ EOF
   echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
 } >"$SLURM_CONF"
 
+for c in sbatch squeue sinfo scontrol; do
+  [[ "$($c -V 2>/dev/null)" = slurm* ]] || die "$(command -v $c) is not Slurm's $c"
+done
 slurmctld -D -i -f "$SLURM_CONF" >"$SD/log/slurmctld.out" 2>&1 &
 SLURM_PIDS+=($!)
 for _ in $(seq 100); do scontrol ping >/dev/null 2>&1 && break; sleep 0.2; done

@@ -1,0 +1,351 @@
+#include "cli/slurm/sacct_format.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "cli/slurm/slurm_args.hpp"
+#include "cli/slurm/slurm_fields.hpp"
+#include "common/job_spec.hpp"
+
+namespace locus::slurm {
+namespace {
+
+struct FieldDef {
+  std::string_view name;
+  int width;
+};
+// sacct's default widths (src/sacct/sacct.c).
+constexpr FieldDef kFields[] = {
+    {"Account", 10},  {"AllocCPUS", 10}, {"AllocNodes", 10}, {"AllocTRES", 10},
+    {"CPUTime", 10},  {"CPUTimeRAW", 10}, {"Elapsed", 10},   {"ElapsedRaw", 10},
+    {"End", 19},      {"ExitCode", 8},   {"GID", 6},         {"JobID", -12},
+    {"JobIDRaw", -12}, {"JobName", 10},  {"MaxRSS", 10},     {"NCPUS", 10},
+    {"NNodes", 8},    {"NodeList", 15},  {"NTasks", 8},      {"Partition", 10},
+    {"QOS", 10},      {"Reason", 22},    {"ReqCPUS", 8},     {"ReqMem", 10},
+    {"ReqNodes", 8},  {"Start", 19},     {"State", 10},      {"Submit", 19},
+    {"Timelimit", 10}, {"UID", 6},       {"User", 9},        {"WorkDir", 20},
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Memory as Slurm's TRES strings print it: whole gibibytes as "4G", else megabytes "1000M".
+std::string memText(uint64_t mb) {
+  if (mb > 0 && mb % (1024ULL * 1024) == 0) return std::to_string(mb / (1024ULL * 1024)) + "T";
+  if (mb > 0 && mb % 1024 == 0) return std::to_string(mb / 1024) + "G";
+  return std::to_string(mb) + "M";
+}
+
+uint64_t memTotalMb(const proto::JobInfo& job) {
+  uint64_t total = 0;
+  for (const auto& a : job.allocation()) total += a.mem_mb();
+  return total > 0 ? total : job.mem_mb() * nodeCount(job);
+}
+
+// One printed row: the job itself or its batch step.
+struct Row {
+  const proto::JobInfo* job;
+  bool batch;
+};
+
+std::string fieldValue(std::string_view name, const Row& r, int64_t now) {
+  const proto::JobInfo& j = *r.job;
+  bool started = j.start_time() > 0;
+  if (name == "JobID") return displayJobId(j) + (r.batch ? ".batch" : "");
+  if (name == "JobIDRaw") return std::to_string(j.id()) + (r.batch ? ".batch" : "");
+  if (name == "JobName") return r.batch ? "batch" : j.name();
+  if (name == "State") return j.state();
+  if (name == "ExitCode") return exitCode(j);
+  if (name == "Elapsed") return hmsDuration(elapsedSeconds(j, now));
+  if (name == "ElapsedRaw") return std::to_string(elapsedSeconds(j, now));
+  if (name == "CPUTime") return hmsDuration(elapsedSeconds(j, now) * cpuCount(j));
+  if (name == "CPUTimeRAW") return std::to_string(elapsedSeconds(j, now) * cpuCount(j));
+  if (name == "Start") return timestamp(j.start_time(), "Unknown");
+  if (name == "End") return timestamp(j.end_time(), "Unknown");
+  if (name == "Submit") return timestamp(j.submit_time(), "Unknown");
+  if (name == "NNodes" || name == "AllocNodes")
+    return std::to_string(r.batch ? 1 : (started ? nodeCount(j) : (name == "AllocNodes" ? 0 : nodeCount(j))));
+  if (name == "NCPUS" || name == "AllocCPUS") {
+    if (!started) return name == "AllocCPUS" ? "0" : std::to_string(cpuCount(j));
+    if (r.batch && j.allocation_size() > 0) return std::to_string(j.allocation(0).cores_size());
+    return std::to_string(cpuCount(j));
+  }
+  if (name == "ReqCPUS") return std::to_string(j.ntasks() * std::max<uint32_t>(1, j.cpus_per_task()));
+  if (name == "ReqNodes") return std::to_string(std::max<uint32_t>(1, j.nodes_requested()));
+  if (name == "NTasks") return r.batch ? "1" : "";
+  if (name == "Partition") return r.batch ? "" : partitionOf(j);
+  if (name == "Account") return j.account();
+  if (name == "QOS") return r.batch ? "" : (j.qos().empty() ? "normal" : j.qos());
+  if (name == "User") return r.batch ? "" : j.user();
+  if (name == "UID") return r.batch ? "" : std::to_string(j.uid());
+  if (name == "GID") return r.batch ? "" : std::to_string(j.gid());
+  if (name == "MaxRSS") return "";  // not collected per step yet
+  if (name == "ReqMem") return r.batch ? "" : memText(j.mem_mb());
+  if (name == "Timelimit") return r.batch ? "" : (j.time_limit_s() > 0 ? hmsDuration(j.time_limit_s()) : "UNLIMITED");
+  if (name == "Reason") return r.batch ? "" : reasonOf(j);
+  if (name == "WorkDir") return r.batch ? "" : j.work_dir();
+  if (name == "NodeList") {
+    if (!started) return "None assigned";
+    if (r.batch && j.nodes_size() > 0) return j.nodes(0);
+    return nodeListOf(j);
+  }
+  if (name == "AllocTRES") {
+    if (!started) return "";
+    if (r.batch) {
+      uint32_t cpus = j.allocation_size() > 0 ? static_cast<uint32_t>(j.allocation(0).cores_size()) : cpuCount(j);
+      uint64_t mem = j.allocation_size() > 0 ? j.allocation(0).mem_mb() : j.mem_mb();
+      return "cpu=" + std::to_string(cpus) + ",mem=" + memText(mem) + ",node=1";
+    }
+    return "billing=" + std::to_string(cpuCount(j)) + ",cpu=" + std::to_string(cpuCount(j)) +
+           ",mem=" + memText(memTotalMb(j)) + ",node=" + std::to_string(nodeCount(j));
+  }
+  return "";
+}
+
+// print_fields_str: cut with '+' when too long, then pad to the column, followed by a space.
+std::string column(const std::string& v, int width) {
+  size_t w = static_cast<size_t>(std::abs(width));
+  std::string s = v;
+  if (s.size() > w) {
+    s.resize(w);
+    if (w > 0) s[w - 1] = '+';
+  }
+  std::string pad(w - s.size(), ' ');
+  return (width < 0 ? s + pad : pad + s) + " ";
+}
+
+int64_t localMidnight(int64_t now) {
+  time_t t = static_cast<time_t>(now);
+  struct tm tm {};
+  localtime_r(&t, &tm);
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(mktime(&tm));
+}
+
+bool parseInt(std::string_view s, int& out) {
+  if (s.empty() || s.size() > 9) return false;
+  out = 0;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<SacctField>> parseSacctFormat(std::string_view format) {
+  std::vector<SacctField> out;
+  for (const auto& item : splitList(format)) {
+    std::string name = item;
+    std::optional<int> width;
+    if (auto pct = item.find('%'); pct != std::string::npos) {
+      name = item.substr(0, pct);
+      std::string w = item.substr(pct + 1);
+      bool neg = !w.empty() && w[0] == '-';
+      int n = 0;
+      if (!parseInt(neg ? std::string_view(w).substr(1) : std::string_view(w), n))
+        return invalidArgument("Invalid field requested: \"" + item + "\"");
+      if (n != 0) width = neg ? -n : n;
+    }
+    const FieldDef* def = nullptr;
+    for (const auto& f : kFields)
+      if (iequals(f.name, name)) def = &f;
+    if (!def) return invalidArgument("Invalid field requested: \"" + name + "\"");
+    out.push_back({std::string(def->name), width.value_or(def->width)});
+  }
+  if (out.empty()) return invalidArgument("Invalid field requested: \"\"");
+  return out;
+}
+
+Result<int64_t> parseSacctTime(std::string_view text, int64_t now) {
+  std::string t(text);
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto bad = [&] { return invalidArgument("Invalid time specification: " + std::string(text)); };
+  if (t == "now") return now;
+  if (t == "today" || t == "midnight") return localMidnight(now);
+  if (t == "noon") return localMidnight(now) + 12 * 3600;
+  if (t.rfind("now", 0) == 0 && t.size() > 4 && (t[3] == '-' || t[3] == '+')) {
+    size_t i = 4;
+    int n = 0;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) n = n * 10 + (t[i++] - '0');
+    if (i == 4) return bad();
+    std::string unit = t.substr(i);
+    int64_t mult = 1;
+    if (unit.empty() || unit == "s" || unit == "second" || unit == "seconds") mult = 1;
+    else if (unit == "minute" || unit == "minutes" || unit == "min") mult = 60;
+    else if (unit == "hour" || unit == "hours" || unit == "h") mult = 3600;
+    else if (unit == "day" || unit == "days" || unit == "d") mult = 86400;
+    else if (unit == "week" || unit == "weeks" || unit == "w") mult = 7 * 86400;
+    else return bad();
+    return t[3] == '-' ? now - n * mult : now + n * mult;
+  }
+  time_t nt = static_cast<time_t>(now);
+  struct tm tm {};
+  localtime_r(&nt, &tm);
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  std::string date = t, clock;
+  if (auto tpos = t.find('t'); tpos != std::string::npos) {
+    date = t.substr(0, tpos);
+    clock = t.substr(tpos + 1);
+  } else if (t.find(':') != std::string::npos) {
+    date.clear();
+    clock = t;
+  }
+  if (!date.empty()) {
+    auto dash = splitList(date, '-');
+    auto slash = splitList(date, '/');
+    int y = 0, m = 0, d = 0;
+    if (dash.size() == 3 && parseInt(dash[0], y) && parseInt(dash[1], m) && parseInt(dash[2], d)) {
+      tm.tm_year = y - 1900;
+    } else if ((slash.size() == 2 || slash.size() == 3) && parseInt(slash[0], m) && parseInt(slash[1], d)) {
+      if (slash.size() == 3) {
+        if (!parseInt(slash[2], y)) return bad();
+        tm.tm_year = (y < 100 ? y + 2000 : y) - 1900;
+      }
+    } else {
+      return bad();
+    }
+    if (m < 1 || m > 12 || d < 1 || d > 31) return bad();
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+  }
+  if (!clock.empty()) {
+    auto parts = splitList(clock, ':');
+    int h = 0, mi = 0, s = 0;
+    if (parts.size() < 2 || parts.size() > 3 || !parseInt(parts[0], h) || !parseInt(parts[1], mi) ||
+        (parts.size() == 3 && !parseInt(parts[2], s)) || h > 23 || mi > 59 || s > 59)
+      return bad();
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+  }
+  if (date.empty() && clock.empty()) return bad();
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(mktime(&tm));
+}
+
+Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_t now) {
+  static const std::vector<OptionSpec> kSpecs{
+      {'j', "jobs", true},      {'u', "user", true},       {'a', "allusers", false},
+      {'s', "state", true},     {'S', "starttime", true},  {'E', "endtime", true},
+      {'X', "allocations", false}, {'p', "parsable", false}, {'P', "parsable2", false},
+      {'n', "noheader", false}, {'o', "format", true},     {0, "help", false},
+      {'b', "brief", false},    {'l', "long", false},      {'L', "allclusters", false},
+      {'D', "duplicates", false}, {'r', "partition", true}, {0, "name", true},
+      {0, "units", true},       {0, "noconvert", false},   {'v', "verbose", false}};
+  auto parsed = parseArgs(args, kSpecs);
+  if (!parsed.ok()) return parsed.error();
+  if (!parsed->positionals.empty())
+    return invalidArgument("Unknown arguments: " + parsed->positionals.front());
+  SacctOptions o;
+  o.help = parsed->has("help");
+  o.jobs = parsed->list("jobs");
+  for (const auto& j : o.jobs) {
+    // "12.batch" selects a step; Locus lists the job with its batch line.
+    std::string id = j.substr(0, j.find('.'));
+    if (Status s = checkJobSelector(id); !s.ok()) return s.error();
+  }
+  for (auto& j : o.jobs) j = j.substr(0, j.find('.'));
+  o.users = parsed->list("user");
+  o.all_users = parsed->has("allusers");
+  for (const auto& s : parsed->list("state")) {
+    auto st = jobStateFromString(s);
+    if (!st) return invalidArgument("Invalid job state specified: " + s);
+    o.states.emplace_back(toString(*st));
+  }
+  if (parsed->has("starttime")) {
+    auto t = parseSacctTime(parsed->last("starttime"), now);
+    if (!t.ok()) return t.error();
+    o.start = *t;
+  }
+  if (parsed->has("endtime")) {
+    auto t = parseSacctTime(parsed->last("endtime"), now);
+    if (!t.ok()) return t.error();
+    o.end = *t;
+  }
+  o.allocations = parsed->has("allocations");
+  o.parsable = parsed->has("parsable");
+  o.parsable2 = parsed->has("parsable2");
+  o.noheader = parsed->has("noheader");
+  std::string format = kSacctDefaultFormat;
+  if (parsed->has("brief")) format = "JobID,State,ExitCode";
+  if (parsed->has("format")) {
+    // sacct accepts several -o options, and spaces as separators too.
+    format.clear();
+    for (auto v : parsed->values.at("format")) {
+      std::replace(v.begin(), v.end(), ' ', ',');
+      format += (format.empty() ? "" : ",") + v;
+    }
+  }
+  auto fields = parseSacctFormat(format);
+  if (!fields.ok()) return fields.error();
+  o.fields = std::move(*fields);
+  return o;
+}
+
+std::string formatSacct(const std::vector<proto::JobInfo>& all, const SacctOptions& opts,
+                        int64_t now) {
+  int64_t start = opts.start.value_or(opts.jobs.empty() ? localMidnight(now) : 0);
+  int64_t end = opts.end.value_or(now);
+  std::vector<const proto::JobInfo*> jobs;
+  for (const auto& job : all) {
+    if (!opts.jobs.empty() && std::none_of(opts.jobs.begin(), opts.jobs.end(), [&](const std::string& j) {
+          return jobMatches(job, j);
+        }))
+      continue;
+    if (!opts.users.empty() &&
+        std::none_of(opts.users.begin(), opts.users.end(), [&](const std::string& u) {
+          return u == job.user() || u == std::to_string(job.uid());
+        }))
+      continue;
+    if (!opts.states.empty() &&
+        std::find(opts.states.begin(), opts.states.end(), job.state()) == opts.states.end())
+      continue;
+    if (job.submit_time() > end) continue;
+    if (job.end_time() > 0 && job.end_time() < start) continue;
+    jobs.push_back(&job);
+  }
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const proto::JobInfo* a, const proto::JobInfo* b) { return a->id() < b->id(); });
+
+  std::string out;
+  bool parsable = opts.parsable || opts.parsable2;
+  auto emit = [&](auto&& text_of) {
+    for (size_t i = 0; i < opts.fields.size(); ++i) {
+      const auto& f = opts.fields[i];
+      std::string v = text_of(f);
+      if (!parsable) out += column(v, f.width);
+      else if (opts.parsable2 && !opts.parsable && i + 1 == opts.fields.size()) out += v;
+      else out += v + "|";
+    }
+    out += '\n';
+  };
+  if (!opts.noheader) {
+    if (parsable) {
+      emit([](const SacctField& f) { return f.name; });
+    } else {
+      // Titles are cut without the '+' that marks a cut value.
+      for (const auto& f : opts.fields)
+        out += fitField(f.name, std::abs(f.width), f.width > 0) + " ";
+      out += '\n';
+    }
+    if (!parsable) {
+      for (const auto& f : opts.fields) out += std::string(static_cast<size_t>(std::abs(f.width)), '-') + " ";
+      out += '\n';
+    }
+  }
+  for (const auto* job : jobs) {
+    emit([&](const SacctField& f) { return fieldValue(f.name, Row{job, false}, now); });
+    if (!opts.allocations && job->start_time() > 0)
+      emit([&](const SacctField& f) { return fieldValue(f.name, Row{job, true}, now); });
+  }
+  return out;
+}
+
+}  // namespace locus::slurm

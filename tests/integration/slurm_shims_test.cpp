@@ -1,0 +1,86 @@
+// The Slurm drop-in commands against a real cluster: sbatch, squeue, scancel, sacct, scontrol
+// as scripts call them, parsed the way scripts parse them.
+#include <gtest/gtest.h>
+
+#include "tests/integration/test_cluster.hpp"
+
+namespace locus::testing {
+namespace {
+
+class SlurmShims : public ::testing::Test {
+ protected:
+  SlurmShims() : cluster_({.nodes = 1}) {}
+  void SetUp() override {
+    ASSERT_TRUE(cluster_.startController());
+    ASSERT_TRUE(cluster_.startNode(0));
+    ASSERT_TRUE(cluster_.waitNodesUp(1, std::chrono::seconds(20)));
+  }
+  CommandResult slurm(const std::string& command, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{binDir() + "/" + command};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, {{"LOCUS_CONTROLLER", cluster_.address()}}, cluster_.workDir());
+  }
+  TestCluster cluster_;
+};
+
+TEST_F(SlurmShims, SubmitQueueCancelAccount) {
+  auto sub = slurm("sbatch", {"--parsable", "-J", "sleeper", "--wrap", "sleep 300"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  std::string id = sub.out.substr(0, sub.out.find('\n'));
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(sub.out, id + "\n");
+
+  // squeue -h -j ID -o "%i %T" until the job runs.
+  ASSERT_TRUE(waitUntil([&] { return slurm("squeue", {"-h", "-j", id, "-o", "%i %T"}).out == id + " RUNNING\n"; },
+                        std::chrono::seconds(20)));
+  auto q = slurm("squeue", {});
+  EXPECT_EQ(q.exit_code, 0);
+  EXPECT_EQ(q.out.rfind("             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)\n", 0), 0u)
+      << q.out;
+  EXPECT_NE(q.out.find(" sleeper "), std::string::npos) << q.out;
+
+  auto show = slurm("scontrol", {"show", "job", id});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(show.out.rfind("JobId=" + id + " JobName=sleeper\n", 0), 0u) << show.out;
+  EXPECT_NE(show.out.find(" JobState=RUNNING "), std::string::npos) << show.out;
+
+  auto cancel = slurm("scancel", {id});
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  ASSERT_TRUE(cluster_.waitTerminal({std::stoull(id)}, std::chrono::seconds(20)));
+
+  auto acct = slurm("sacct", {"-j", id, "-P", "-n", "-o", "JobID,State,ExitCode"});
+  EXPECT_EQ(acct.exit_code, 0) << acct.err;
+  EXPECT_EQ(acct.out, id + "|CANCELLED|0:15\n" + id + ".batch|CANCELLED|0:15\n");
+
+  // A finished job is still visible to squeue -j, and a normal one completes with 0:0.
+  EXPECT_EQ(slurm("squeue", {"-h", "-j", id, "-o", "%t"}).out, "CA\n");
+  sub = slurm("sbatch", {"--wrap", "true"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  ASSERT_EQ(sub.out.rfind("Submitted batch job ", 0), 0u) << sub.out;
+  std::string id2 = sub.out.substr(20, sub.out.size() - 21);
+  ASSERT_TRUE(cluster_.waitTerminal({std::stoull(id2)}, std::chrono::seconds(20)));
+  EXPECT_EQ(slurm("sacct", {"-X", "-j", id2, "-P", "-n", "-o", "State,ExitCode"}).out, "COMPLETED|0:0\n");
+}
+
+TEST_F(SlurmShims, ErrorsAsSlurmGivesThem) {
+  auto r = slurm("scancel", {"999999"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "scancel: error: Kill job error on job id 999999: Invalid job id specified\n");
+  r = slurm("scontrol", {"show", "job", "999999"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "slurm_load_jobs error: Invalid job id specified\n");
+  r = slurm("squeue", {"-j", "999999"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "slurm_load_jobs error: Invalid job id specified\n");
+  r = slurm("scontrol", {"hold", "1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not supported"), std::string::npos);
+  r = slurm("sbatch", {"--mem=abc", "--wrap", "true"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("sbatch: error: ", 0), 0u) << r.err;
+  auto info = slurm("sinfo", {"-h", "-o", "%P %D %t"});
+  EXPECT_EQ(info.out, "locus* 1 idle\n");
+}
+
+}  // namespace
+}  // namespace locus::testing
