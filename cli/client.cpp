@@ -86,6 +86,26 @@ Result<proto::CancelJobReply> Client::cancel(const proto::CancelJobRequest& req)
   return reply;
 }
 
+Result<proto::SharesReply> Client::shares() {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::SharesReply reply;
+  auto s = impl_->stub->GetShares(&ctx, proto::SharesRequest{}, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
+Result<proto::PrioritiesReply> Client::priorities(const std::vector<uint64_t>& job_ids) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::PrioritiesRequest req;
+  for (uint64_t id : job_ids) req.add_job_ids(id);
+  proto::PrioritiesReply reply;
+  auto s = impl_->stub->GetPriorities(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
 Result<proto::ListNodesReply> Client::listNodes(std::chrono::milliseconds timeout) {
   grpc::ClientContext ctx;
   setDeadline(ctx, timeout);

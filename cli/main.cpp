@@ -18,6 +18,9 @@ Jobs:
   cancel JOBID...                                  cancel jobs (an array id: all its tasks)
   wait JOBID... [--timeout S]                      wait until jobs end; 0 only if all COMPLETED
   why JOBID                                        why a job is pending, and its expected start
+Policy:
+  share [--json]                                   the fair-share tree: shares, usage, factors (like sshare)
+  priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Cluster:
   nodes [--json]                                   nodes and their resources
   up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
@@ -61,7 +64,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
+      {"wait", runWait},     {"share", runShare},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

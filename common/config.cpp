@@ -129,6 +129,65 @@ Status readScheduler(const toml::table& t, const std::string& source, Config& c)
   return {};
 }
 
+Status readDuration(const TableReader& r, const std::string& source, std::string_view key,
+                    const std::string& full_key, int64_t& out) {
+  std::string text;
+  LOCUS_TRY(r.read<std::string>(key, text, "a string (Slurm time format)"));
+  if (text.empty()) return {};
+  auto parsed = parseTimeLimit(text);
+  if (!parsed.ok())
+    return invalidArgument(where(source, *r.get(key)) + ": key '" + full_key + "': " + parsed.error().message);
+  out = *parsed;
+  return {};
+}
+
+Status readNumber(const TableReader& r, const std::string& source, std::string_view key,
+                  const std::string& full_key, double& out) {
+  const toml::node* node = r.get(key);
+  if (!node) return {};
+  if (!node->is_number())
+    return invalidArgument(where(source, *node) + ": key '" + full_key + "' must be a number");
+  out = *node->value<double>();
+  if (out < 0) return invalidArgument(where(source, *node) + ": key '" + full_key + "' must be >= 0");
+  return {};
+}
+
+Status readPriority(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "priority.");
+  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "max_age", "favor_small",
+                          "decay_half_life", "billing_per_cpu", "billing_per_mem_gb", "billing_per_gpu"}));
+  PriorityConfig& p = c.priority;
+  for (auto [key, field] : {std::pair{"weight_age", &p.weight_age}, std::pair{"weight_fairshare", &p.weight_fairshare},
+                            std::pair{"weight_job_size", &p.weight_job_size}}) {
+    int64_t v = *field;
+    LOCUS_TRY(r.readInt(key, v, 0));
+    *field = static_cast<uint32_t>(v);
+  }
+  LOCUS_TRY(readDuration(r, source, "max_age", "priority.max_age", p.max_age_s));
+  LOCUS_TRY(r.read<bool>("favor_small", p.favor_small, "true or false"));
+  LOCUS_TRY(readDuration(r, source, "decay_half_life", "priority.decay_half_life", p.decay_half_life_s));
+  LOCUS_TRY(readNumber(r, source, "billing_per_cpu", "priority.billing_per_cpu", p.billing_per_cpu));
+  LOCUS_TRY(readNumber(r, source, "billing_per_mem_gb", "priority.billing_per_mem_gb", p.billing_per_mem_gb));
+  LOCUS_TRY(readNumber(r, source, "billing_per_gpu", "priority.billing_per_gpu", p.billing_per_gpu));
+  return {};
+}
+
+Status readAccount(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "account.");
+  LOCUS_TRY(r.checkKnown({"name", "parent", "shares", "users"}));
+  AccountConfig a;
+  a.line = static_cast<int>(t.source().begin.line);
+  LOCUS_TRY(r.read<std::string>("name", a.name, "a string"));
+  if (a.name.empty()) return invalidArgument(source + ":" + std::to_string(a.line) + ": [[account]] needs 'name'");
+  LOCUS_TRY(r.read<std::string>("parent", a.parent, "a string"));
+  int64_t shares = a.shares;
+  LOCUS_TRY(r.readInt("shares", shares, 1));
+  a.shares = static_cast<uint32_t>(shares);
+  LOCUS_TRY(r.readStrings("users", a.users));
+  c.accounts.push_back(std::move(a));
+  return {};
+}
+
 Status readNodeGroup(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "node.");
   LOCUS_TRY(r.checkKnown({"names", "features"}));
@@ -172,6 +231,19 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       if (!t) return invalidArgument(where(source, value) + ": '" + std::string(k) + "' must be a table");
       Status s = k == "controller" ? readController(*t, source, c) : readScheduler(*t, source, c);
       if (!s.ok()) return s.error();
+    } else if (k == "priority") {
+      const toml::table* t = value.as_table();
+      if (!t) return invalidArgument(where(source, value) + ": 'priority' must be a table");
+      Status s = readPriority(*t, source, c);
+      if (!s.ok()) return s.error();
+    } else if (k == "account") {
+      const toml::array* arr = value.as_array();
+      if (!arr || !arr->is_array_of_tables())
+        return invalidArgument(where(source, value) + ": 'account' must be an array of tables ([[account]])");
+      for (const auto& el : *arr) {
+        Status s = readAccount(*el.as_table(), source, c);
+        if (!s.ok()) return s.error();
+      }
     } else if (k == "node") {
       const toml::array* arr = value.as_array();
       if (!arr || !arr->is_array_of_tables())

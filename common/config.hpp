@@ -17,6 +17,23 @@
 //   policy = "easy"               # firstfit | fcfs | easy (EASY backfill) | conservative
 //   reserve_depth = 1             # easy: how many blocked jobs in priority order get a reservation
 //
+//   [priority]                    # multifactor priority (Slurm's PriorityWeight* semantics)
+//   weight_age = 1000             # age factor: min(wait / max_age, 1)
+//   weight_fairshare = 10000      # classic fair-share factor 2^(-UE/S)
+//   weight_job_size = 0           # job cores / cluster cores (or its inverse with favor_small)
+//   max_age = "7-00:00:00"
+//   favor_small = false
+//   decay_half_life = "7-00:00:00"  # usage half-life (PriorityDecayHalfLife); "0" = no decay
+//   billing_per_cpu = 1.0         # billed resource-seconds per core-second (TRES billing)
+//   billing_per_mem_gb = 0.0
+//   billing_per_gpu = 0.0
+//
+//   [[account]]                   # fair-share tree; without any, each user gets 1 share under root
+//   name = "physics"
+//   parent = "root"               # default root
+//   shares = 10                   # default 1
+//   users = ["alice", "bob"]      # each with 1 share in this account
+//
 //   [[node]]                      # names nodes of `locus up` and sets their features
 //   names = "n[1-4]"
 //   features = ["ib", "nvme"]
@@ -35,6 +52,26 @@ struct NodeGroupConfig {
   std::vector<std::string> features;
 };
 
+struct AccountConfig {
+  std::string name;
+  std::string parent = "root";
+  uint32_t shares = 1;
+  std::vector<std::string> users;
+  int line = 0;
+};
+
+struct PriorityConfig {
+  uint32_t weight_age = 1000;
+  uint32_t weight_fairshare = 10000;
+  uint32_t weight_job_size = 0;
+  int64_t max_age_s = 7 * 24 * 3600;
+  bool favor_small = false;
+  int64_t decay_half_life_s = 7 * 24 * 3600;
+  double billing_per_cpu = 1.0;
+  double billing_per_mem_gb = 0.0;
+  double billing_per_gpu = 0.0;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:6450";
   std::string state_dir;
@@ -47,6 +84,8 @@ struct Config {
   std::string scheduler_policy = "easy";  // firstfit | fcfs | easy | conservative
   uint32_t reserve_depth = 1;             // easy: how many blocked jobs get a reservation
   std::vector<NodeGroupConfig> nodes;
+  PriorityConfig priority;
+  std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
 
   // Every node name the [[node]] tables list, in order.
   std::vector<std::string> configuredNodeNames() const;

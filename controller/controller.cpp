@@ -56,6 +56,9 @@ uint32_t Job::effectiveNtasks() const {
 Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
   if (config.state_dir.empty()) return invalidArgument("no state directory (--state DIR)");
   std::unique_ptr<Controller> c(new Controller(config));
+  auto engine = PriorityEngine::fromConfig(config);
+  if (!engine.ok()) return engine.error();
+  c->priority_ = std::make_unique<PriorityEngine>(std::move(*engine));
   auto store = Store::open(config.state_dir);
   if (!store.ok()) return store.error();
   c->store_ = std::move(*store);
@@ -83,6 +86,10 @@ Status Controller::load() {
   for (const auto& group : config_.nodes)
     for (const auto& name : group.names)
       if (auto it = nodes_.find(name); it != nodes_.end()) it->second->features = group.features;
+
+  auto usage = store_->loadUsage();
+  if (!usage.ok()) return usage.error();
+  for (const auto& [assoc, value, as_of] : *usage) priority_->restoreUsage(assoc, {value, as_of});
 
   auto jobs = store_->loadJobs();
   if (!jobs.ok()) return jobs.error();
@@ -204,6 +211,14 @@ Status Controller::persist(const std::vector<const Job*>& jobs) {
       return s;
     }
   }
+  // Usage charged by these transitions goes in the same transaction.
+  for (const auto& [assoc, entry] : priority_->takeDirtyUsage()) {
+    s = store_->saveUsage(assoc, entry.value, entry.as_of_s);
+    if (!s.ok()) {
+      store_->rollback();
+      return s;
+    }
+  }
   s = store_->commit();
   if (!s.ok()) store_->rollback();
   return s;
@@ -242,6 +257,9 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
       for (uint64_t id : term.job_ids)
         if (!jobs_.count(id))
           return invalidArgument("--dependency: job " + std::to_string(id) + " not found");
+  auto account = priority_->resolveAccount(request.user(), spec.account);
+  if (!account.ok()) return account.error();
+  spec.account = *account;
   Job proto_job;
   proto_job.spec = spec;
   // Refuse what no node set could ever hold, judged against the nodes the controller knows.
@@ -736,9 +754,20 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
   markDirty();
 }
 
-void Controller::releaseAllocation(Job& job) {
-  for (const auto& a : job.allocation)
+void Controller::releaseAllocation(Job& job, bool charge) {
+  uint32_t cores = 0;
+  uint64_t mem = 0;
+  for (const auto& a : job.allocation) {
     if (Node* node = findNode(a.node)) node->release(a.cores, a.mem_mb);
+    cores += static_cast<uint32_t>(a.cores.size());
+    mem += a.mem_mb;
+  }
+  // Usage is charged when the resources come back (not while the job runs).
+  if (charge && job.start_time > 0 && active_.count(job.id)) {
+    int64_t now = unixNow();
+    priority_->charge(job.spec.account.empty() ? "root" : job.spec.account, job.user, cores, mem,
+                      now - job.start_time, now);
+  }
   job.completing = false;
   active_.erase(job.id);
 }
@@ -899,6 +928,18 @@ void Controller::schedule() {
       r.use.push_back({node_index.at(a.node), static_cast<uint32_t>(a.cores.size()), a.mem_mb});
     snap.running.push_back(std::move(r));
   }
+  // Priorities move with age and with usage: recomputed for every pending job each pass.
+  priority_->refresh(snap.now);
+  uint32_t cluster_cores = 0;
+  for (const Node* node : index) cluster_cores += node->cores();
+  for (auto& [id, request] : pending_) {
+    Job& job = jobs_.at(id);
+    job.priority = priority_->priorityOf(job.spec.account.empty() ? "root" : job.spec.account, job.user,
+                                         job.submit_time, request.ntasks * request.cpus_per_task,
+                                         cluster_cores, snap.now)
+                       .total;
+    request.priority = job.priority;
+  }
   snap.pending.reserve(pending_.size());
   std::vector<Job*> never;
   for (const auto& [id, request] : pending_) {
@@ -984,7 +1025,7 @@ void Controller::schedule() {
     // Undo: the jobs stay pending and the next pass tries again.
     log()->error("pass not stored, {} starts undone: {}", started.size(), s.error().message);
     for (Job* job : started) {
-      releaseAllocation(*job);
+      releaseAllocation(*job, /*charge=*/false);
       job->state = JobState::kPending;
       job->allocation.clear();
       job->start_time = 0;
@@ -997,6 +1038,55 @@ void Controller::schedule() {
     log()->debug("pass started={} pending={}", started.size(), pending_.size());
     changed_cv_.notify_all();
   }
+}
+
+proto::SharesReply Controller::shares() {
+  std::lock_guard lock(mu_);
+  priority_->refresh(unixNow());
+  proto::SharesReply reply;
+  for (const auto& r : priority_->table().rows) {
+    auto* row = reply.add_rows();
+    row->set_account(r.id.account);
+    row->set_user(r.id.user);
+    row->set_depth(r.depth);
+    row->set_raw_shares(r.raw_shares);
+    row->set_norm_shares(r.norm_shares);
+    row->set_raw_usage(r.raw_usage);
+    row->set_norm_usage(r.norm_usage);
+    row->set_effective_usage(r.effective_usage);
+    row->set_fair_share(r.fair_share);
+  }
+  return reply;
+}
+
+proto::PrioritiesReply Controller::priorities(const std::vector<uint64_t>& job_ids) {
+  std::lock_guard lock(mu_);
+  int64_t now = unixNow();
+  priority_->refresh(now);
+  uint32_t cluster_cores = 0;
+  for (const auto& [name, node] : nodes_) cluster_cores += node->cores();
+  proto::PrioritiesReply reply;
+  auto add = [&](const Job& job) {
+    const auto& request = pending_.at(job.id);
+    std::string account = job.spec.account.empty() ? "root" : job.spec.account;
+    auto b = priority_->priorityOf(account, job.user, job.submit_time, request.ntasks * request.cpus_per_task,
+                                   cluster_cores, now);
+    auto* p = reply.add_jobs();
+    p->set_job_id(job.id);
+    p->set_user(job.user);
+    p->set_account(account);
+    p->set_priority(b.total);
+    p->set_age(b.w_age);
+    p->set_fairshare(b.w_fairshare);
+    p->set_job_size(b.w_job_size);
+  };
+  if (job_ids.empty()) {
+    for (const auto& [id, request] : pending_) add(jobs_.at(id));
+  } else {
+    for (uint64_t id : job_ids)
+      if (pending_.count(id)) add(jobs_.at(id));
+  }
+  return reply;
 }
 
 }  // namespace locus::controller

@@ -20,6 +20,7 @@
 #include "controller/job.hpp"
 #include "controller/node_channel.hpp"
 #include "controller/nodes/node.hpp"
+#include "controller/priority_engine.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
 
@@ -32,6 +33,8 @@ class ListJobsReply;
 class CancelJobRequest;
 class CancelJobReply;
 class ListNodesReply;
+class SharesReply;
+class PrioritiesReply;
 class RegisterNode;
 class NodeToController;
 class TaskExited;
@@ -54,6 +57,9 @@ class Controller {
   proto::ListJobsReply listJobs(const proto::ListJobsRequest& request);
   proto::CancelJobReply cancel(const proto::CancelJobRequest& request);
   proto::ListNodesReply listNodes();
+  // The fair-share tree (like sshare) and pending jobs' priority factors (like sprio).
+  proto::SharesReply shares();
+  proto::PrioritiesReply priorities(const std::vector<uint64_t>& job_ids);
   // The jobs a wait on `ids` covers (an array job id covers all its tasks); kNotFound if an id
   // names no job.
   Result<std::vector<uint64_t>> waitTargets(const std::vector<uint64_t>& ids);
@@ -77,7 +83,9 @@ class Controller {
   void checkNodeTimeouts();          // requires mu_
   void failJobsOnNode(Node& node);   // requires mu_
   void handleExit(const std::string& node, const proto::TaskExited& exited);  // requires mu_
-  void releaseAllocation(Job& job);  // requires mu_
+  // Frees the job's cores and memory; charges its usage to its account unless `charge` is false
+  // (a start that was undone). Requires mu_.
+  void releaseAllocation(Job& job, bool charge = true);
   // A RUNNING job lost with its node: back to PENDING (attempt + 1) if --requeue, else NODE_FAIL.
   void endOnNodeFailure(Job& job, const std::string& reason, int64_t now);  // requires mu_
   void sendLaunch(const Job& job);   // requires mu_
@@ -95,6 +103,7 @@ class Controller {
 
   const Config config_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
 
   std::mutex mu_;
   std::condition_variable loop_cv_;     // the scheduling loop waits here

@@ -108,6 +108,22 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status GetShares(grpc::ServerContext*, const proto::SharesRequest*,
+                         proto::SharesReply* reply) override {
+    return guarded("GetShares", [&] {
+      *reply = c_.shares();
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status GetPriorities(grpc::ServerContext*, const proto::PrioritiesRequest* req,
+                             proto::PrioritiesReply* reply) override {
+    return guarded("GetPriorities", [&] {
+      *reply = c_.priorities({req->job_ids().begin(), req->job_ids().end()});
+      return grpc::Status::OK;
+    });
+  }
+
   grpc::Status ListNodes(grpc::ServerContext*, const proto::ListNodesRequest*,
                          proto::ListNodesReply* reply) override {
     return guarded("ListNodes", [&] {

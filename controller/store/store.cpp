@@ -30,6 +30,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
            " user TEXT NOT NULL, record TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, topology BLOB NOT NULL,"
            " boot_id INTEGER NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS usage (assoc TEXT PRIMARY KEY, value REAL NOT NULL,"
+           " as_of INTEGER NOT NULL)",
        }) {
     Status s = store->exec(sql);
     if (!s.ok()) return s.error();
@@ -39,7 +41,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
                          -1, &store->save_job_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(store->db_,
                          "INSERT OR REPLACE INTO nodes (name, topology, boot_id) VALUES (?,?,?)",
-                         -1, &store->save_node_, nullptr) != SQLITE_OK)
+                         -1, &store->save_node_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(store->db_, "INSERT OR REPLACE INTO usage (assoc, value, as_of) VALUES (?,?,?)",
+                         -1, &store->save_usage_, nullptr) != SQLITE_OK)
     return internalError(std::string("prepare: ") + sqlite3_errmsg(store->db_));
   return store;
 }
@@ -47,6 +51,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
 Store::~Store() {
   sqlite3_finalize(save_job_);
   sqlite3_finalize(save_node_);
+  sqlite3_finalize(save_usage_);
   sqlite3_close(db_);
 }
 
@@ -128,6 +133,29 @@ Status Store::saveNode(const StoredNode& node) {
   sqlite3_bind_int64(save_node_, 3, static_cast<sqlite3_int64>(node.boot_id));
   if (sqlite3_step(save_node_) != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
   return {};
+}
+
+Status Store::saveUsage(const std::string& assoc, double value, int64_t as_of_s) {
+  sqlite3_reset(save_usage_);
+  sqlite3_bind_text(save_usage_, 1, assoc.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_double(save_usage_, 2, value);
+  sqlite3_bind_int64(save_usage_, 3, as_of_s);
+  if (sqlite3_step(save_usage_) != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+Result<std::vector<std::tuple<std::string, double, int64_t>>> Store::loadUsage() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT assoc, value, as_of FROM usage", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  std::vector<std::tuple<std::string, double, int64_t>> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
+                     sqlite3_column_double(stmt, 1), sqlite3_column_int64(stmt, 2));
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
+  return out;
 }
 
 }  // namespace locus::controller

@@ -7,6 +7,7 @@
 // controller's restart guarantee is about; a power cut may lose the last commits.
 // Not thread-safe: the controller calls it under its own lock.
 #include <memory>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ class Store {
   Status begin();
   Status saveJob(const Job& job);
   Status saveNode(const StoredNode& node);
+  // Decayed fair-share usage per association ("account" or "account/user").
+  Status saveUsage(const std::string& assoc, double value, int64_t as_of_s);
+  Result<std::vector<std::tuple<std::string, double, int64_t>>> loadUsage();
   Status commit();
   void rollback();
 
@@ -45,6 +49,7 @@ class Store {
   sqlite3* db_ = nullptr;
   sqlite3_stmt* save_job_ = nullptr;
   sqlite3_stmt* save_node_ = nullptr;
+  sqlite3_stmt* save_usage_ = nullptr;
 };
 
 // JSON codec of a Job, the store's record format (also handy for debugging with sqlite3).

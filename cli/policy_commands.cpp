@@ -1,0 +1,75 @@
+// locus share | priority: what the fair-share and priority policy sees (sshare / sprio).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/args.hpp"
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+
+namespace locus::cli {
+
+int runShare(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  bool json = args.flag("--json");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (!rest.empty()) return fail("unexpected argument '" + rest[0] + "'", 2);
+  Client client(g.controller);
+  auto reply = client.shares();
+  if (!reply.ok()) return fail(reply.error().message);
+  if (json) {
+    nlohmann::json out{{"rows", nlohmann::json::array()}};
+    for (const auto& r : reply->rows())
+      out["rows"].push_back({{"account", r.account()}, {"user", r.user()}, {"depth", r.depth()},
+                             {"raw_shares", r.raw_shares()}, {"norm_shares", r.norm_shares()},
+                             {"raw_usage", r.raw_usage()}, {"norm_usage", r.norm_usage()},
+                             {"effective_usage", r.effective_usage()}, {"fair_share", r.fair_share()}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-20s %-10s %9s %11s %14s %11s %11s %10s\n", "Account", "User", "RawShares", "NormShares",
+              "RawUsage", "NormUsage", "EffectvUsage", "FairShare");
+  for (const auto& r : reply->rows()) {
+    std::string account = std::string(static_cast<size_t>(r.depth()), ' ') + r.account();
+    std::printf("%-20.20s %-10.10s %9u %11.6f %14.0f %11.6f %11.6f %10.6f\n", account.c_str(), r.user().c_str(),
+                r.raw_shares(), r.norm_shares(), r.raw_usage(), r.norm_usage(), r.effective_usage(),
+                r.fair_share());
+  }
+  return 0;
+}
+
+int runPriority(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  bool json = args.flag("--json");
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  std::vector<uint64_t> ids;
+  for (const auto& w : rest) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(w.c_str(), &end, 10);
+    if (w.empty() || *end != '\0' || v == 0) return fail("invalid job id '" + w + "'", 2);
+    ids.push_back(v);
+  }
+  Client client(g.controller);
+  auto reply = client.priorities(ids);
+  if (!reply.ok()) return fail(reply.error().message);
+  if (json) {
+    nlohmann::json out{{"jobs", nlohmann::json::array()}};
+    for (const auto& j : reply->jobs())
+      out["jobs"].push_back({{"id", j.job_id()}, {"user", j.user()}, {"account", j.account()},
+                             {"priority", j.priority()}, {"age", j.age()}, {"fairshare", j.fairshare()},
+                             {"job_size", j.job_size()}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%12s %-10s %-12s %10s %10s %10s %10s\n", "JOBID", "USER", "ACCOUNT", "PRIORITY", "AGE",
+              "FAIRSHARE", "JOBSIZE");
+  for (const auto& j : reply->jobs())
+    std::printf("%12lu %-10.10s %-12.12s %10ld %10.0f %10.0f %10.0f\n", static_cast<unsigned long>(j.job_id()),
+                j.user().c_str(), j.account().c_str(), static_cast<long>(j.priority()), j.age(), j.fairshare(),
+                j.job_size());
+  if (!ids.empty() && reply->jobs_size() == 0) return fail("none of the given jobs is pending");
+  return 0;
+}
+
+}  // namespace locus::cli

@@ -1,0 +1,92 @@
+#include "controller/priority_engine.hpp"
+
+#include <algorithm>
+
+namespace locus::controller {
+
+Result<PriorityEngine> PriorityEngine::fromConfig(const Config& config) {
+  PriorityEngine e(policy::UsageLedger(std::chrono::seconds(config.priority.decay_half_life_s)));
+  const PriorityConfig& p = config.priority;
+  e.billing_ = {p.billing_per_cpu, p.billing_per_mem_gb, 0.0};
+  e.billing_.per_gpu = p.billing_per_gpu;
+  e.weights_.age = p.weight_age;
+  e.weights_.fairshare = p.weight_fairshare;
+  e.weights_.job_size = p.weight_job_size;
+  e.weights_.max_age_s = p.max_age_s;
+  e.weights_.favor_small = p.favor_small;
+  e.configured_ = !config.accounts.empty();
+  for (const auto& a : config.accounts) {
+    auto where = [&](const std::string& msg) {
+      return invalidArgument("locus.toml: account '" + a.name + "' (line " + std::to_string(a.line) + "): " + msg);
+    };
+    if (Status s = e.tree_.addAccount(a.name, a.parent, a.shares); !s.ok()) return where(s.error().message);
+    for (const auto& user : a.users)
+      if (Status s = e.tree_.addUser(a.name, user); !s.ok()) return where(s.error().message);
+  }
+  return e;
+}
+
+Result<std::string> PriorityEngine::resolveAccount(const std::string& user, const std::string& requested) {
+  if (!configured_) {
+    if (!requested.empty() && requested != "root")
+      return invalidArgument("--account: account '" + requested + "' does not exist (no accounts are configured)");
+    if (!tree_.shares({"root", user}).ok()) (void)tree_.addUser("root", user);
+    return std::string("root");
+  }
+  auto accounts = tree_.accountsOf(user);
+  if (requested.empty()) {
+    if (accounts.empty()) return invalidArgument("user " + user + " belongs to no account; ask an admin to add them");
+    return accounts.front();
+  }
+  if (!tree_.shares({requested, ""}).ok()) return invalidArgument("--account: account '" + requested + "' does not exist");
+  if (std::find(accounts.begin(), accounts.end(), requested) == accounts.end())
+    return invalidArgument("--account: user " + user + " does not belong to account '" + requested + "'");
+  return requested;
+}
+
+void PriorityEngine::charge(const std::string& account, const std::string& user, uint32_t cores,
+                            uint64_t mem_mb, int64_t seconds, int64_t end_s) {
+  if (seconds <= 0) return;
+  policy::AssocId id{account, user};
+  policy::Tres tres{cores, static_cast<int64_t>(mem_mb), 0};
+  ledger_.charge(id, policy::billedResourceSeconds(billing_, tres, seconds), end_s);
+  dirty_[id.str()] = ledger_.entries().at(id);
+}
+
+void PriorityEngine::refresh(int64_t now_s) {
+  table_ = policy::computeFairShare(tree_, policy::rollUp(tree_, ledger_, now_s));
+}
+
+policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account, const std::string& user,
+                                                     int64_t submit_s, uint32_t cores,
+                                                     uint32_t cluster_cores, int64_t now_s) const {
+  policy::PriorityInputs in;
+  in.now_s = now_s;
+  in.eligible_s = submit_s;
+  in.fair_share = table_.factor({account, user});
+  in.job_cores = cores;
+  in.cluster_cores = cluster_cores;
+  return policy::computePriority(weights_, in);
+}
+
+std::map<std::string, policy::UsageLedger::Entry> PriorityEngine::takeDirtyUsage() {
+  std::map<std::string, policy::UsageLedger::Entry> out;
+  out.swap(dirty_);
+  return out;
+}
+
+policy::AssocId PriorityEngine::parseAssoc(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos) return {text, ""};
+  return {text.substr(0, slash), text.substr(slash + 1)};
+}
+
+void PriorityEngine::restoreUsage(const std::string& assoc, policy::UsageLedger::Entry entry) {
+  policy::AssocId id = parseAssoc(assoc);
+  // Users of the implicit root account come back as they were charged.
+  if (!configured_ && id.account == "root" && !id.user.empty() && !tree_.shares(id).ok())
+    (void)tree_.addUser("root", id.user);
+  ledger_.restore(id, entry);
+}
+
+}  // namespace locus::controller

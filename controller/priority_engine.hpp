@@ -1,0 +1,56 @@
+#pragma once
+// Who goes first: the fair-share tree from locus.toml, decayed usage charged as jobs end, and the
+// multifactor priority of each pending job (age + fair-share + size), recomputed every pass.
+// A thin stateful layer over the pure policy library (controller/policy/).
+//
+// Without [[account]] tables every user gets one share directly under root, so users are
+// treated fairly against each other out of the box. Not thread-safe: the controller's lock.
+#include <map>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/result.hpp"
+#include "controller/policy/fair_share.hpp"
+#include "controller/policy/priority.hpp"
+#include "controller/policy/usage.hpp"
+
+namespace locus::controller {
+
+class PriorityEngine {
+ public:
+  // Errors name the [[account]] line ("locus.toml: account 'x' (line 12): unknown parent 'y'").
+  static Result<PriorityEngine> fromConfig(const Config& config);
+
+  // The account a job of `user` is charged to: `requested` if given (it must exist and the user
+  // must belong to it), else the user's first account. With no accounts configured: "root",
+  // and the user is added under root. kInvalidArgument with a clear message otherwise.
+  Result<std::string> resolveAccount(const std::string& user, const std::string& requested);
+
+  // Charges `cores` x `mem_mb` for `seconds`, ending at `end_s`, to (account, user).
+  void charge(const std::string& account, const std::string& user, uint32_t cores, uint64_t mem_mb,
+              int64_t seconds, int64_t end_s);
+
+  // Recomputes the fair-share table for `now`; call once per pass before priorityOf().
+  void refresh(int64_t now_s);
+  policy::PriorityBreakdown priorityOf(const std::string& account, const std::string& user,
+                                       int64_t submit_s, uint32_t cores, uint32_t cluster_cores,
+                                       int64_t now_s) const;
+  const policy::FairShareTable& table() const { return table_; }
+
+  // Usage entries changed since the last call (to store with the job that caused them).
+  std::map<std::string, policy::UsageLedger::Entry> takeDirtyUsage();
+  void restoreUsage(const std::string& assoc, policy::UsageLedger::Entry entry);
+
+ private:
+  PriorityEngine(policy::UsageLedger ledger) : ledger_(std::move(ledger)) {}
+  static policy::AssocId parseAssoc(const std::string& text);
+  bool configured_ = false;
+  policy::AccountTree tree_;
+  policy::UsageLedger ledger_;
+  policy::BillingWeights billing_;
+  policy::PriorityWeights weights_;
+  policy::FairShareTable table_;
+  std::map<std::string, policy::UsageLedger::Entry> dirty_;
+};
+
+}  // namespace locus::controller

@@ -1,0 +1,68 @@
+// Fair-share in the live controller: usage is charged to the job's account when it ends, stored,
+// and lowers the priority of that account's next jobs against an idle account's.
+#include <gtest/gtest.h>
+
+#include "tests/integration/test_cluster.hpp"
+
+namespace locus::testing {
+namespace {
+
+TEST(FairShare, UsageLowersTheUsingAccountsPriority) {
+  TestCluster cluster({.nodes = 1,
+                       .config = "[priority]\nweight_age = 0\nweight_fairshare = 10000\n"
+                                 "[[account]]\nname = \"physics\"\nusers = [\"root\"]\n"
+                                 "[[account]]\nname = \"bio\"\nusers = [\"root\"]\n"});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+
+  // Only physics has used the machine: 8 cores for at least a second.
+  auto used = cluster.submit({"-A", "physics", "-c", "8", "--wrap", "sleep 1.2"});
+  ASSERT_TRUE(used);
+  ASSERT_TRUE(cluster.waitTerminal({*used}, std::chrono::seconds(30)));
+  EXPECT_EQ(cluster.job(*used)["state"], "COMPLETED");
+
+  auto shares = nlohmann::json::parse(cluster.locus({"share", "--json"}).out)["rows"];
+  double physics_usage = -1, bio_usage = -1;
+  for (const auto& r : shares) {
+    if (r["account"] == "physics" && r["user"] == "") physics_usage = r["raw_usage"];
+    if (r["account"] == "bio" && r["user"] == "") bio_usage = r["raw_usage"];
+  }
+  EXPECT_GE(physics_usage, 8.0);  // >= 8 cores x 1 s, billed 1 per core-second
+  EXPECT_EQ(bio_usage, 0.0);
+
+  // Fill the node, then queue one job per account behind it.
+  auto blocker = cluster.submit({"-A", "bio", "-c", "8", "--wrap", "sleep 300"});
+  ASSERT_TRUE(blocker);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*blocker)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  auto from_physics = cluster.submit({"-A", "physics", "--wrap", "true"});
+  auto from_bio = cluster.submit({"-A", "bio", "--wrap", "true"});
+  ASSERT_TRUE(from_physics && from_bio);
+  auto prio = nlohmann::json::parse(cluster.locus({"priority", "--json"}).out)["jobs"];
+  ASSERT_EQ(prio.size(), 2u);
+  std::map<uint64_t, nlohmann::json> by_id;
+  for (const auto& p : prio) by_id[p["id"].get<uint64_t>()] = p;
+  // All usage is physics': its effective usage is 1 and its share 1/2, so F = 2^(-1/0.5) = 0.25
+  // -> 2500; bio has used nothing: F = 1 -> 10000 (decay over seconds is negligible).
+  EXPECT_NEAR(by_id[*from_physics]["fairshare"].get<double>(), 2500, 5);
+  EXPECT_NEAR(by_id[*from_bio]["fairshare"].get<double>(), 10000, 1);
+  EXPECT_GT(by_id[*from_bio]["priority"].get<int64_t>(), by_id[*from_physics]["priority"].get<int64_t>());
+
+  // An account the user is not in, or that does not exist, is refused and nothing is stored.
+  auto bad = cluster.locus({"submit", "-A", "chemistry", "--wrap", "true"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("account 'chemistry' does not exist"), std::string::npos) << bad.err;
+
+  // Usage survives a controller restart.
+  cluster.killController();
+  ASSERT_TRUE(cluster.startController());
+  auto after = nlohmann::json::parse(cluster.locus({"share", "--json"}).out)["rows"];
+  for (const auto& r : after)
+    if (r["account"] == "physics" && r["user"] == "") EXPECT_NEAR(r["raw_usage"].get<double>(), physics_usage, 0.5);
+
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*blocker), std::to_string(*from_physics),
+                           std::to_string(*from_bio)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing
