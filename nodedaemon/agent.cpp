@@ -274,6 +274,7 @@ struct Agent::Impl {
     spec.cpus = hostCpusForCores(topology, cores, host_pus);
     spec.environment["LOCUS_CPU_BIND_LIST"] = formatCpuList(spec.cpus);
     spec.switch_user = root && l.uid() != 0;
+    spec.pid_file = pidFile(script_path);
     spec.uid = l.uid();
     spec.gid = l.gid();
 
@@ -296,8 +297,6 @@ struct Agent::Impl {
     if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
     tasks_[*pid] = task;
     by_key_[key] = *pid;
-    // If this daemon dies, its successor kills what is left of the task's process group.
-    std::ofstream(pidFile(script_path)) << *pid << "\n";
     log()->debug("job={} attempt={} pid={} cpus={}", key.first, key.second, *pid, formatCpuList(spec.cpus));
     cv_.notify_all();
   }

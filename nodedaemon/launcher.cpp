@@ -41,6 +41,7 @@ struct ChildArgs {
   const char* work_dir;
   const char* stdout_path;
   const char* stderr_path;  // nullptr: same file as stdout
+  const char* pid_file;     // nullptr: none
   const cpu_set_t* cpus;    // nullptr: no binding
   bool switch_user;
   uid_t uid;
@@ -70,6 +71,25 @@ int childMain(void* arg) {
   dfl.sa_handler = SIG_DFL;
   sigaction(SIGPIPE, &dfl, nullptr);
   if (syscall(SYS_setsid) < 0) return fail(kSetsid);
+  if (a->pid_file) {
+    // Written before anything of the task runs: a daemon killed at any instant leaves it behind.
+    int fd = open(a->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      char buf[24];
+      long pid = syscall(SYS_getpid);
+      int n = 0;
+      char digits[24];
+      do {
+        digits[n++] = static_cast<char>('0' + pid % 10);
+        pid /= 10;
+      } while (pid > 0);
+      for (int i = 0; i < n; ++i) buf[i] = digits[n - 1 - i];
+      buf[n] = '\n';
+      ssize_t ignored = write(fd, buf, static_cast<size_t>(n + 1));
+      (void)ignored;
+      close(fd);
+    }
+  }
   // A task must not outlive a daemon that was killed outright.
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (syscall(SYS_getppid) != a->parent) syscall(SYS_exit, 137);
@@ -147,6 +167,7 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
                  spec.work_dir.c_str(),
                  spec.stdout_path.c_str(),
                  same_file ? nullptr : spec.stderr_path.c_str(),
+                 spec.pid_file.empty() ? nullptr : spec.pid_file.c_str(),
                  spec.cpus.empty() ? nullptr : &cpus,
                  spec.switch_user,
                  spec.uid,

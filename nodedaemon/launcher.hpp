@@ -20,6 +20,8 @@ struct LaunchSpec {
   std::string stdout_path;
   std::string stderr_path;             // equal to stdout_path: one file opened once
   std::vector<uint32_t> cpus;          // host PU ids to bind to; empty = no binding
+  std::string pid_file;                // if set, the child writes its pid (= its process group)
+                                       // here before exec, so a successor daemon can clean up
   bool switch_user = false;            // setgid/setuid to uid/gid (daemon is root)
   uid_t uid = 0;
   gid_t gid = 0;
