@@ -54,6 +54,13 @@ for f in locus-*.out; do echo "--- $f"; cat "$f"; done
 step "locus show $failing"
 locus show "$failing"
 
+step "the same jobs through the Slurm drop-in commands: sacct -X, then squeue"
+sacct -X -o JobID,JobName,State,ExitCode,Elapsed,NNodes,NodeList
+squeue
+
+step "locus share (fair-share usage charged as the jobs ended)"
+locus share
+
 step "locus down"
 cleanup
 trap - EXIT
