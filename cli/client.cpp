@@ -86,6 +86,15 @@ Result<proto::CancelJobReply> Client::cancel(const proto::CancelJobRequest& req)
   return reply;
 }
 
+Result<proto::CancelJobReply> Client::update(const proto::UpdateJobsRequest& req) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::CancelJobReply reply;
+  auto s = impl_->stub->UpdateJobs(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
 Result<proto::SharesReply> Client::shares() {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

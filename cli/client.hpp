@@ -24,6 +24,7 @@ class Client {
   Result<proto::JobInfo> getJob(uint64_t id);
   Result<proto::ListJobsReply> listJobs(const proto::ListJobsRequest& req);
   Result<proto::CancelJobReply> cancel(const proto::CancelJobRequest& req);
+  Result<proto::CancelJobReply> update(const proto::UpdateJobsRequest& req);
   Result<proto::SharesReply> shares();
   Result<proto::PrioritiesReply> priorities(const std::vector<uint64_t>& job_ids);
   Result<proto::ListNodesReply> listNodes(std::chrono::milliseconds timeout = std::chrono::seconds{30});

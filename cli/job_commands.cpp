@@ -250,6 +250,38 @@ int runCancel(const std::vector<std::string>& raw, const Globals& g) {
   return status;
 }
 
+// locus hold | release | requeue JOBID...
+static int runUpdate(proto::UpdateJobsRequest::Action action, const std::vector<std::string>& raw,
+                     const Globals& g) {
+  Args args(raw);
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  auto ids = parseJobIds(rest);
+  if (!ids.ok()) return fail(ids.error().message, 2);
+  proto::UpdateJobsRequest req;
+  req.set_action(action);
+  for (uint64_t id : *ids) req.add_job_ids(id);
+  req.set_user(currentUser());
+  req.set_uid(getuid());
+  Client client(g.controller);
+  auto reply = client.update(req);
+  if (!reply.ok()) return fail(reply.error().message);
+  int status = 0;
+  for (const auto& r : reply->results())
+    if (!r.ok()) status = fail(r.message());
+  return status;
+}
+
+int runHold(const std::vector<std::string>& args, const Globals& g) {
+  return runUpdate(proto::UpdateJobsRequest::HOLD, args, g);
+}
+int runRelease(const std::vector<std::string>& args, const Globals& g) {
+  return runUpdate(proto::UpdateJobsRequest::RELEASE, args, g);
+}
+int runRequeue(const std::vector<std::string>& args, const Globals& g) {
+  return runUpdate(proto::UpdateJobsRequest::REQUEUE, args, g);
+}
+
 int runWait(const std::vector<std::string>& raw, const Globals& g) {
   Args args(raw);
   auto timeout = args.value("--timeout");

@@ -17,6 +17,8 @@ Jobs:
   show JOBID [--json]                              one job in detail
   cancel JOBID...                                  cancel jobs (an array id: all its tasks)
   wait JOBID... [--timeout S]                      wait until jobs end; 0 only if all COMPLETED
+  hold | release JOBID...                          keep pending jobs from starting / let them go
+  requeue JOBID...                                 kill a running job and queue it again (attempt + 1)
   why JOBID                                        why a job is pending, and its expected start
 Policy:
   share [--json]                                   the fair-share tree: shares, usage, factors (like sshare)
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"share", runShare},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

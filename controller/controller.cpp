@@ -711,7 +711,19 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
     job.cpu_time_s = exited.cpu_time_s();
     job.max_rss_kb = exited.max_rss_kb();
   }
-  if (job.state == JobState::kRunning) {
+  if (job.state == JobState::kRunning && job.requeue_requested) {
+    // scontrol requeue: this attempt is over, the job waits for its next one.
+    releaseAllocation(job);
+    job.requeue_requested = false;
+    job.state = JobState::kPending;
+    job.attempt += 1;
+    job.reason = "Requeued";
+    job.allocation.clear();
+    job.start_time = 0;
+    job.stdout_path.clear();
+    job.stderr_path.clear();
+    addPending(job);
+  } else if (job.state == JobState::kRunning) {
     job.end_time = exited.end_time() > 0 ? exited.end_time() : unixNow();
     job.term_signal = exited.term_signal();
     job.exit_code = exited.term_signal() ? 128 + exited.term_signal() : exited.exit_code();
@@ -943,6 +955,11 @@ void Controller::schedule() {
   snap.pending.reserve(pending_.size());
   std::vector<Job*> never;
   for (const auto& [id, request] : pending_) {
+    if (Job& held = jobs_.at(id); held.held) {
+      held.reason = "JobHeldUser";
+      held.expected_start = 0;
+      continue;
+    }
     if (auto dep = dependencies_.find(id); dep != dependencies_.end()) {
       Job& job = jobs_.at(id);
       auto verdict = dependencyVerdict(job, dep->second);
@@ -1085,6 +1102,101 @@ proto::PrioritiesReply Controller::priorities(const std::vector<uint64_t>& job_i
   } else {
     for (uint64_t id : job_ids)
       if (pending_.count(id)) add(jobs_.at(id));
+  }
+  return reply;
+}
+
+proto::CancelJobReply Controller::update(const proto::UpdateJobsRequest& request) {
+  std::lock_guard lock(mu_);
+  proto::CancelJobReply reply;
+  bool is_admin = request.uid() == 0 ||
+                  std::find(config_.admins.begin(), config_.admins.end(), request.user()) != config_.admins.end();
+  std::vector<const Job*> changed;
+  std::vector<Job*> to_kill;
+  std::vector<std::pair<Job*, Job>> before;  // to undo in memory if the store refuses
+  for (uint64_t id : request.job_ids()) {
+    auto* result = reply.add_results();
+    result->set_job_id(id);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) {
+      result->set_message("job " + std::to_string(id) + " not found");
+      continue;
+    }
+    Job& job = it->second;
+    if (!is_admin && job.uid != request.uid()) {
+      result->set_message("permission denied: job " + std::to_string(id) + " belongs to " + job.user);
+      continue;
+    }
+    before.emplace_back(&job, job);
+    switch (request.action()) {
+      case proto::UpdateJobsRequest::HOLD:
+      case proto::UpdateJobsRequest::RELEASE: {
+        bool hold = request.action() == proto::UpdateJobsRequest::HOLD;
+        if (job.state != JobState::kPending) {
+          result->set_message("job " + std::to_string(id) + " is not pending");
+          continue;
+        }
+        job.held = hold;
+        job.reason = hold ? "JobHeldUser" : "Priority";
+        break;
+      }
+      case proto::UpdateJobsRequest::REQUEUE:
+        if (job.state == JobState::kPending) {
+          result->set_message("job " + std::to_string(id) + " is pending already");
+          continue;
+        }
+        if (job.state == JobState::kRunning) {
+          if (job.completing) {
+            result->set_message("job " + std::to_string(id) + " is being cancelled");
+            continue;
+          }
+          job.requeue_requested = true;  // becomes PENDING when the node reports the exit
+          to_kill.push_back(&job);
+        } else {
+          if (job.completing) {
+            result->set_message("job " + std::to_string(id) + " is still completing");
+            continue;
+          }
+          job.state = JobState::kPending;
+          job.attempt += 1;
+          job.reason = "Requeued";
+          job.exit_code = -1;
+          job.term_signal = 0;
+          job.start_time = job.end_time = 0;
+          job.allocation.clear();
+          job.stdout_path.clear();
+          job.stderr_path.clear();
+          addPending(job);
+        }
+        break;
+      default:
+        result->set_message("unknown action");
+        before.pop_back();
+        continue;
+    }
+    result->set_ok(true);
+    changed.push_back(&job);
+  }
+  if (Status s = persist(changed); !s.ok()) {
+    log()->error("update not stored: {}", s.error().message);
+    for (auto& [job, old] : before) {
+      if (job->state == JobState::kPending && old.state != JobState::kPending) {
+        pending_.erase(job->id);
+        dependencies_.erase(job->id);
+      }
+      *job = std::move(old);
+    }
+    for (auto& r : *reply.mutable_results())
+      if (r.ok()) {
+        r.set_ok(false);
+        r.set_message("not stored: " + s.error().message);
+      }
+    return reply;
+  }
+  for (Job* job : to_kill) sendKill(*job, false);
+  if (!changed.empty()) {
+    changed_cv_.notify_all();
+    markDirty();
   }
   return reply;
 }

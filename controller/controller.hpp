@@ -32,6 +32,7 @@ class ListJobsRequest;
 class ListJobsReply;
 class CancelJobRequest;
 class CancelJobReply;
+class UpdateJobsRequest;
 class ListNodesReply;
 class SharesReply;
 class PrioritiesReply;
@@ -56,6 +57,7 @@ class Controller {
   Result<proto::JobInfo> getJob(uint64_t id);
   proto::ListJobsReply listJobs(const proto::ListJobsRequest& request);
   proto::CancelJobReply cancel(const proto::CancelJobRequest& request);
+  proto::CancelJobReply update(const proto::UpdateJobsRequest& request);
   proto::ListNodesReply listNodes();
   // The fair-share tree (like sshare) and pending jobs' priority factors (like sprio).
   proto::SharesReply shares();

@@ -45,6 +45,8 @@ struct Job {
   double cpu_time_s = 0;              // user + system time of the batch script, from the node
   uint64_t max_rss_kb = 0;
   bool cancel_requested = false;
+  bool held = false;                  // scontrol hold: not scheduled until released
+  bool requeue_requested = false;     // scontrol requeue of a running job: PENDING again at exit
 
   bool isArrayTask() const { return array_job_id != 0; }
   uint32_t effectiveNtasks() const;

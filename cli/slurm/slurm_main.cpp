@@ -286,8 +286,39 @@ int runScontrol(const std::vector<std::string>& raw) {
     out(block);
   };
   const std::string& verb = args[0];
-  if (verb == "hold" || verb == "release" || verb == "requeue" || verb == "requeuehold" ||
-      verb == "suspend" || verb == "resume" || verb == "update" || verb == "top")
+  if (verb == "hold" || verb == "uhold" || verb == "release" || verb == "requeue") {
+    // scontrol hold|release|requeue JOBID[,JOBID...] [JOBID...]
+    proto::UpdateJobsRequest req;
+    req.set_action(verb == "release"   ? proto::UpdateJobsRequest::RELEASE
+                   : verb == "requeue" ? proto::UpdateJobsRequest::REQUEUE
+                                       : proto::UpdateJobsRequest::HOLD);
+    for (size_t i = 1; i < args.size(); ++i) {
+      std::string list = args[i];
+      size_t pos = 0;
+      while (pos <= list.size()) {
+        size_t comma = list.find(',', pos);
+        std::string one = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        char* end = nullptr;
+        unsigned long long id = std::strtoull(one.c_str(), &end, 10);
+        if (one.empty() || *end != '\0' || id == 0) return error("Invalid job id specified");
+        req.add_job_ids(id);
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+    }
+    if (req.job_ids_size() == 0) return error("too few arguments for keyword:" + verb);
+    req.set_user(cli::currentUserName());
+    req.set_uid(getuid());
+    auto reply = client().update(req);
+    if (!reply.ok()) return error(reply.error().message);
+    int status = 0;
+    for (const auto& r : reply->results())
+      if (!r.ok()) status = error(r.message().find("not found") != std::string::npos
+                                      ? "Invalid job id specified for job " + std::to_string(r.job_id())
+                                      : r.message());
+    return status;
+  }
+  if (verb == "requeuehold" || verb == "suspend" || verb == "resume" || verb == "update" || verb == "top")
     return notSupported("scontrol " + verb);
   if (verb != "show") return error("invalid keyword: " + verb);
   if (args.size() < 2) return error("too few arguments for keyword:show");

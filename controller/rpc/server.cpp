@@ -80,6 +80,14 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status UpdateJobs(grpc::ServerContext*, const proto::UpdateJobsRequest* req,
+                          proto::CancelJobReply* reply) override {
+    return guarded("UpdateJobs", [&] {
+      *reply = c_.update(*req);
+      return grpc::Status::OK;
+    });
+  }
+
   grpc::Status WaitJob(grpc::ServerContext* ctx, const proto::WaitJobRequest* req,
                        grpc::ServerWriter<proto::WaitJobEvent>* writer) override {
     return guarded("WaitJob", [&] {

@@ -97,6 +97,8 @@ std::string jobToJson(const Job& job) {
          {"stderr", job.stderr_path},
          {"completing", job.completing},
          {"cpu_time_s", job.cpu_time_s},
+         {"held", job.held},
+         {"requeue_requested", job.requeue_requested},
          {"max_rss_kb", job.max_rss_kb},
          {"cancel_requested", job.cancel_requested}};
   return j.dump();
@@ -137,6 +139,8 @@ Result<Job> jobFromJson(const std::string& text) {
     job.stderr_path = j.at("stderr");
     job.completing = j.at("completing");
     job.cpu_time_s = j.value("cpu_time_s", 0.0);
+    job.held = j.value("held", false);
+    job.requeue_requested = j.value("requeue_requested", false);
     job.max_rss_kb = j.value("max_rss_kb", uint64_t{0});
     job.cancel_requested = j.at("cancel_requested");
     return job;

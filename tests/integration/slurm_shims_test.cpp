@@ -72,7 +72,10 @@ TEST_F(SlurmShims, ErrorsAsSlurmGivesThem) {
   r = slurm("squeue", {"-j", "999999"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "slurm_load_jobs error: Invalid job id specified\n");
-  r = slurm("scontrol", {"hold", "1"});
+  r = slurm("scontrol", {"hold", "999999"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Invalid job id specified"), std::string::npos) << r.err;
+  r = slurm("scontrol", {"suspend", "1"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("not supported"), std::string::npos);
   r = slurm("sbatch", {"--mem=abc", "--wrap", "true"});
