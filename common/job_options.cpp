@@ -46,6 +46,7 @@ enum class Opt {
   kChdir,
   kArray,
   kRequeue,
+  kHold,
   kNoRequeue,
   kExport,
   kParsable,
@@ -94,6 +95,7 @@ constexpr OptionDef kOptions[] = {
     {"workdir", 0, Arg::kRequired, Opt::kChdir, "chdir"},
     {"array", 'a', Arg::kRequired, Opt::kArray, {}},
     {"requeue", 0, Arg::kNone, Opt::kRequeue, {}},
+    {"hold", 'H', Arg::kNone, Opt::kHold, {}},
     {"no-requeue", 0, Arg::kNone, Opt::kNoRequeue, {}},
     {"export", 0, Arg::kRequired, Opt::kExport, {}},
     {"parsable", 0, Arg::kOptional, Opt::kParsable, {}},
@@ -162,7 +164,7 @@ constexpr OptionDef kOptions[] = {
     {"kill-on-invalid-dep", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"wait-all-nodes", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"no-kill", 'k', Arg::kOptional, Opt::kIgnored, {}},
-    {"hold", 'H', Arg::kNone, Opt::kIgnored, {}},
+
     {"wait", 'W', Arg::kNone, Opt::kIgnored, {}},
     {"quiet", 'Q', Arg::kNone, Opt::kIgnored, {}},
     {"verbose", 'v', Arg::kNone, Opt::kIgnored, {}},
@@ -368,6 +370,9 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
     }
     case Opt::kRequeue:
       spec.requeue = true;
+      break;
+    case Opt::kHold:
+      spec.hold = true;
       break;
     case Opt::kNoRequeue:
       spec.requeue = false;

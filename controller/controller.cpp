@@ -290,6 +290,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     job.gid = request.gid();
     job.submit_time = now;
     job.reason = "Priority";
+    job.held = spec.hold;
     if (!array.indices.empty()) {
       job.array_job_id = first_id;
       job.array_task_id = array.indices[i];

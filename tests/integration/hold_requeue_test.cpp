@@ -47,6 +47,14 @@ TEST(HoldRequeue, HeldJobsWaitAndRequeuedJobsRunAgain) {
   EXPECT_EQ(cluster.job(*twice)["attempt"], 1);
   EXPECT_EQ(readFile(cluster.workDir() + "/attempts"), "attempt=0\nattempt=1\n");
 
+  // Submitted held (sbatch -H): waits until released.
+  auto born_held = cluster.submit({"-H", "--wrap", "true"});
+  ASSERT_TRUE(born_held);
+  EXPECT_FALSE(waitUntil([&] { return cluster.job(*born_held)["state"] != "PENDING"; }, std::chrono::milliseconds(1500)));
+  EXPECT_EQ(cluster.job(*born_held)["reason"], "JobHeldUser");
+  ASSERT_EQ(cluster.locus({"release", std::to_string(*born_held)}).exit_code, 0);
+  ASSERT_TRUE(cluster.waitTerminal({*born_held}, std::chrono::seconds(20)));
+
   // Bad targets: unknown id, and holding a job that is not pending.
   EXPECT_NE(cluster.locus({"hold", "9999"}).exit_code, 0);
   auto not_pending = cluster.locus({"hold", std::to_string(*twice)});

@@ -137,7 +137,7 @@ TEST(ApplyOptions, SetsFields) {
        {"-Hn4"},
        [](const Applied& a) {
          EXPECT_EQ(a.spec.ntasks, 4u);
-         EXPECT_TRUE(hasWarningContaining(a.spec, "-H accepted but not acted on"));
+         EXPECT_TRUE(a.spec.hold);  // -H: submitted held
        }},
       {"unique prefix of a long name",
        {"--cpus-per-t=3"},
