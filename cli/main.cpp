@@ -24,7 +24,7 @@ Policy:
   share [--json]                                   the fair-share tree: shares, usage, factors (like sshare)
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Cluster:
-  nodes [--json]                                   nodes and their resources
+  nodes [--json | --topology]                      nodes and their resources; the switch tree
   up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
   down [--state DIR]                               stop a cluster started by `locus up`
 Scheduling:

@@ -1,5 +1,7 @@
 // locus nodes
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/args.hpp"
@@ -27,15 +29,81 @@ nlohmann::json nodeToJson(const proto::NodeInfo& node) {
           {"features", features}};
 }
 
+namespace {
+
+// The switch tree with free/total cores and nodes up per subtree:
+//   spine            cores 40/64  nodes 4/4
+//     leaf1          cores 24/32  nodes 2/2
+//       n1 UP 12/16
+int printTopology(const proto::ListNodesReply& reply) {
+  std::map<std::string, const proto::NodeInfo*> by_name;
+  for (const auto& n : reply.nodes()) by_name[n.name()] = &n;
+  const int count = reply.switches_size();
+  std::vector<std::vector<int>> children(count);
+  int root = -1;
+  for (int i = 0; i < count; ++i) {
+    if (reply.switches(i).parent() < 0) root = i;
+    else children[reply.switches(i).parent()].push_back(i);
+  }
+  struct Totals {
+    uint64_t free = 0, total = 0, up = 0, nodes = 0;
+  };
+  std::function<Totals(int)> totals = [&](int s) {
+    Totals t;
+    for (const auto& name : reply.switches(s).nodes()) {
+      ++t.nodes;
+      auto it = by_name.find(name);
+      if (it == by_name.end()) continue;  // configured, never registered
+      t.total += it->second->cpus();
+      t.free += it->second->cpus() - it->second->cpus_alloc();
+      if (it->second->state() == "UP") ++t.up;
+    }
+    for (int c : children[s]) {
+      Totals sub = totals(c);
+      t.free += sub.free;
+      t.total += sub.total;
+      t.up += sub.up;
+      t.nodes += sub.nodes;
+    }
+    return t;
+  };
+  std::function<void(int, int)> show = [&](int s, int depth) {
+    Totals t = totals(s);
+    std::string name = reply.switches(s).name().empty() ? "(root)" : reply.switches(s).name();
+    std::string label = std::string(static_cast<size_t>(depth) * 2, ' ') + name;
+    std::printf("%-24s cores %lu/%lu free  nodes %lu/%lu up\n", label.c_str(),
+                static_cast<unsigned long>(t.free), static_cast<unsigned long>(t.total),
+                static_cast<unsigned long>(t.up), static_cast<unsigned long>(t.nodes));
+    for (int c : children[s]) show(c, depth + 1);
+    for (const auto& n : reply.switches(s).nodes()) {
+      auto it = by_name.find(n);
+      std::string row = std::string(static_cast<size_t>(depth + 1) * 2, ' ') + n;
+      if (it == by_name.end()) {
+        std::printf("%-24s (never registered)\n", row.c_str());
+      } else {
+        std::printf("%-24s %s %u/%u cores free\n", row.c_str(), it->second->state().c_str(),
+                    it->second->cpus() - it->second->cpus_alloc(), it->second->cpus());
+      }
+    }
+  };
+  if (root >= 0) show(root, 0);
+  // Registered nodes no switch names (the root holds them when a tree is configured).
+  return 0;
+}
+
+}  // namespace
+
 int runNodes(const std::vector<std::string>& raw, const Globals& g) {
   Args args(raw);
   bool json = args.flag("--json");
+  bool topology = args.flag("--topology");
   auto rest = args.positionals();
   if (!args.error().empty()) return fail(args.error(), 2);
   if (!rest.empty()) return fail("unexpected argument '" + rest[0] + "'", 2);
   Client client(g.controller);
   auto reply = client.listNodes();
   if (!reply.ok()) return fail(reply.error().message);
+  if (topology) return printTopology(*reply);
   if (json) {
     nlohmann::json out{{"nodes", nlohmann::json::array()}};
     for (const auto& n : reply->nodes()) out["nodes"].push_back(nodeToJson(n));

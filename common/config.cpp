@@ -188,6 +188,20 @@ Status readAccount(const toml::table& t, const std::string& source, Config& c) {
   return {};
 }
 
+Status readSwitch(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "switch.");
+  LOCUS_TRY(r.checkKnown({"name", "nodes", "switches"}));
+  SwitchConfig s;
+  s.line = static_cast<int>(t.source().begin.line);
+  LOCUS_TRY(r.read<std::string>("name", s.name, "a string"));
+  LOCUS_TRY(r.read<std::string>("nodes", s.nodes, "a string (hostlist)"));
+  LOCUS_TRY(r.read<std::string>("switches", s.switches, "a string (hostlist)"));
+  if (s.name.empty())
+    return invalidArgument(source + ":" + std::to_string(s.line) + ": [[switch]] needs a non-empty 'name'");
+  c.switches.push_back(std::move(s));
+  return {};
+}
+
 Status readNodeGroup(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "node.");
   LOCUS_TRY(r.checkKnown({"names", "features"}));
@@ -236,6 +250,14 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       if (!t) return invalidArgument(where(source, value) + ": 'priority' must be a table");
       Status s = readPriority(*t, source, c);
       if (!s.ok()) return s.error();
+    } else if (k == "switch") {
+      const toml::array* arr = value.as_array();
+      if (!arr || !arr->is_array_of_tables())
+        return invalidArgument(where(source, value) + ": 'switch' must be an array of tables ([[switch]])");
+      for (const auto& el : *arr) {
+        Status s = readSwitch(*el.as_table(), source, c);
+        if (!s.ok()) return s.error();
+      }
     } else if (k == "account") {
       const toml::array* arr = value.as_array();
       if (!arr || !arr->is_array_of_tables())

@@ -34,6 +34,13 @@
 //   shares = 10                   # default 1
 //   users = ["alice", "bob"]      # each with 1 share in this account
 //
+//   [[switch]]                    # the network, like topology.conf: leaves list nodes,
+//   name = "leaf1"                # upper switches list switches
+//   nodes = "n[001-032]"
+//   [[switch]]
+//   name = "spine"
+//   switches = "leaf[1-4]"
+//
 //   [[node]]                      # names nodes of `locus up` and sets their features
 //   names = "n[1-4]"
 //   features = ["ib", "nvme"]
@@ -50,6 +57,15 @@ namespace locus {
 struct NodeGroupConfig {
   std::vector<std::string> names;     // expanded hostlist
   std::vector<std::string> features;
+};
+
+// One [[switch]] table, like a line of Slurm's topology.conf. Validated as a tree by
+// locality::buildSwitchTree (unknown children, cycles, a node under two switches).
+struct SwitchConfig {
+  std::string name;
+  std::string nodes;     // hostlist ("n[001-032]") of the nodes directly under it
+  std::string switches;  // hostlist ("leaf[1-4]") of its child switches
+  int line = 0;          // line of the table in the config file, 0 when unknown (tests)
 };
 
 struct AccountConfig {
@@ -86,6 +102,7 @@ struct Config {
   std::vector<NodeGroupConfig> nodes;
   PriorityConfig priority;
   std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
+  std::vector<SwitchConfig> switches;   // in file order
 
   // Every node name the [[node]] tables list, in order.
   std::vector<std::string> configuredNodeNames() const;

@@ -59,6 +59,9 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
   auto engine = PriorityEngine::fromConfig(config);
   if (!engine.ok()) return engine.error();
   c->priority_ = std::make_unique<PriorityEngine>(std::move(*engine));
+  auto tree = locality::buildSwitchTree(config.switches, config.configuredNodeNames());
+  if (!tree.ok()) return invalidArgument("locus.toml: " + tree.error().message);
+  c->switches_ = std::move(*tree);
   auto store = Store::open(config.state_dir);
   if (!store.ok()) return store.error();
   c->store_ = std::move(*store);
@@ -530,6 +533,12 @@ proto::ListNodesReply Controller::listNodes() {
     *n->mutable_gpus() = topo.gpus();
     *n->mutable_topology() = topo;
     for (const auto& f : node->features) n->add_features(f);
+  }
+  for (const auto& sw : switches_.switches) {
+    auto* s = reply.add_switches();
+    s->set_name(sw.name);
+    s->set_parent(sw.parent == locality::SwitchTree::kNone ? -1 : static_cast<int32_t>(sw.parent));
+    for (const auto& n : sw.nodes) s->add_nodes(n);
   }
   return reply;
 }

@@ -21,6 +21,7 @@
 #include "controller/node_channel.hpp"
 #include "controller/nodes/node.hpp"
 #include "controller/priority_engine.hpp"
+#include "locality/switch_tree.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
 
@@ -106,6 +107,7 @@ class Controller {
   const Config config_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
+  locality::SwitchTree switches_;             // from [[switch]]; immutable after create()
 
   std::mutex mu_;
   std::condition_variable loop_cv_;     // the scheduling loop waits here

@@ -1,6 +1,5 @@
 #include "locality/switch_tree.hpp"
 
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <unordered_map>
@@ -10,10 +9,6 @@
 
 namespace locus::locality {
 namespace {
-
-std::string where(const std::string& source, const toml::node& node) {
-  return source + ":" + std::to_string(node.source().begin.line);
-}
 
 // "switch 'leaf1' (line 12)" or "switch 'leaf1'" when the line is unknown.
 std::string describe(const SwitchSpec& spec) {
@@ -39,47 +34,6 @@ void computeLevels(SwitchTree& tree) {
 }
 
 }  // namespace
-
-Result<std::vector<SwitchSpec>> parseSwitchSection(std::string_view toml_text,
-                                                   const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    return invalidArgument(source + ":" + std::to_string(e.source().begin.line) + ": " +
-                           std::string(e.description()));
-  }
-  std::vector<SwitchSpec> specs;
-  const toml::node* node = root.get("switch");
-  if (!node) return specs;
-  const toml::array* arr = node->as_array();
-  if (!arr || !arr->is_array_of_tables())
-    return invalidArgument(where(source, *node) +
-                           ": 'switch' must be an array of tables ([[switch]])");
-  for (const auto& el : *arr) {
-    const toml::table& table = *el.as_table();
-    SwitchSpec spec;
-    spec.line = static_cast<int>(el.source().begin.line);
-    for (const auto& [key, value] : table) {
-      std::string* out = key == "name"       ? &spec.name
-                         : key == "nodes"    ? &spec.nodes
-                         : key == "switches" ? &spec.switches
-                                             : nullptr;
-      if (!out)
-        return invalidArgument(where(source, value) + ": unknown key 'switch." +
-                               std::string(key.str()) + "'");
-      if (!value.is_string())
-        return invalidArgument(where(source, value) + ": key 'switch." + std::string(key.str()) +
-                               "' must be a string");
-      *out = *value.value<std::string>();
-    }
-    if (spec.name.empty())
-      return invalidArgument(source + ":" + std::to_string(spec.line) +
-                             ": [[switch]] needs a non-empty 'name'");
-    specs.push_back(std::move(spec));
-  }
-  return specs;
-}
 
 uint32_t SwitchTree::switchOfNode(std::string_view node) const {
   for (uint32_t i = 0; i < switches.size(); ++i) {

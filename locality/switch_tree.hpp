@@ -16,24 +16,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config.hpp"
 #include "common/result.hpp"
 
 namespace locus::locality {
 
-// One [[switch]] table as written. Exactly one of `nodes` and `switches` is non-empty.
-struct SwitchSpec {
-  std::string name;
-  std::string nodes;     // hostlist ("n[001-032]") of the nodes directly under it
-  std::string switches;  // hostlist ("leaf[1-4]") of its child switches
-  int line = 0;          // line of the table in the config file, 0 when unknown (tests)
-};
-
-// Reads the [[switch]] tables of a locus.toml text; every other top-level key is ignored (the
-// config parser owns them). `source` names the file in messages ("locus.toml:12: ...").
-// Errors (kInvalidArgument): TOML syntax, 'switch' not an array of tables, an unknown key in a
-// table, a value that is not a string, a missing name.
-Result<std::vector<SwitchSpec>> parseSwitchSection(std::string_view toml_text,
-                                                   const std::string& source);
+// One [[switch]] table as locus.toml gives it (parsed by common/config). Exactly one of `nodes`
+// and `switches` must be non-empty.
+using SwitchSpec = locus::SwitchConfig;
 
 struct SwitchTree {
   static constexpr uint32_t kNone = UINT32_MAX;

@@ -148,3 +148,39 @@ TEST(Cli, TasksRunAsTheSubmittingUser) {
 
 }  // namespace
 }  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// [[switch]] tables describe the network; `locus nodes --topology` shows the tree with free and
+// total cores per subtree, and a broken tree stops the controller at start with its line.
+TEST(Cli, NodesTopologyShowsTheSwitchTree) {
+  TestCluster cluster({.nodes = 2,
+                       .config = "[[switch]]\nname = \"leaf1\"\nnodes = \"n1\"\n"
+                                 "[[switch]]\nname = \"leaf2\"\nnodes = \"n2\"\n"
+                                 "[[switch]]\nname = \"spine\"\nswitches = \"leaf[1-2]\"\n"});
+  ASSERT_TRUE(cluster.startController());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
+  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  auto busy = cluster.submit({"-c", "3", "--wrap", "sleep 300"});
+  ASSERT_TRUE(busy);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*busy)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  auto r = cluster.locus({"nodes", "--topology"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 2 nodes of 8 cores, 3 of them taken on one node.
+  EXPECT_NE(r.out.find("spine                    cores 13/16 free  nodes 2/2 up"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  leaf1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  leaf2"), std::string::npos) << r.out;
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*busy)}).exit_code, 0);
+
+  char tmpl[] = "/tmp/locus-topo-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::ofstream(dir + "/locus.toml") << "[[switch]]\nname = \"a\"\nswitches = \"b\"\n";
+  auto bad = runCommand({binDir() + "/locus-controller", "--config", dir + "/locus.toml", "--state", dir + "/s"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("switch 'a' (line 1): unknown child switch 'b'"), std::string::npos) << bad.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace locus::testing

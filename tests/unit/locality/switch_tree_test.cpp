@@ -1,5 +1,7 @@
 #include "locality/switch_tree.hpp"
 
+#include "common/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -132,20 +134,20 @@ TEST(ParseSwitchSection, ReadsTablesWithLines) {
       "[[switch]]\n"
       "name = \"spine\"\n"
       "switches = \"leaf[1-4]\"\n";
-  auto r = parseSwitchSection(text, "locus.toml");
+  auto r = parseConfig(text, "locus.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;
-  ASSERT_EQ(r->size(), 2u);
-  EXPECT_EQ((*r)[0].name, "leaf1");
-  EXPECT_EQ((*r)[0].nodes, "n[001-032]");
-  EXPECT_EQ((*r)[0].line, 3);
-  EXPECT_EQ((*r)[1].switches, "leaf[1-4]");
-  EXPECT_EQ((*r)[1].line, 6);
+  ASSERT_EQ(r->switches.size(), 2u);
+  EXPECT_EQ(r->switches[0].name, "leaf1");
+  EXPECT_EQ(r->switches[0].nodes, "n[001-032]");
+  EXPECT_EQ(r->switches[0].line, 3);
+  EXPECT_EQ(r->switches[1].switches, "leaf[1-4]");
+  EXPECT_EQ(r->switches[1].line, 6);
 }
 
 TEST(ParseSwitchSection, NoSwitchSectionIsEmpty) {
-  auto r = parseSwitchSection("[scheduler]\npolicy = \"easy\"\n", "locus.toml");
+  auto r = parseConfig("[scheduler]\npolicy = \"easy\"\n", "locus.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(r->switches.empty());
 }
 
 TEST(ParseSwitchSection, Errors) {
@@ -164,7 +166,7 @@ TEST(ParseSwitchSection, Errors) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    auto r = parseSwitchSection(c.text, "locus.toml");
+    auto r = parseConfig(c.text, "locus.toml");
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find(c.message), std::string::npos) << r.error().message;
   }
