@@ -223,7 +223,13 @@ Status Controller::persist(const std::vector<const Job*>& jobs) {
     }
   }
   s = store_->commit();
-  if (!s.ok()) store_->rollback();
+  if (!s.ok()) {
+    store_->rollback();
+    return s;
+  }
+  // Every terminal transition is stored here, so this is where waiters learn of them.
+  for (const Job* job : jobs)
+    if (isTerminal(job->state)) ended_log_.push_back(job->id);
   return s;
 }
 
@@ -559,22 +565,32 @@ Result<std::vector<uint64_t>> Controller::waitTargets(const std::vector<uint64_t
   return out;
 }
 
-std::vector<proto::JobInfo> Controller::waitSome(std::set<uint64_t>& pending,
+std::vector<proto::JobInfo> Controller::waitSome(std::set<uint64_t>& pending, size_t& cursor,
                                                  std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
   std::vector<proto::JobInfo> done;
+  auto take = [&](uint64_t id) {
+    auto it = pending.find(id);
+    if (it == pending.end()) return;
+    const Job& job = jobs_.at(id);
+    // A job requeued since its end was logged is pending again: not done.
+    if (!isTerminal(job.state)) return;
+    done.push_back(toInfo(job, false));
+    pending.erase(it);
+  };
+  if (cursor == kWaitFromScratch) {
+    // First call: jobs that ended before the wait began.
+    std::vector<uint64_t> ids(pending.begin(), pending.end());
+    for (uint64_t id : ids) take(id);
+    cursor = ended_log_.size();
+  }
   while (true) {
-    for (auto it = pending.begin(); it != pending.end();) {
-      const Job& job = jobs_.at(*it);
-      if (isTerminal(job.state)) {
-        done.push_back(toInfo(job, false));
-        it = pending.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    for (; cursor < ended_log_.size(); ++cursor) take(ended_log_[cursor]);
     if (!done.empty() || pending.empty() || stopping_) return done;
-    if (changed_cv_.wait_until(lock, deadline) == std::cv_status::timeout) return done;
+    if (changed_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      for (; cursor < ended_log_.size(); ++cursor) take(ended_log_[cursor]);
+      return done;
+    }
   }
 }
 

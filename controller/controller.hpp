@@ -67,8 +67,11 @@ class Controller {
   // names no job.
   Result<std::vector<uint64_t>> waitTargets(const std::vector<uint64_t>& ids);
   // Blocks until one of `pending` is terminal, the deadline passes or the controller stops;
-  // returns the terminal ones and removes them from `pending`.
-  std::vector<proto::JobInfo> waitSome(std::set<uint64_t>& pending,
+  // returns the terminal ones and removes them from `pending`. `cursor` is the caller's place in
+  // the log of ended jobs: start with kWaitFromScratch and pass it back on every later call, so
+  // a wake-up looks only at jobs that ended since (a wait on a 2,000-task array stays linear).
+  static constexpr size_t kWaitFromScratch = SIZE_MAX;
+  std::vector<proto::JobInfo> waitSome(std::set<uint64_t>& pending, size_t& cursor,
                                        std::chrono::steady_clock::time_point deadline);
 
   // Node protocol.
@@ -119,7 +122,8 @@ class Controller {
   // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these
   // instead of re-deriving every request from its job).
   std::map<uint64_t, scheduler::JobRequest> pending_;
-  std::map<uint64_t, Dependency> dependencies_;  // guarded by mu_: pending jobs' parsed --dependency
+  std::map<uint64_t, Dependency> dependencies_;
+  std::vector<uint64_t> ended_log_;  // guarded by mu_: ids in the order their end was stored  // guarded by mu_: pending jobs' parsed --dependency
   std::set<uint64_t> active_;           // guarded by mu_: RUNNING or completing
   std::map<std::string, std::unique_ptr<Node>> nodes_;  // guarded by mu_
   std::thread loop_thread_;

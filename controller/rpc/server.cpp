@@ -94,6 +94,7 @@ class ClientService final : public proto::ClientApi::Service {
       auto targets = c_.waitTargets({req->job_ids().begin(), req->job_ids().end()});
       if (!targets.ok()) return toGrpc(targets.error());
       std::set<uint64_t> pending(targets->begin(), targets->end());
+      size_t cursor = Controller::kWaitFromScratch;
       using clock = std::chrono::steady_clock;
       auto deadline = req->timeout_s() > 0
                           ? clock::now() + std::chrono::milliseconds(
@@ -106,7 +107,7 @@ class ClientService final : public proto::ClientApi::Service {
         if (now >= deadline) return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "timeout");
         if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
         auto until = deadline - now > kSlice ? now + kSlice : deadline;
-        for (auto& info : c_.waitSome(pending, until)) {
+        for (auto& info : c_.waitSome(pending, cursor, until)) {
           proto::WaitJobEvent ev;
           *ev.mutable_job() = std::move(info);
           if (!writer->Write(ev)) return grpc::Status::CANCELLED;
