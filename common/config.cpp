@@ -154,11 +154,12 @@ Status readNumber(const TableReader& r, const std::string& source, std::string_v
 
 Status readPriority(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "priority.");
-  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "max_age", "favor_small",
+  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "weight_qos", "max_age", "favor_small",
                           "decay_half_life", "billing_per_cpu", "billing_per_mem_gb", "billing_per_gpu"}));
   PriorityConfig& p = c.priority;
   for (auto [key, field] : {std::pair{"weight_age", &p.weight_age}, std::pair{"weight_fairshare", &p.weight_fairshare},
-                            std::pair{"weight_job_size", &p.weight_job_size}}) {
+                            std::pair{"weight_job_size", &p.weight_job_size},
+                            std::pair{"weight_qos", &p.weight_qos}}) {
     int64_t v = *field;
     LOCUS_TRY(r.readInt(key, v, 0));
     *field = static_cast<uint32_t>(v);
@@ -185,6 +186,30 @@ Status readAccount(const toml::table& t, const std::string& source, Config& c) {
   a.shares = static_cast<uint32_t>(shares);
   LOCUS_TRY(r.readStrings("users", a.users));
   c.accounts.push_back(std::move(a));
+  return {};
+}
+
+Status readQos(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "qos.");
+  LOCUS_TRY(r.checkKnown({"name", "priority", "max_jobs_per_user", "max_cores_per_user",
+                          "max_jobs_per_account", "max_cores_per_account", "max_wall"}));
+  QosConfig q;
+  q.line = static_cast<int>(t.source().begin.line);
+  LOCUS_TRY(r.read<std::string>("name", q.name, "a string"));
+  if (q.name.empty()) return invalidArgument(source + ":" + std::to_string(q.line) + ": [[qos]] needs 'name'");
+  for (auto [key, field] : {std::pair{"priority", &q.priority}, std::pair{"max_jobs_per_user", &q.max_jobs_per_user},
+                            std::pair{"max_cores_per_user", &q.max_cores_per_user},
+                            std::pair{"max_jobs_per_account", &q.max_jobs_per_account},
+                            std::pair{"max_cores_per_account", &q.max_cores_per_account}}) {
+    int64_t v = *field;
+    LOCUS_TRY(r.readInt(key, v, 0));
+    *field = static_cast<uint32_t>(v);
+  }
+  LOCUS_TRY(readDuration(r, source, "max_wall", "qos.max_wall", q.max_wall_s));
+  for (const auto& other : c.qos)
+    if (other.name == q.name)
+      return invalidArgument(source + ":" + std::to_string(q.line) + ": duplicate [[qos]] '" + q.name + "'");
+  c.qos.push_back(std::move(q));
   return {};
 }
 
@@ -250,6 +275,14 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       if (!t) return invalidArgument(where(source, value) + ": 'priority' must be a table");
       Status s = readPriority(*t, source, c);
       if (!s.ok()) return s.error();
+    } else if (k == "qos") {
+      const toml::array* arr = value.as_array();
+      if (!arr || !arr->is_array_of_tables())
+        return invalidArgument(where(source, value) + ": 'qos' must be an array of tables ([[qos]])");
+      for (const auto& el : *arr) {
+        Status s = readQos(*el.as_table(), source, c);
+        if (!s.ok()) return s.error();
+      }
     } else if (k == "switch") {
       const toml::array* arr = value.as_array();
       if (!arr || !arr->is_array_of_tables())

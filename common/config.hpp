@@ -28,6 +28,12 @@
 //   billing_per_mem_gb = 0.0
 //   billing_per_gpu = 0.0
 //
+//   [[qos]]                       # QoS levels; a job without --qos gets "normal" if defined
+//   name = "normal"
+//   priority = 0                  # feeds the QoS factor (weight_qos in [priority])
+//   max_jobs_per_user = 0         # running jobs; 0 = no limit (also max_cores_per_user,
+//   max_wall = "1-00:00:00"       #   max_jobs_per_account, max_cores_per_account)
+//
 //   [[account]]                   # fair-share tree; without any, each user gets 1 share under root
 //   name = "physics"
 //   parent = "root"               # default root
@@ -76,10 +82,21 @@ struct AccountConfig {
   int line = 0;
 };
 
+// One [[qos]] level. Limits of 0 mean none.
+struct QosConfig {
+  std::string name;
+  uint32_t priority = 0;
+  uint32_t max_jobs_per_user = 0, max_cores_per_user = 0;
+  uint32_t max_jobs_per_account = 0, max_cores_per_account = 0;
+  int64_t max_wall_s = 0;  // also the default time limit of its jobs
+  int line = 0;
+};
+
 struct PriorityConfig {
   uint32_t weight_age = 1000;
   uint32_t weight_fairshare = 10000;
   uint32_t weight_job_size = 0;
+  uint32_t weight_qos = 0;
   int64_t max_age_s = 7 * 24 * 3600;
   bool favor_small = false;
   int64_t decay_half_life_s = 7 * 24 * 3600;
@@ -103,6 +120,7 @@ struct Config {
   PriorityConfig priority;
   std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
   std::vector<SwitchConfig> switches;   // in file order
+  std::vector<QosConfig> qos;           // a job without --qos gets "normal" when it is defined
 
   // Every node name the [[node]] tables list, in order.
   std::vector<std::string> configuredNodeNames() const;

@@ -269,6 +269,16 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   auto account = priority_->resolveAccount(request.user(), spec.account);
   if (!account.ok()) return account.error();
   spec.account = *account;
+  auto qos = priority_->resolveQos(spec.qos);
+  if (!qos.ok()) return qos.error();
+  spec.qos = *qos;
+  if (const policy::QosLevel* level = priority_->qos(spec.qos); level && level->max_wall_s) {
+    // The QoS's wall limit is also its jobs' default time limit; a longer request never runs.
+    if (spec.time_limit_s == 0) spec.time_limit_s = *level->max_wall_s;
+    if (spec.time_limit_s > *level->max_wall_s)
+      return invalidArgument("--time " + formatDuration(spec.time_limit_s) + " exceeds QoS " + spec.qos +
+                             "'s limit of " + formatDuration(*level->max_wall_s));
+  }
   Job proto_job;
   proto_job.spec = spec;
   // Refuse what no node set could ever hold, judged against the nodes the controller knows.
@@ -973,14 +983,40 @@ void Controller::schedule() {
   for (auto& [id, request] : pending_) {
     Job& job = jobs_.at(id);
     job.priority = priority_->priorityOf(job.spec.account.empty() ? "root" : job.spec.account, job.user,
-                                         job.submit_time, request.ntasks * request.cpus_per_task,
+                                         job.spec.qos, job.submit_time, request.ntasks * request.cpus_per_task,
                                          cluster_cores, snap.now)
                        .total;
     request.priority = job.priority;
   }
   snap.pending.reserve(pending_.size());
   std::vector<Job*> never;
-  for (const auto& [id, request] : pending_) {
+  // QoS limits on running jobs and cores per user and per account: what runs counts, and so does
+  // each earlier-priority job admitted to this pass (conservative: one that then finds no room
+  // still holds its share of the limit until the next pass).
+  std::map<std::pair<std::string, std::string>, policy::RunningUsage> qos_user, qos_account;
+  if (priority_->hasQos()) {
+    for (uint64_t id : active_) {
+      const Job& job = jobs_.at(id);
+      uint32_t cores = 0;
+      for (const auto& a : job.allocation) cores += static_cast<uint32_t>(a.cores.size());
+      for (auto* usage : {&qos_user[{job.spec.qos, job.user}], &qos_account[{job.spec.qos, job.spec.account}]}) {
+        usage->running_jobs += 1;
+        usage->cores += cores;
+      }
+    }
+  }
+  std::vector<std::pair<const uint64_t, scheduler::JobRequest>*> order;
+  order.reserve(pending_.size());
+  for (auto& entry : pending_) order.push_back(&entry);
+  if (priority_->hasQos())
+    std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+      if (a->second.priority != b->second.priority) return a->second.priority > b->second.priority;
+      if (a->second.submit_time != b->second.submit_time) return a->second.submit_time < b->second.submit_time;
+      return a->first < b->first;
+    });
+  for (auto* entry : order) {
+    const uint64_t id = entry->first;
+    const scheduler::JobRequest& request = entry->second;
     if (Job& held = jobs_.at(id); held.held) {
       held.reason = "JobHeldUser";
       held.expected_start = 0;
@@ -994,6 +1030,24 @@ void Controller::schedule() {
         job.reason = "Dependency";
         job.expected_start = 0;
         continue;
+      }
+    }
+    if (priority_->hasQos()) {
+      Job& job = jobs_.at(id);
+      if (const policy::QosLevel* level = priority_->qos(job.spec.qos)) {
+        policy::QosRequest want{request.ntasks * request.cpus_per_task, 0, job.spec.time_limit_s};
+        auto& user = qos_user[{job.spec.qos, job.user}];
+        auto& account = qos_account[{job.spec.qos, job.spec.account}];
+        auto verdict = policy::checkLimits(*level, user, account, want);
+        if (!verdict.ok) {
+          job.reason = std::string(verdict.reason);
+          job.expected_start = 0;
+          continue;
+        }
+        for (auto* usage : {&user, &account}) {
+          usage->running_jobs += 1;
+          usage->cores += want.cores;
+        }
       }
     }
     snap.pending.push_back(request);
@@ -1112,7 +1166,8 @@ proto::PrioritiesReply Controller::priorities(const std::vector<uint64_t>& job_i
   auto add = [&](const Job& job) {
     const auto& request = pending_.at(job.id);
     std::string account = job.spec.account.empty() ? "root" : job.spec.account;
-    auto b = priority_->priorityOf(account, job.user, job.submit_time, request.ntasks * request.cpus_per_task,
+    auto b = priority_->priorityOf(account, job.user, job.spec.qos, job.submit_time,
+                                   request.ntasks * request.cpus_per_task,
                                    cluster_cores, now);
     auto* p = reply.add_jobs();
     p->set_job_id(job.id);

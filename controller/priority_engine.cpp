@@ -12,6 +12,20 @@ Result<PriorityEngine> PriorityEngine::fromConfig(const Config& config) {
   e.weights_.age = p.weight_age;
   e.weights_.fairshare = p.weight_fairshare;
   e.weights_.job_size = p.weight_job_size;
+  e.weights_.qos = p.weight_qos;
+  for (const auto& q : config.qos) {
+    policy::QosLevel level;
+    level.name = q.name;
+    level.priority = q.priority;
+    auto limit = [](uint32_t v) { return v > 0 ? std::optional<uint32_t>(v) : std::nullopt; };
+    level.per_user.max_running_jobs = limit(q.max_jobs_per_user);
+    level.per_user.max_cores = limit(q.max_cores_per_user);
+    level.per_account.max_running_jobs = limit(q.max_jobs_per_account);
+    level.per_account.max_cores = limit(q.max_cores_per_account);
+    if (q.max_wall_s > 0) level.max_wall_s = q.max_wall_s;
+    e.max_qos_priority_ = std::max(e.max_qos_priority_, q.priority);
+    e.qos_[q.name] = std::move(level);
+  }
   e.weights_.max_age_s = p.max_age_s;
   e.weights_.favor_small = p.favor_small;
   e.configured_ = !config.accounts.empty();
@@ -44,6 +58,18 @@ Result<std::string> PriorityEngine::resolveAccount(const std::string& user, cons
   return requested;
 }
 
+Result<std::string> PriorityEngine::resolveQos(const std::string& requested) const {
+  if (qos_.empty()) return requested;
+  if (requested.empty()) return std::string(qos_.count("normal") ? "normal" : "");
+  if (!qos_.count(requested)) return invalidArgument("--qos: QoS '" + requested + "' does not exist");
+  return requested;
+}
+
+const policy::QosLevel* PriorityEngine::qos(const std::string& name) const {
+  auto it = qos_.find(name);
+  return it == qos_.end() ? nullptr : &it->second;
+}
+
 void PriorityEngine::charge(const std::string& account, const std::string& user, uint32_t cores,
                             uint64_t mem_mb, int64_t seconds, int64_t end_s) {
   if (seconds <= 0) return;
@@ -58,14 +84,17 @@ void PriorityEngine::refresh(int64_t now_s) {
 }
 
 policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account, const std::string& user,
-                                                     int64_t submit_s, uint32_t cores,
-                                                     uint32_t cluster_cores, int64_t now_s) const {
+                                                     const std::string& qos, int64_t submit_s,
+                                                     uint32_t cores, uint32_t cluster_cores,
+                                                     int64_t now_s) const {
   policy::PriorityInputs in;
   in.now_s = now_s;
   in.eligible_s = submit_s;
   in.fair_share = table_.factor({account, user});
   in.job_cores = cores;
   in.cluster_cores = cluster_cores;
+  if (const policy::QosLevel* level = this->qos(qos)) in.qos_priority = level->priority;
+  in.max_qos_priority = max_qos_priority_;
   return policy::computePriority(weights_, in);
 }
 

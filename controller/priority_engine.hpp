@@ -12,6 +12,7 @@
 #include "common/result.hpp"
 #include "controller/policy/fair_share.hpp"
 #include "controller/policy/priority.hpp"
+#include "controller/policy/qos.hpp"
 #include "controller/policy/usage.hpp"
 
 namespace locus::controller {
@@ -26,6 +27,13 @@ class PriorityEngine {
   // and the user is added under root. kInvalidArgument with a clear message otherwise.
   Result<std::string> resolveAccount(const std::string& user, const std::string& requested);
 
+  // The QoS level a job gets: `requested` (it must exist), else "normal" when defined. Empty when
+  // no [[qos]] is configured (a requested name is then kept as given, not checked).
+  Result<std::string> resolveQos(const std::string& requested) const;
+  // nullptr when `name` is no configured level.
+  const policy::QosLevel* qos(const std::string& name) const;
+  bool hasQos() const { return !qos_.empty(); }
+
   // Charges `cores` x `mem_mb` for `seconds`, ending at `end_s`, to (account, user).
   void charge(const std::string& account, const std::string& user, uint32_t cores, uint64_t mem_mb,
               int64_t seconds, int64_t end_s);
@@ -33,8 +41,8 @@ class PriorityEngine {
   // Recomputes the fair-share table for `now`; call once per pass before priorityOf().
   void refresh(int64_t now_s);
   policy::PriorityBreakdown priorityOf(const std::string& account, const std::string& user,
-                                       int64_t submit_s, uint32_t cores, uint32_t cluster_cores,
-                                       int64_t now_s) const;
+                                       const std::string& qos, int64_t submit_s, uint32_t cores,
+                                       uint32_t cluster_cores, int64_t now_s) const;
   const policy::FairShareTable& table() const { return table_; }
 
   // Usage entries changed since the last call (to store with the job that caused them).
@@ -51,6 +59,8 @@ class PriorityEngine {
   policy::PriorityWeights weights_;
   policy::FairShareTable table_;
   std::map<std::string, policy::UsageLedger::Entry> dirty_;
+  std::map<std::string, policy::QosLevel> qos_;
+  uint32_t max_qos_priority_ = 0;
 };
 
 }  // namespace locus::controller
