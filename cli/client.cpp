@@ -95,6 +95,15 @@ Result<proto::CancelJobReply> Client::update(const proto::UpdateJobsRequest& req
   return reply;
 }
 
+Status Client::changeAccount(const proto::AccountChangeRequest& req) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::AccountChangeReply reply;
+  auto s = impl_->stub->ChangeAccount(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return {};
+}
+
 Result<proto::SharesReply> Client::shares() {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

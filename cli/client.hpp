@@ -26,6 +26,7 @@ class Client {
   Result<proto::CancelJobReply> cancel(const proto::CancelJobRequest& req);
   Result<proto::CancelJobReply> update(const proto::UpdateJobsRequest& req);
   Result<proto::SharesReply> shares();
+  Status changeAccount(const proto::AccountChangeRequest& req);
   Result<proto::PrioritiesReply> priorities(const std::vector<uint64_t>& job_ids);
   Result<proto::ListNodesReply> listNodes(std::chrono::milliseconds timeout = std::chrono::seconds{30});
   // Calls on_done for each job as it ends. kUnavailable on timeout ("timed out").

@@ -22,6 +22,7 @@ int runQueue(const std::vector<std::string>& args, const Globals& g);
 int runShow(const std::vector<std::string>& args, const Globals& g);
 int runCancel(const std::vector<std::string>& args, const Globals& g);
 int runWhy(const std::vector<std::string>& args, const Globals& g);
+int runAccount(const std::vector<std::string>& args, const Globals& g);
 int runShare(const std::vector<std::string>& args, const Globals& g);
 int runPriority(const std::vector<std::string>& args, const Globals& g);
 int runHold(const std::vector<std::string>& args, const Globals& g);

@@ -21,6 +21,8 @@ Jobs:
   requeue JOBID...                                 kill a running job and queue it again (attempt + 1)
   why JOBID                                        why a job is pending, and its expected start
 Policy:
+  account add|modify|remove NAME [--parent P] [--shares N] [--users|--add-users|--remove-users a,b]
+  account list [--json]                            the account tree (admins change it)
   share [--json]                                   the fair-share tree: shares, usage, factors (like sshare)
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Cluster:
@@ -66,7 +68,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

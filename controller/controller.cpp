@@ -11,6 +11,8 @@
 #include "proto/convert.hpp"
 #include "proto/locus.pb.h"
 
+#include <nlohmann/json.hpp>
+
 namespace locus::controller {
 namespace {
 
@@ -89,6 +91,19 @@ Status Controller::load() {
   for (const auto& group : config_.nodes)
     for (const auto& name : group.names)
       if (auto it = nodes_.find(name); it != nodes_.end()) it->second->features = group.features;
+
+  // Accounts changed with `locus account` since the config was written, replayed in order.
+  auto changes = store_->loadAccountChanges();
+  if (!changes.ok()) return changes.error();
+  for (const auto& text : *changes) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return internalError("corrupt account change in the store: " + text);
+    PriorityEngine::AccountChange change{j.value("op", ""), j.value("name", ""), j.value("parent", ""),
+                                         j.value("shares", 0u), j.value("users", std::vector<std::string>{}),
+                                         j.value("remove_users", std::vector<std::string>{})};
+    if (Status s = priority_->applyAccountChange(change); !s.ok())
+      log()->warn("stored account change no longer applies (config changed?): {}: {}", text, s.error().message);
+  }
 
   auto usage = store_->loadUsage();
   if (!usage.ok()) return usage.error();
@@ -1280,6 +1295,30 @@ proto::CancelJobReply Controller::update(const proto::UpdateJobsRequest& request
     markDirty();
   }
   return reply;
+}
+
+Status Controller::changeAccount(const proto::AccountChangeRequest& request) {
+  std::lock_guard lock(mu_);
+  bool is_admin = request.uid() == 0 ||
+                  std::find(config_.admins.begin(), config_.admins.end(), request.user()) != config_.admins.end();
+  if (!is_admin)
+    return Error{ErrorCode::kPermissionDenied, "permission denied: only admins may change accounts"};
+  PriorityEngine::AccountChange change{request.op(),
+                                       request.name(),
+                                       request.parent(),
+                                       request.shares(),
+                                       {request.users().begin(), request.users().end()},
+                                       {request.remove_users().begin(), request.remove_users().end()}};
+  // Tried on a copy first: stored only if it applies, applied only once stored.
+  PriorityEngine trial = *priority_;
+  if (Status s = trial.applyAccountChange(change); !s.ok()) return s;
+  nlohmann::json j{{"op", change.op},       {"name", change.name},   {"parent", change.parent},
+                   {"shares", change.shares}, {"users", change.users}, {"remove_users", change.remove_users}};
+  if (Status s = store_->appendAccountChange(j.dump()); !s.ok()) return s;
+  *priority_ = std::move(trial);
+  log()->info("account {} {} by {}", change.op, change.name, request.user());
+  markDirty();
+  return {};
 }
 
 }  // namespace locus::controller

@@ -36,6 +36,7 @@ class CancelJobReply;
 class UpdateJobsRequest;
 class ListNodesReply;
 class SharesReply;
+class AccountChangeRequest;
 class PrioritiesReply;
 class RegisterNode;
 class NodeToController;
@@ -62,6 +63,8 @@ class Controller {
   proto::ListNodesReply listNodes();
   // The fair-share tree (like sshare) and pending jobs' priority factors (like sprio).
   proto::SharesReply shares();
+  // Admins only (kPermissionDenied otherwise); stored before it takes effect.
+  Status changeAccount(const proto::AccountChangeRequest& request);
   proto::PrioritiesReply priorities(const std::vector<uint64_t>& job_ids);
   // The jobs a wait on `ids` covers (an array job id covers all its tasks); kNotFound if an id
   // names no job.

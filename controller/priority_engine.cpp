@@ -58,6 +58,39 @@ Result<std::string> PriorityEngine::resolveAccount(const std::string& user, cons
   return requested;
 }
 
+Status PriorityEngine::applyAccountChange(const AccountChange& change) {
+  // Work on a copy so a change that fails half-way leaves the tree as it was.
+  policy::AccountTree tree = tree_;
+  if (!configured_) {
+    // The implicit per-user associations under root give way to a real tree.
+    for (const auto& id : tree.preorder())
+      if (id.account == "root" && id.isUser()) (void)tree.removeUser("root", id.user);
+  }
+  Status s;
+  if (change.op == "add") {
+    s = tree.addAccount(change.name, change.parent.empty() ? "root" : change.parent,
+                        change.shares == 0 ? 1 : change.shares);
+  } else if (change.op == "modify") {
+    std::optional<std::string> parent;
+    if (!change.parent.empty()) parent = change.parent;
+    std::optional<uint32_t> shares;
+    if (change.shares > 0) shares = change.shares;
+    if (parent || shares) s = tree.modifyAccount(change.name, parent, shares);
+    for (size_t i = 0; s.ok() && i < change.remove_users.size(); ++i)
+      s = tree.removeUser(change.name, change.remove_users[i]);
+  } else if (change.op == "remove") {
+    s = tree.removeAccount(change.name);
+  } else {
+    return invalidArgument("unknown account operation '" + change.op + "'");
+  }
+  if (change.op != "remove")
+    for (size_t i = 0; s.ok() && i < change.users.size(); ++i) s = tree.addUser(change.name, change.users[i]);
+  if (!s.ok()) return s;
+  tree_ = std::move(tree);
+  configured_ = true;
+  return {};
+}
+
 Result<std::string> PriorityEngine::resolveQos(const std::string& requested) const {
   if (qos_.empty()) return requested;
   if (requested.empty()) return std::string(qos_.count("normal") ? "normal" : "");

@@ -7,6 +7,7 @@
 // treated fairly against each other out of the box. Not thread-safe: the controller's lock.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/result.hpp"
@@ -33,6 +34,18 @@ class PriorityEngine {
   // nullptr when `name` is no configured level.
   const policy::QosLevel* qos(const std::string& name) const;
   bool hasQos() const { return !qos_.empty(); }
+
+  // `locus account add|modify|remove`: applied whole or not at all. `users` (add and modify) are
+  // added with one share each; modify's `remove_users` are taken out first.
+  struct AccountChange {
+    std::string op;  // "add", "modify", "remove"
+    std::string name;
+    std::string parent;  // add: default root; modify: empty = unchanged
+    uint32_t shares = 0;  // add: 0 = 1; modify: 0 = unchanged
+    std::vector<std::string> users;
+    std::vector<std::string> remove_users;
+  };
+  Status applyAccountChange(const AccountChange& change);
 
   // Charges `cores` x `mem_mb` for `seconds`, ending at `end_s`, to (account, user).
   void charge(const std::string& account, const std::string& user, uint32_t cores, uint64_t mem_mb,

@@ -125,6 +125,14 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status ChangeAccount(grpc::ServerContext*, const proto::AccountChangeRequest* req,
+                             proto::AccountChangeReply*) override {
+    return guarded("ChangeAccount", [&] {
+      Status s = c_.changeAccount(*req);
+      return s.ok() ? grpc::Status::OK : toGrpc(s.error());
+    });
+  }
+
   grpc::Status GetPriorities(grpc::ServerContext*, const proto::PrioritiesRequest* req,
                              proto::PrioritiesReply* reply) override {
     return guarded("GetPriorities", [&] {

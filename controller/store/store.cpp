@@ -32,6 +32,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
            " boot_id INTEGER NOT NULL)",
            "CREATE TABLE IF NOT EXISTS usage (assoc TEXT PRIMARY KEY, value REAL NOT NULL,"
            " as_of INTEGER NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS account_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+           " change TEXT NOT NULL)",
        }) {
     Status s = store->exec(sql);
     if (!s.ok()) return s.error();
@@ -153,6 +155,29 @@ Result<std::vector<std::tuple<std::string, double, int64_t>>> Store::loadUsage()
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
     out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
                      sqlite3_column_double(stmt, 1), sqlite3_column_int64(stmt, 2));
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
+  return out;
+}
+
+Status Store::appendAccountChange(const std::string& change_json) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "INSERT INTO account_changes (change) VALUES (?)", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  sqlite3_bind_text(stmt, 1, change_json.c_str(), -1, SQLITE_STATIC);
+  int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+Result<std::vector<std::string>> Store::loadAccountChanges() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT change FROM account_changes ORDER BY seq", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   sqlite3_finalize(stmt);
   if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
   return out;

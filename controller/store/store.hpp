@@ -40,6 +40,9 @@ class Store {
   // Decayed fair-share usage per association ("account" or "account/user").
   Status saveUsage(const std::string& assoc, double value, int64_t as_of_s);
   Result<std::vector<std::tuple<std::string, double, int64_t>>> loadUsage();
+  // `locus account` changes, as JSON, in the order they were made (replayed over the config).
+  Status appendAccountChange(const std::string& change_json);
+  Result<std::vector<std::string>> loadAccountChanges();
   Status commit();
   void rollback();
 

@@ -1,11 +1,15 @@
 // Fair-share in the live controller: usage is charged to the job's account when it ends, stored,
 // and lowers the priority of that account's next jobs against an idle account's.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "tests/integration/test_cluster.hpp"
 
 namespace locus::testing {
 namespace {
+namespace fs = std::filesystem;
 
 TEST(FairShare, UsageLowersTheUsingAccountsPriority) {
   TestCluster cluster({.nodes = 1,
@@ -63,6 +67,57 @@ TEST(FairShare, UsageLowersTheUsingAccountsPriority) {
 
   EXPECT_EQ(cluster.locus({"cancel", std::to_string(*blocker), std::to_string(*from_physics),
                            std::to_string(*from_bio)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// `locus account` changes the tree at run time (admins only), is stored, survives a restart, and
+// submissions follow it.
+TEST(FairShare, AccountCommandsChangeTheTreeDurably) {
+  TestCluster cluster({.nodes = 1, .config = "[[account]]\nname = \"physics\"\nusers = [\"root\"]\n"});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+
+  EXPECT_EQ(cluster.locus({"account", "add", "chemistry", "--shares", "5", "--users", "root"}).exit_code, 0);
+  EXPECT_EQ(cluster.locus({"account", "add", "organic", "--parent", "chemistry"}).exit_code, 0);
+  auto dup = cluster.locus({"account", "add", "physics"});
+  EXPECT_NE(dup.exit_code, 0);
+  auto busy = cluster.locus({"account", "remove", "chemistry"});  // still has a sub-account
+  EXPECT_NE(busy.exit_code, 0);
+  EXPECT_EQ(cluster.locus({"account", "remove", "organic"}).exit_code, 0);
+  auto id = cluster.submit({"-A", "chemistry", "--wrap", "true"});
+  ASSERT_TRUE(id);
+  EXPECT_TRUE(cluster.waitTerminal({*id}, std::chrono::seconds(20)));
+
+  auto listed = [&] {
+    auto parsed = nlohmann::json::parse(cluster.locus({"account", "list", "--json"}).out);
+    std::map<std::string, uint32_t> shares;
+    for (const auto& a : parsed["accounts"]) shares[a["name"]] = a["shares"];
+    return shares;
+  };
+  auto before = listed();
+  EXPECT_EQ(before.count("organic"), 0u);
+  EXPECT_EQ(before["chemistry"], 5u);
+  cluster.killController();
+  ASSERT_TRUE(cluster.startController());
+  EXPECT_EQ(listed(), before);
+
+  // Not an admin: refused, nothing changes.
+  if (geteuid() == 0) {
+    fs::permissions(cluster.dir(), fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+    const std::string cli = cluster.dir() + "/locus";
+    fs::copy_file(binDir() + "/locus", cli);
+    auto denied = runCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cli,
+                              "--controller", cluster.address(), "account", "add", "biology"});
+    EXPECT_NE(denied.exit_code, 0);
+    EXPECT_NE(denied.err.find("only admins may change accounts"), std::string::npos) << denied.err;
+    EXPECT_EQ(listed(), before);
+  }
 }
 
 }  // namespace
