@@ -154,7 +154,7 @@ Status readNumber(const TableReader& r, const std::string& source, std::string_v
 
 Status readPriority(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "priority.");
-  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "weight_qos", "max_age", "favor_small",
+  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "weight_qos", "fairshare_mode", "max_age", "favor_small",
                           "decay_half_life", "billing_per_cpu", "billing_per_mem_gb", "billing_per_gpu"}));
   PriorityConfig& p = c.priority;
   for (auto [key, field] : {std::pair{"weight_age", &p.weight_age}, std::pair{"weight_fairshare", &p.weight_fairshare},
@@ -164,6 +164,11 @@ Status readPriority(const toml::table& t, const std::string& source, Config& c) 
     LOCUS_TRY(r.readInt(key, v, 0));
     *field = static_cast<uint32_t>(v);
   }
+  LOCUS_TRY(r.read<std::string>("fairshare_mode", p.fairshare_mode, "a string"));
+  if (p.fairshare_mode != "classic" && p.fairshare_mode != "fairtree" && p.fairshare_mode != "drf")
+    return invalidArgument(where(source, *r.get("fairshare_mode")) +
+                           ": key 'priority.fairshare_mode' must be classic, fairtree or drf (got '" +
+                           p.fairshare_mode + "')");
   LOCUS_TRY(readDuration(r, source, "max_age", "priority.max_age", p.max_age_s));
   LOCUS_TRY(r.read<bool>("favor_small", p.favor_small, "true or false"));
   LOCUS_TRY(readDuration(r, source, "decay_half_life", "priority.decay_half_life", p.decay_half_life_s));

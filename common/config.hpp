@@ -21,6 +21,7 @@
 //   weight_age = 1000             # age factor: min(wait / max_age, 1)
 //   weight_fairshare = 10000      # classic fair-share factor 2^(-UE/S)
 //   weight_job_size = 0           # job cores / cluster cores (or its inverse with favor_small)
+//   fairshare_mode = "classic"    # classic (2^(-UE/S)) | fairtree | drf (dominant resource share)
 //   max_age = "7-00:00:00"
 //   favor_small = false
 //   decay_half_life = "7-00:00:00"  # usage half-life (PriorityDecayHalfLife); "0" = no decay
@@ -97,6 +98,7 @@ struct PriorityConfig {
   uint32_t weight_fairshare = 10000;
   uint32_t weight_job_size = 0;
   uint32_t weight_qos = 0;
+  std::string fairshare_mode = "classic";  // classic | fairtree | drf
   int64_t max_age_s = 7 * 24 * 3600;
   bool favor_small = false;
   int64_t decay_half_life_s = 7 * 24 * 3600;

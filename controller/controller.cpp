@@ -992,9 +992,7 @@ void Controller::schedule() {
     snap.running.push_back(std::move(r));
   }
   // Priorities move with age and with usage: recomputed for every pending job each pass.
-  priority_->refresh(snap.now);
-  uint32_t cluster_cores = 0;
-  for (const Node* node : index) cluster_cores += node->cores();
+  uint32_t cluster_cores = refreshPriorities(snap.now);
   for (auto& [id, request] : pending_) {
     Job& job = jobs_.at(id);
     job.priority = priority_->priorityOf(job.spec.account.empty() ? "root" : job.spec.account, job.user,
@@ -1152,9 +1150,30 @@ void Controller::schedule() {
   }
 }
 
+uint32_t Controller::refreshPriorities(int64_t now) {
+  uint32_t cluster_cores = 0;
+  uint64_t cluster_mem = 0;
+  for (const auto& [name, node] : nodes_) {
+    cluster_cores += node->cores();
+    cluster_mem += node->memMb();
+  }
+  std::vector<PriorityEngine::Holding> holdings;
+  for (uint64_t id : active_) {
+    const Job& job = jobs_.at(id);
+    PriorityEngine::Holding h{job.spec.account.empty() ? "root" : job.spec.account};
+    for (const auto& a : job.allocation) {
+      h.cores += static_cast<uint32_t>(a.cores.size());
+      h.mem_mb += a.mem_mb;
+    }
+    holdings.push_back(std::move(h));
+  }
+  priority_->refresh(now, policy::Tres{cluster_cores, static_cast<int64_t>(cluster_mem), 0}, holdings);
+  return cluster_cores;
+}
+
 proto::SharesReply Controller::shares() {
   std::lock_guard lock(mu_);
-  priority_->refresh(unixNow());
+  refreshPriorities(unixNow());
   proto::SharesReply reply;
   for (const auto& r : priority_->table().rows) {
     auto* row = reply.add_rows();
@@ -1174,9 +1193,7 @@ proto::SharesReply Controller::shares() {
 proto::PrioritiesReply Controller::priorities(const std::vector<uint64_t>& job_ids) {
   std::lock_guard lock(mu_);
   int64_t now = unixNow();
-  priority_->refresh(now);
-  uint32_t cluster_cores = 0;
-  for (const auto& [name, node] : nodes_) cluster_cores += node->cores();
+  uint32_t cluster_cores = refreshPriorities(now);
   proto::PrioritiesReply reply;
   auto add = [&](const Job& job) {
     const auto& request = pending_.at(job.id);

@@ -103,6 +103,8 @@ class Controller {
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
   void markDirty();                  // requires mu_: wake the scheduler
   void addPending(const Job& job);   // requires mu_
+  // Recomputes fair-share for `now` from usage and what runs; returns the cluster's cores.
+  uint32_t refreshPriorities(int64_t now);  // requires mu_
   // Whether a pending job's --dependency holds now, can never hold, or must wait. Requires mu_.
   DependencyVerdict dependencyVerdict(const Job& job, const Dependency& dep) const;
   // Ids a dependency's job id stands for: the job, or every task of an array. Requires mu_.

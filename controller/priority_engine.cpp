@@ -13,6 +13,7 @@ Result<PriorityEngine> PriorityEngine::fromConfig(const Config& config) {
   e.weights_.fairshare = p.weight_fairshare;
   e.weights_.job_size = p.weight_job_size;
   e.weights_.qos = p.weight_qos;
+  e.mode_ = p.fairshare_mode;
   for (const auto& q : config.qos) {
     policy::QosLevel level;
     level.name = q.name;
@@ -112,8 +113,20 @@ void PriorityEngine::charge(const std::string& account, const std::string& user,
   dirty_[id.str()] = ledger_.entries().at(id);
 }
 
-void PriorityEngine::refresh(int64_t now_s) {
-  table_ = policy::computeFairShare(tree_, policy::rollUp(tree_, ledger_, now_s));
+void PriorityEngine::refresh(int64_t now_s, const policy::Tres& capacity, const std::vector<Holding>& holdings) {
+  policy::FairShareOptions options;
+  options.algorithm = mode_ == "fairtree" ? policy::FairShareAlgorithm::kFairTree : policy::FairShareAlgorithm::kClassic;
+  table_ = policy::computeFairShare(tree_, policy::rollUp(tree_, ledger_, now_s), options);
+  if (mode_ != "drf") return;
+  // DRF over the accounts that hold or may hold resources, weighted by their raw shares: the
+  // account with the lowest weighted dominant share gets the highest factor.
+  policy::DrfSorter drf(capacity);
+  for (const auto& id : tree_.preorder())
+    if (!id.isUser() && id.account != "root") (void)drf.addClient(id.account, tree_.shares(id).ok() ? *tree_.shares(id) : 1);
+  (void)drf.addClient("root", 1);
+  for (const auto& h : holdings)
+    (void)drf.allocate(h.account, policy::Tres{h.cores, static_cast<int64_t>(h.mem_mb), 0});
+  drf_factors_ = drf.factors();
 }
 
 policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account, const std::string& user,
@@ -123,7 +136,12 @@ policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account,
   policy::PriorityInputs in;
   in.now_s = now_s;
   in.eligible_s = submit_s;
-  in.fair_share = table_.factor({account, user});
+  if (mode_ == "drf") {
+    auto it = drf_factors_.find(account);
+    in.fair_share = it == drf_factors_.end() ? 1.0 : it->second;
+  } else {
+    in.fair_share = table_.factor({account, user});
+  }
   in.job_cores = cores;
   in.cluster_cores = cluster_cores;
   if (const policy::QosLevel* level = this->qos(qos)) in.qos_priority = level->priority;

@@ -51,8 +51,16 @@ class PriorityEngine {
   void charge(const std::string& account, const std::string& user, uint32_t cores, uint64_t mem_mb,
               int64_t seconds, int64_t end_s);
 
-  // Recomputes the fair-share table for `now`; call once per pass before priorityOf().
-  void refresh(int64_t now_s);
+  // What jobs hold right now, per account: DRF's input.
+  struct Holding {
+    std::string account;
+    uint32_t cores = 0;
+    uint64_t mem_mb = 0;
+  };
+  // Recomputes the fair-share table for `now`; call once per pass before priorityOf(). Under
+  // fairshare_mode = "drf", `capacity` (the cluster's cores and memory) and `holdings` give each
+  // account its dominant share, weighted by its shares; classic and fairtree ignore them.
+  void refresh(int64_t now_s, const policy::Tres& capacity = {}, const std::vector<Holding>& holdings = {});
   policy::PriorityBreakdown priorityOf(const std::string& account, const std::string& user,
                                        const std::string& qos, int64_t submit_s, uint32_t cores,
                                        uint32_t cluster_cores, int64_t now_s) const;
@@ -71,6 +79,8 @@ class PriorityEngine {
   policy::BillingWeights billing_;
   policy::PriorityWeights weights_;
   policy::FairShareTable table_;
+  std::string mode_ = "classic";
+  std::map<std::string, double> drf_factors_;  // account -> factor, under drf
   std::map<std::string, policy::UsageLedger::Entry> dirty_;
   std::map<std::string, policy::QosLevel> qos_;
   uint32_t max_qos_priority_ = 0;

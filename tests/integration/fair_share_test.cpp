@@ -122,3 +122,35 @@ TEST(FairShare, AccountCommandsChangeTheTreeDurably) {
 
 }  // namespace
 }  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// fairshare_mode = "drf": the account holding the larger dominant share of the cluster now gets the
+// lower fair-share factor (Ghodsi et al.'s DRF, weighted by shares).
+TEST(FairShare, DrfModeFavoursTheAccountWithTheSmallerDominantShare) {
+  TestCluster cluster({.nodes = 1,
+                       .config = "[priority]\nweight_age = 0\nweight_fairshare = 10000\nfairshare_mode = \"drf\"\n"
+                                 "[[account]]\nname = \"physics\"\nusers = [\"root\"]\n"
+                                 "[[account]]\nname = \"bio\"\nusers = [\"root\"]\n"});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  auto holder = cluster.submit({"-A", "physics", "-c", "6", "--wrap", "sleep 300"});
+  ASSERT_TRUE(holder);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*holder)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  auto from_physics = cluster.submit({"-A", "physics", "-c", "8", "--wrap", "true"});
+  auto from_bio = cluster.submit({"-A", "bio", "-c", "8", "--wrap", "true"});
+  ASSERT_TRUE(from_physics && from_bio);
+  auto prio = nlohmann::json::parse(cluster.locus({"priority", "--json"}).out)["jobs"];
+  std::map<uint64_t, double> fairshare;
+  for (const auto& p : prio) fairshare[p["id"].get<uint64_t>()] = p["fairshare"];
+  // physics holds 6 of 8 cores (dominant share 0.75), bio nothing: bio ranks first (factor 1).
+  EXPECT_NEAR(fairshare[*from_bio], 10000, 1);
+  EXPECT_LT(fairshare[*from_physics], fairshare[*from_bio]);
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*holder), std::to_string(*from_physics),
+                           std::to_string(*from_bio)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing
