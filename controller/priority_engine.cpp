@@ -43,10 +43,10 @@ Result<PriorityEngine> PriorityEngine::fromConfig(const Config& config) {
 
 Result<std::string> PriorityEngine::resolveAccount(const std::string& user, const std::string& requested) {
   if (!configured_) {
-    if (!requested.empty() && requested != "root")
-      return invalidArgument("--account: account '" + requested + "' does not exist (no accounts are configured)");
+    // No accounts: the name is kept as given (scripts carry their site's --account), and the
+    // user is charged and ranked as a one-share user under root.
     if (!tree_.shares({"root", user}).ok()) (void)tree_.addUser("root", user);
-    return std::string("root");
+    return requested.empty() ? std::string("root") : requested;
   }
   auto accounts = tree_.accountsOf(user);
   if (requested.empty()) {
@@ -92,6 +92,11 @@ Status PriorityEngine::applyAccountChange(const AccountChange& change) {
   return {};
 }
 
+policy::AssocId PriorityEngine::assocFor(const std::string& account, const std::string& user) const {
+  if (!configured_) return {"root", user};
+  return {account, user};
+}
+
 Result<std::string> PriorityEngine::resolveQos(const std::string& requested) const {
   if (qos_.empty()) return requested;
   if (requested.empty()) return std::string(qos_.count("normal") ? "normal" : "");
@@ -107,7 +112,7 @@ const policy::QosLevel* PriorityEngine::qos(const std::string& name) const {
 void PriorityEngine::charge(const std::string& account, const std::string& user, uint32_t cores,
                             uint64_t mem_mb, int64_t seconds, int64_t end_s) {
   if (seconds <= 0) return;
-  policy::AssocId id{account, user};
+  policy::AssocId id = assocFor(account, user);
   policy::Tres tres{cores, static_cast<int64_t>(mem_mb), 0};
   ledger_.charge(id, policy::billedResourceSeconds(billing_, tres, seconds), end_s);
   dirty_[id.str()] = ledger_.entries().at(id);
@@ -140,7 +145,7 @@ policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account,
     auto it = drf_factors_.find(account);
     in.fair_share = it == drf_factors_.end() ? 1.0 : it->second;
   } else {
-    in.fair_share = table_.factor({account, user});
+    in.fair_share = table_.factor(assocFor(account, user));
   }
   in.job_cores = cores;
   in.cluster_cores = cluster_cores;

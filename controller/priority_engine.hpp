@@ -24,8 +24,9 @@ class PriorityEngine {
   static Result<PriorityEngine> fromConfig(const Config& config);
 
   // The account a job of `user` is charged to: `requested` if given (it must exist and the user
-  // must belong to it), else the user's first account. With no accounts configured: "root",
-  // and the user is added under root. kInvalidArgument with a clear message otherwise.
+  // must belong to it), else the user's first account. With no accounts configured any name is
+  // kept as given ("root" when none) and the user is ranked as a one-share user under root.
+  // kInvalidArgument with a clear message otherwise.
   Result<std::string> resolveAccount(const std::string& user, const std::string& requested);
 
   // The QoS level a job gets: `requested` (it must exist), else "normal" when defined. Empty when
@@ -73,6 +74,9 @@ class PriorityEngine {
  private:
   PriorityEngine(policy::UsageLedger ledger) : ledger_(std::move(ledger)) {}
   static policy::AssocId parseAssoc(const std::string& text);
+  // The association a job of (account, user) is charged to and ranked by: itself, or the user
+  // under root when no accounts are configured.
+  policy::AssocId assocFor(const std::string& account, const std::string& user) const;
   bool configured_ = false;
   policy::AccountTree tree_;
   policy::UsageLedger ledger_;

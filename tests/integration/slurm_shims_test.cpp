@@ -2,6 +2,8 @@
 // as scripts call them, parsed the way scripts parse them.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/integration/test_cluster.hpp"
 
 namespace locus::testing {
@@ -83,6 +85,37 @@ TEST_F(SlurmShims, ErrorsAsSlurmGivesThem) {
   EXPECT_EQ(r.err.rfind("sbatch: error: ", 0), 0u) << r.err;
   auto info = slurm("sinfo", {"-h", "-o", "%P %D %t"});
   EXPECT_EQ(info.out, "locus* 1 idle\n");
+}
+
+}  // namespace
+}  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// Every real #SBATCH script in ../shared/data/sbatch submits through `sbatch` unchanged, on an
+// emulated cluster big enough for the largest (4 nodes, 64 cores and 512 GB each). Their site
+// module loads then fail at run time; submission is what is checked. The scripts are read from
+// shared/ at test time (they are other people's code, not copied here).
+TEST(SlurmScripts, RealSbatchScriptsSubmitUnchanged) {
+  const std::string dir = std::string(LOCUS_SHARED_DIR) + "/data/sbatch";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " is absent";
+  TestCluster cluster({.nodes = 4, .topology = "pack:2 numa:1(memory=274877906944) core:32 pu:1"});
+  ASSERT_TRUE(cluster.startController());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(cluster.startNode(i));
+  ASSERT_TRUE(cluster.waitNodesUp(4, std::chrono::seconds(20)));
+  std::vector<std::string> ids{"cancel"};
+  size_t scripts = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    SCOPED_TRACE(entry.path().filename().string());
+    ++scripts;
+    auto r = runCommand({binDir() + "/sbatch", "--parsable", entry.path().string()},
+                        {{"LOCUS_CONTROLLER", cluster.address()}}, cluster.workDir());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (r.exit_code == 0) ids.push_back(r.out.substr(0, r.out.find('\n')));
+  }
+  EXPECT_GE(scripts, 20u);
+  cluster.locus(ids);
 }
 
 }  // namespace
