@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <cctype>
 #include <map>
 #include <string>
 #include <vector>
@@ -385,6 +386,140 @@ int runScontrol(const std::vector<std::string>& raw) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- sacctmgr (read-only)
+
+// sacctmgr [-n] [-P|-p] show|list account[s]|user[s]|assoc[iations] [where] [user=U] [account=A]
+//          [format=F1,F2...]: the fair-share tree as Slurm's accounting database would list it.
+int runSacctmgr(const std::vector<std::string>& raw) {
+  bool header = true, parsable2 = false, parsable = false;
+  std::vector<std::string> words;
+  for (const auto& a : raw) {
+    if (a == "--noheader") header = false;
+    else if (a == "--parsable2") parsable2 = true;
+    else if (a == "--parsable") parsable = true;
+    else if (a == "--immediate") continue;
+    else if (a.size() > 1 && a[0] == '-' && a[1] != '-') {
+      for (char c : a.substr(1)) {  // bundled short flags: -nP
+        if (c == 'n') header = false;
+        else if (c == 'P') parsable2 = true;
+        else if (c == 'p') parsable = true;
+        else if (c != 'i') return error(std::string("invalid option -- '") + c + "'");
+      }
+    } else {
+      words.push_back(a);
+    }
+  }
+  if (words.empty() || wantsHelp(words)) {
+    std::puts("Usage: sacctmgr [-nPp] show account|user|association [user=U] [account=A] [format=F,...]");
+    return words.empty() ? 1 : 0;
+  }
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string verb = lower(words[0]);
+  if (verb != "show" && verb != "list") return error("only show/list are supported (Locus accounts change with `locus account`)");
+  if (words.size() < 2) return error("no entity given");
+  std::string entity = lower(words[1]);
+  if (entity.back() == 's') entity.pop_back();
+  if (entity == "association") entity = "assoc";
+  if (entity != "account" && entity != "user" && entity != "assoc") return error("unknown entity '" + words[1] + "'");
+  std::string want_user, want_account;
+  std::vector<std::string> fields;
+  for (size_t i = 2; i < words.size(); ++i) {
+    std::string w = words[i];
+    if (lower(w) == "where") continue;
+    auto eq = w.find('=');
+    if (eq == std::string::npos) {
+      // A bare name after the entity: `sacctmgr show user alice`.
+      if (entity == "user" && want_user.empty()) want_user = w;
+      else if (entity == "account" && want_account.empty()) want_account = w;
+      else return error("unknown option '" + w + "'");
+      continue;
+    }
+    std::string key = lower(w.substr(0, eq)), value = w.substr(eq + 1);
+    if (key == "user" || key == "users" || (key == "name" && entity == "user")) want_user = value;
+    else if (key == "account" || key == "accounts" || (key == "name" && entity == "account")) want_account = value;
+    else if (key == "format") {
+      size_t pos = 0;
+      while (pos <= value.size()) {
+        size_t comma = value.find(',', pos);
+        std::string f = value.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        if (!f.empty()) fields.push_back(f);
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+    } else if (key == "cluster" || key == "clusters") {
+      continue;
+    } else {
+      return error("unknown option '" + w + "'");
+    }
+  }
+  if (fields.empty()) {
+    if (entity == "account") fields = {"Account", "Descr", "Org"};
+    else if (entity == "user") fields = {"User", "Def Acct", "Admin"};
+    else fields = {"Cluster", "Account", "User", "Share"};
+  }
+  auto reply = client().shares();
+  if (!reply.ok()) return error(reply.error().message);
+  // Rows to print: one per account, user (with their first account), or association.
+  std::vector<std::map<std::string, std::string>> rows;
+  std::map<std::string, std::string> default_account;
+  std::map<std::string, std::string> parent_of;
+  std::vector<std::string> stack;
+  for (const auto& r : reply->rows()) {
+    if (!r.user().empty()) {
+      if (!default_account.count(r.user())) default_account[r.user()] = r.account();
+      continue;
+    }
+    stack.resize(static_cast<size_t>(r.depth()));
+    parent_of[r.account()] = stack.empty() ? "" : stack.back();
+    stack.push_back(r.account());
+  }
+  for (const auto& r : reply->rows()) {
+    std::map<std::string, std::string> row{{"cluster", "locus"},
+                                           {"account", r.account()},
+                                           {"user", r.user()},
+                                           {"share", std::to_string(r.raw_shares())},
+                                           {"parentname", r.user().empty() ? parent_of[r.account()] : ""},
+                                           {"descr", r.account()},
+                                           {"org", r.account()}};
+    if (!want_account.empty() && r.account() != want_account) continue;
+    if (!want_user.empty() && r.user() != want_user) continue;
+    if (entity == "account" && !r.user().empty()) continue;
+    if (entity == "user") {
+      if (r.user().empty() || default_account[r.user()] != r.account()) continue;
+      row = {{"user", r.user()}, {"def acct", r.account()}, {"admin", r.user() == "root" ? "Administrator" : "None"}};
+    }
+    rows.push_back(std::move(row));
+  }
+  std::string out;
+  const size_t width = 10;
+  auto cell = [&](const std::string& v, bool last) {
+    if (parsable2) return v + (last ? "" : "|");
+    if (parsable) return v + "|";
+    std::string s = v.size() > width ? v.substr(0, width - 1) + "+" : v;
+    return std::string(width - s.size(), ' ') + s + (last ? "" : " ");
+  };
+  if (header) {
+    for (size_t i = 0; i < fields.size(); ++i) out += cell(fields[i], i + 1 == fields.size());
+    out += "\n";
+    if (!parsable && !parsable2) {
+      for (size_t i = 0; i < fields.size(); ++i) out += std::string(width, '-') + (i + 1 == fields.size() ? "" : " ");
+      out += "\n";
+    }
+  }
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < fields.size(); ++i) {
+      auto it = row.find(lower(fields[i]));
+      out += cell(it == row.end() ? "" : it->second, i + 1 == fields.size());
+    }
+    out += "\n";
+  }
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string name = std::filesystem::path(argv[0]).filename().string();
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -396,7 +531,7 @@ int main(int argc, char** argv) {
   g_prog = name;
   static const std::map<std::string, int (*)(const std::vector<std::string>&)> kCommands{
       {"squeue", runSqueue}, {"scancel", runScancel}, {"sinfo", runSinfo},
-      {"sacct", runSacct},   {"scontrol", runScontrol}};
+      {"sacct", runSacct},   {"scontrol", runScontrol}, {"sacctmgr", runSacctmgr}};
   if (name == "sbatch") return runSbatch(args);
   auto it = kCommands.find(name);
   if (it == kCommands.end()) {

@@ -120,3 +120,32 @@ TEST(SlurmScripts, RealSbatchScriptsSubmitUnchanged) {
 
 }  // namespace
 }  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// sacctmgr, read-only: the account tree as scripts query it (`sacctmgr -nP show assoc ...`).
+TEST(SlurmScripts, SacctmgrListsTheAccountTree) {
+  TestCluster cluster({.nodes = 1,
+                       .config = "[[account]]\nname = \"physics\"\nshares = 3\nusers = [\"root\"]\n"
+                                 "[[account]]\nname = \"theory\"\nparent = \"physics\"\n"});
+  ASSERT_TRUE(cluster.startController());
+  std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", cluster.address()}};
+  auto assoc = runCommand({binDir() + "/sacctmgr", "-nP", "show", "assoc", "where", "user=root",
+                           "format=account,user,share"}, env);
+  EXPECT_EQ(assoc.exit_code, 0) << assoc.err;
+  EXPECT_EQ(assoc.out, "physics|root|1\n");
+  auto accounts = runCommand({binDir() + "/sacctmgr", "-nP", "list", "accounts", "format=Account,ParentName,Share"}, env);
+  EXPECT_EQ(accounts.exit_code, 0) << accounts.err;
+  EXPECT_NE(accounts.out.find("physics|root|3\n"), std::string::npos) << accounts.out;
+  EXPECT_NE(accounts.out.find("theory|physics|1\n"), std::string::npos) << accounts.out;
+  auto user = runCommand({binDir() + "/sacctmgr", "-nP", "show", "user", "root"}, env);
+  EXPECT_EQ(user.out, "root|physics|Administrator\n") << user.err;
+  auto users = runCommand({binDir() + "/sacctmgr", "-nP", "show", "users", "name=root"}, env);
+  EXPECT_EQ(users.out, "root|physics|Administrator\n") << users.err;
+  auto bad = runCommand({binDir() + "/sacctmgr", "add", "account", "x"}, env);
+  EXPECT_NE(bad.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing
