@@ -1,0 +1,338 @@
+// The scheduling loop: node timeouts, dependencies, priorities and limits around each pass of
+// the pure scheduler core, and committing its starts.
+#include "controller/controller.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/logging.hpp"
+#include "common/slurm_formats.hpp"
+#include "common/time_util.hpp"
+#include "controller/controller_internal.hpp"
+#include "controller/job_environment.hpp"
+#include "controller/scheduler/scheduler.hpp"
+#include "proto/convert.hpp"
+#include "proto/locus.pb.h"
+#include <nlohmann/json.hpp>
+
+namespace locus::controller {
+using namespace internal;
+
+std::vector<uint64_t> Controller::dependencyTargets(uint64_t id) const {
+  std::vector<uint64_t> out;
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return out;
+  if (it->second.array_job_id == id) {
+    for (auto jt = it; jt != jobs_.end() && jt->second.array_job_id == id; ++jt) out.push_back(jt->first);
+  } else {
+    out.push_back(id);
+  }
+  return out;
+}
+
+DependencyVerdict Controller::dependencyVerdict(const Job& job, const Dependency& dep) const {
+  auto term_verdict = [&](const DependencyTerm& term) {
+    if (term.kind == DependencyTerm::Kind::kSingleton) {
+      // Any earlier job of the same name and user still pending or running makes it wait.
+      for (const auto& [id, other] : jobs_) {
+        if (id >= job.id) break;
+        if (other.user == job.user && other.spec.name == job.spec.name && !isTerminal(other.state))
+          return DependencyVerdict::kWaiting;
+      }
+      return DependencyVerdict::kSatisfied;
+    }
+    DependencyVerdict v = DependencyVerdict::kSatisfied;
+    for (uint64_t id : term.job_ids) {
+      auto targets = dependencyTargets(id);
+      if (targets.empty()) return DependencyVerdict::kNever;  // purged or never existed
+      for (uint64_t t : targets) {
+        const Job& other = jobs_.at(t);
+        auto one = evaluateTerm(term.kind, other.state, other.start_time > 0);
+        if (one == DependencyVerdict::kNever) return DependencyVerdict::kNever;
+        if (one == DependencyVerdict::kWaiting) v = DependencyVerdict::kWaiting;
+      }
+    }
+    return v;
+  };
+  if (dep.any) {
+    bool all_never = true;
+    for (const auto& term : dep.terms) {
+      auto v = term_verdict(term);
+      if (v == DependencyVerdict::kSatisfied) return v;
+      if (v != DependencyVerdict::kNever) all_never = false;
+    }
+    return all_never ? DependencyVerdict::kNever : DependencyVerdict::kWaiting;
+  }
+  DependencyVerdict v = DependencyVerdict::kSatisfied;
+  for (const auto& term : dep.terms) {
+    auto one = term_verdict(term);
+    if (one == DependencyVerdict::kNever) return one;
+    if (one == DependencyVerdict::kWaiting) v = one;
+  }
+  return v;
+}
+
+// ------------------------------------------------------------------ scheduling loop
+
+void Controller::loop() {
+  std::unique_lock lock(mu_);
+  dirty_ = true;
+  while (!stopping_) {
+    loop_cv_.wait_for(lock, config_.scheduler_interval, [this] { return dirty_ || stopping_; });
+    if (stopping_) break;
+    dirty_ = false;
+    checkNodeTimeouts();
+    schedule();
+  }
+}
+
+void Controller::checkNodeTimeouts() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [name, node] : nodes_) {
+    if (node->state == NodeState::kDown) continue;
+    if (now - node->last_seen < config_.node_timeout) continue;
+    log()->warn("node={} DOWN: silent for more than {}s", name, config_.node_timeout.count());
+    node->state = NodeState::kDown;
+    failJobsOnNode(*node);
+  }
+}
+
+void Controller::failJobsOnNode(Node& node) {
+  std::vector<Job*> affected;
+  for (uint64_t id : active_) {
+    Job& job = jobs_.at(id);
+    for (const auto& a : job.allocation)
+      if (a.node == node.name()) {
+        affected.push_back(&job);
+        break;
+      }
+  }
+  int64_t now = unixNow();
+  std::vector<const Job*> changed;
+  for (Job* job : affected) {
+    bool script_elsewhere = job->allocation.front().node != node.name();
+    if (job->state == JobState::kRunning && script_elsewhere) sendKill(*job, false);
+    if (job->state == JobState::kRunning) endOnNodeFailure(*job, "NodeFail " + node.name(), now);
+    else releaseAllocation(*job);
+    changed.push_back(job);
+  }
+  if (Status s = persist(changed); !s.ok()) log()->error("node failure not stored: {}", s.error().message);
+  if (!changed.empty()) changed_cv_.notify_all();
+}
+
+void Controller::endOnNodeFailure(Job& job, const std::string& reason, int64_t now) {
+  releaseAllocation(job);
+  if (job.spec.requeue) {
+    job.state = JobState::kPending;
+    job.attempt += 1;
+    job.reason = reason + ", requeued";
+    job.allocation.clear();
+    job.start_time = 0;
+    job.stdout_path.clear();
+    job.stderr_path.clear();
+    addPending(job);
+  } else {
+    job.state = JobState::kNodeFail;
+    job.reason = reason;
+    job.end_time = now;
+  }
+}
+
+void Controller::schedule() {
+  if (pending_.empty()) return;
+  scheduler::Snapshot snap;
+  snap.now = unixNow();
+  std::vector<Node*> index;
+  for (auto& [name, node] : nodes_) {
+    scheduler::NodeState n;
+    n.name = name;
+    n.schedulable = node->state == NodeState::kUp && node->channel != nullptr;
+    n.total_cores = node->cores();
+    n.total_mem_mb = node->memMb();
+    n.free_cores_by_numa = node->freeCoresByNuma();
+    n.free_mem_mb = node->memMb() - node->memAllocatedMb();
+    snap.nodes.push_back(std::move(n));
+    index.push_back(node.get());
+  }
+  std::map<uint64_t, uint32_t> array_running;
+  for (uint64_t id : active_) {
+    const Job& job = jobs_.at(id);
+    if (job.isArrayTask()) array_running[job.array_job_id]++;
+  }
+  snap.array_running.assign(array_running.begin(), array_running.end());
+  // What the backfill planner needs: when each running job's resources come back (its time limit).
+  snap.policy = *scheduler::parsePolicy(config_.scheduler_policy);
+  snap.reserve_depth = config_.reserve_depth;
+  std::map<std::string, uint32_t> node_index;
+  for (uint32_t i = 0; i < index.size(); ++i) node_index[index[i]->name()] = i;
+  for (uint64_t id : active_) {
+    const Job& job = jobs_.at(id);
+    scheduler::RunningJob r;
+    r.id = id;
+    // A completing job is on its way out; unlimited jobs never end in the plan.
+    if (job.completing) r.expected_end = snap.now + 1;
+    else if (job.spec.time_limit_s > 0) r.expected_end = job.start_time + job.spec.time_limit_s;
+    for (const auto& a : job.allocation)
+      r.use.push_back({node_index.at(a.node), static_cast<uint32_t>(a.cores.size()), a.mem_mb});
+    snap.running.push_back(std::move(r));
+  }
+  // Priorities move with age and with usage: recomputed for every pending job each pass.
+  uint32_t cluster_cores = refreshPriorities(snap.now);
+  for (auto& [id, request] : pending_) {
+    Job& job = jobs_.at(id);
+    job.priority = priority_->priorityOf(job.spec.account.empty() ? "root" : job.spec.account, job.user,
+                                         job.spec.qos, job.submit_time, request.ntasks * request.cpus_per_task,
+                                         cluster_cores, snap.now)
+                       .total;
+    request.priority = job.priority;
+  }
+  snap.pending.reserve(pending_.size());
+  std::vector<Job*> never;
+  // QoS limits on running jobs and cores per user and per account: what runs counts, and so does
+  // each earlier-priority job admitted to this pass (conservative: one that then finds no room
+  // still holds its share of the limit until the next pass).
+  std::map<std::pair<std::string, std::string>, policy::RunningUsage> qos_user, qos_account;
+  if (priority_->hasQos()) {
+    for (uint64_t id : active_) {
+      const Job& job = jobs_.at(id);
+      uint32_t cores = 0;
+      for (const auto& a : job.allocation) cores += static_cast<uint32_t>(a.cores.size());
+      for (auto* usage : {&qos_user[{job.spec.qos, job.user}], &qos_account[{job.spec.qos, job.spec.account}]}) {
+        usage->running_jobs += 1;
+        usage->cores += cores;
+      }
+    }
+  }
+  std::vector<std::pair<const uint64_t, scheduler::JobRequest>*> order;
+  order.reserve(pending_.size());
+  for (auto& entry : pending_) order.push_back(&entry);
+  if (priority_->hasQos())
+    std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+      if (a->second.priority != b->second.priority) return a->second.priority > b->second.priority;
+      if (a->second.submit_time != b->second.submit_time) return a->second.submit_time < b->second.submit_time;
+      return a->first < b->first;
+    });
+  for (auto* entry : order) {
+    const uint64_t id = entry->first;
+    const scheduler::JobRequest& request = entry->second;
+    if (Job& held = jobs_.at(id); held.held) {
+      held.reason = "JobHeldUser";
+      held.expected_start = 0;
+      continue;
+    }
+    if (auto dep = dependencies_.find(id); dep != dependencies_.end()) {
+      Job& job = jobs_.at(id);
+      auto verdict = dependencyVerdict(job, dep->second);
+      if (verdict == DependencyVerdict::kNever) never.push_back(&job);
+      if (verdict != DependencyVerdict::kSatisfied) {
+        job.reason = "Dependency";
+        job.expected_start = 0;
+        continue;
+      }
+    }
+    if (priority_->hasQos()) {
+      Job& job = jobs_.at(id);
+      if (const policy::QosLevel* level = priority_->qos(job.spec.qos)) {
+        policy::QosRequest want{request.ntasks * request.cpus_per_task, 0, job.spec.time_limit_s};
+        auto& user = qos_user[{job.spec.qos, job.user}];
+        auto& account = qos_account[{job.spec.qos, job.spec.account}];
+        auto verdict = policy::checkLimits(*level, user, account, want);
+        if (!verdict.ok) {
+          job.reason = std::string(verdict.reason);
+          job.expected_start = 0;
+          continue;
+        }
+        for (auto* usage : {&user, &account}) {
+          usage->running_jobs += 1;
+          usage->cores += want.cores;
+        }
+      }
+    }
+    snap.pending.push_back(request);
+  }
+  // Dependencies that can no longer hold cancel their job (Slurm's kill_invalid_depend).
+  if (!never.empty()) {
+    for (Job* job : never) {
+      job->state = JobState::kCancelled;
+      job->reason = "DependencyNeverSatisfied";
+      job->end_time = snap.now;
+    }
+    std::vector<const Job*> to_store(never.begin(), never.end());
+    if (Status s = persist(to_store); s.ok()) {
+      for (Job* job : never) {
+        pending_.erase(job->id);
+        dependencies_.erase(job->id);
+        log()->info("job={} cancelled: dependency never satisfied", job->id);
+      }
+      changed_cv_.notify_all();
+      markDirty();  // a cancel may satisfy someone's afterany/afternotok
+    } else {
+      for (Job* job : never) {
+        job->state = JobState::kPending;
+        job->end_time = 0;
+      }
+    }
+  }
+
+  auto decisions = scheduler::schedulePass(snap);
+
+  std::vector<Job*> started;
+  for (const auto& d : decisions) {
+    Job& job = jobs_.at(d.job_id);
+    if (d.kind != scheduler::Decision::Kind::kStart) {
+      // Not transitions: kept in memory only.
+      job.reason = d.reason;
+      job.expected_start = d.kind == scheduler::Decision::Kind::kReserve ? d.start_at : 0;
+      continue;
+    }
+    job.expected_start = 0;
+    job.state = JobState::kRunning;
+    job.reason.clear();
+    job.start_time = snap.now;
+    job.allocation.clear();
+    for (const auto& a : d.allocation) {
+      Node* node = index.at(a.node);
+      node->allocate(a.cores, a.mem_mb);
+      job.allocation.push_back(AllocatedNode{node->name(), a.cores, a.mem_mb, a.ntasks});
+    }
+    PatternContext ctx;
+    ctx.job_id = job.id;
+    ctx.array_job_id = job.array_job_id;
+    ctx.array_task_id = job.array_task_id;
+    ctx.node = job.allocation.front().node;
+    ctx.user = job.user;
+    ctx.job_name = job.spec.name;
+    std::string out = job.spec.stdout_path.empty()
+                          ? (job.isArrayTask() ? "locus-%A_%a.out" : "locus-%j.out")
+                          : job.spec.stdout_path;
+    auto absolute = [&](std::string p) { return p.front() == '/' ? p : job.spec.work_dir + "/" + p; };
+    job.stdout_path = absolute(expandOutputPattern(out, ctx));
+    job.stderr_path = job.spec.stderr_path.empty() ? job.stdout_path
+                                                   : absolute(expandOutputPattern(job.spec.stderr_path, ctx));
+    pending_.erase(job.id);
+    dependencies_.erase(job.id);
+    active_.insert(job.id);
+    started.push_back(&job);
+  }
+  std::vector<const Job*> to_store(started.begin(), started.end());
+  Status s = persist(to_store);
+  if (!s.ok()) {
+    // Undo: the jobs stay pending and the next pass tries again.
+    log()->error("pass not stored, {} starts undone: {}", started.size(), s.error().message);
+    for (Job* job : started) {
+      releaseAllocation(*job, /*charge=*/false);
+      job->state = JobState::kPending;
+      job->allocation.clear();
+      job->start_time = 0;
+      addPending(*job);
+    }
+    return;
+  }
+  for (Job* job : started) sendLaunch(*job);
+  if (!started.empty()) {
+    log()->debug("pass started={} pending={}", started.size(), pending_.size());
+    changed_cv_.notify_all();
+  }
+}
+
+}  // namespace locus::controller
