@@ -43,19 +43,11 @@ nlohmann::json timeOrNull(int64_t t) {
   return t > 0 ? nlohmann::json(formatRfc3339(t)) : nlohmann::json(nullptr);
 }
 
-// "1:02:03" elapsed for the queue's TIME column, like squeue.
+// The queue's TIME column, as squeue prints it.
 std::string elapsed(const proto::JobInfo& job) {
   if (job.start_time() == 0) return "0:00";
   int64_t end = job.end_time() > 0 ? job.end_time() : unixNow();
-  int64_t s = std::max<int64_t>(0, end - job.start_time());
-  char buf[32];
-  if (s >= 86400)
-    std::snprintf(buf, sizeof buf, "%ld-%02ld:%02ld:%02ld", s / 86400, s % 86400 / 3600, s % 3600 / 60, s % 60);
-  else if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  return buf;
+  return formatElapsed(end - job.start_time());
 }
 
 std::string displayId(const proto::JobInfo& job) {

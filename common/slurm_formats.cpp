@@ -127,6 +127,18 @@ std::string formatDuration(int64_t seconds) {
   return std::to_string(days) + "-" + buf;
 }
 
+std::string formatElapsed(int64_t s) {
+  s = std::max<int64_t>(0, s);
+  char buf[48];
+  if (s >= 86400) return formatDuration(s);
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60), static_cast<long long>(s % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
 // ---- memory -----------------------------------------------------------------------------------
 
 Result<uint64_t> parseMemoryMb(std::string_view text) {

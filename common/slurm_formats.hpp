@@ -15,6 +15,8 @@ namespace locus {
 Result<int64_t> parseTimeLimit(std::string_view text);
 // Seconds back to Slurm's display format: "D-HH:MM:SS" when >= 1 day, else "HH:MM:SS" ("MM:SS" never).
 std::string formatDuration(int64_t seconds);
+// squeue's TIME column: "M:SS", "H:MM:SS", "D-HH:MM:SS"; negative counts as 0.
+std::string formatElapsed(int64_t seconds);
 
 // Memory sizes: "512" (MB, Slurm's default unit), "512M", "4G", "1T", "100K" (rounded up to 1 MB).
 // Suffix case-insensitive; "abc", "", "-1", "4X" rejected. Returns megabytes.

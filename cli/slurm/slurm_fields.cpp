@@ -21,33 +21,9 @@ std::string compactState(std::string_view state) {
 bool isPending(const proto::JobInfo& job) { return job.state() == "PENDING"; }
 bool isRunning(const proto::JobInfo& job) { return job.state() == "RUNNING"; }
 
-std::string squeueDuration(int64_t s) {
-  s = std::max<int64_t>(0, s);
-  char buf[48];
-  if (s >= 86400)
-    std::snprintf(buf, sizeof buf, "%ld-%02ld:%02ld:%02ld", static_cast<long>(s / 86400),
-                  static_cast<long>(s % 86400 / 3600), static_cast<long>(s % 3600 / 60),
-                  static_cast<long>(s % 60));
-  else if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", static_cast<long>(s / 3600),
-                  static_cast<long>(s % 3600 / 60), static_cast<long>(s % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", static_cast<long>(s / 60), static_cast<long>(s % 60));
-  return buf;
-}
+std::string squeueDuration(int64_t s) { return formatElapsed(s); }
 
-std::string hmsDuration(int64_t s) {
-  s = std::max<int64_t>(0, s);
-  char buf[48];
-  if (s >= 86400)
-    std::snprintf(buf, sizeof buf, "%ld-%02ld:%02ld:%02ld", static_cast<long>(s / 86400),
-                  static_cast<long>(s % 86400 / 3600), static_cast<long>(s % 3600 / 60),
-                  static_cast<long>(s % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", static_cast<long>(s / 3600),
-                  static_cast<long>(s % 3600 / 60), static_cast<long>(s % 60));
-  return buf;
-}
+std::string hmsDuration(int64_t s) { return formatDuration(std::max<int64_t>(0, s)); }
 
 std::string timestamp(int64_t t, std::string_view none) {
   if (t == 0) return std::string(none);

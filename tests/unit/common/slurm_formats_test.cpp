@@ -371,3 +371,23 @@ TEST(ExpandOutputPattern, Expands) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+TEST(FormatElapsed, SqueueTimeColumn) {
+  struct Case {
+    int64_t seconds;
+    std::string expected;
+  };
+  // 3725 s = 1 h 2 min 5 s; 90061 s = 1 day 1 h 1 min 1 s.
+  std::vector<Case> cases{{0, "0:00"}, {59, "0:59"}, {61, "1:01"}, {3599, "59:59"}, {3725, "1:02:05"},
+                          {90061, "1-01:01:01"}, {-5, "0:00"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.seconds);
+    EXPECT_EQ(formatElapsed(c.seconds), c.expected);
+  }
+}
+
+}  // namespace
+}  // namespace locus
