@@ -16,7 +16,18 @@ constexpr std::array<std::pair<JobState, std::string_view>, 8> kStateNames{{
     {JobState::kNodeFail, "NODE_FAIL"},
     {JobState::kOutOfMemory, "OUT_OF_MEMORY"},
 }};
+// Slurm's compact state codes (squeue %t), and what `locus queue -t` accepts.
+constexpr std::array<std::pair<std::string_view, JobState>, 8> kShort{{
+    {"PD", JobState::kPending}, {"R", JobState::kRunning}, {"CD", JobState::kCompleted},
+    {"F", JobState::kFailed}, {"CA", JobState::kCancelled}, {"TO", JobState::kTimeout},
+    {"NF", JobState::kNodeFail}, {"OOM", JobState::kOutOfMemory}}};
 }  // namespace
+
+std::string_view shortCode(JobState s) {
+  for (const auto& [code, state] : kShort)
+    if (state == s) return code;
+  return "?";
+}
 
 std::string_view toString(JobState s) {
   for (const auto& [state, name] : kStateNames)
@@ -29,10 +40,6 @@ std::optional<JobState> jobStateFromString(std::string_view s) {
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   // Slurm's short codes too, since scripts use them with squeue -t.
-  static constexpr std::array<std::pair<std::string_view, JobState>, 8> kShort{{
-      {"PD", JobState::kPending}, {"R", JobState::kRunning}, {"CD", JobState::kCompleted},
-      {"F", JobState::kFailed}, {"CA", JobState::kCancelled}, {"TO", JobState::kTimeout},
-      {"NF", JobState::kNodeFail}, {"OOM", JobState::kOutOfMemory}}};
   for (const auto& [state, name] : kStateNames)
     if (name == upper) return state;
   for (const auto& [name, state] : kShort)

@@ -18,6 +18,7 @@ enum class JobState { kPending, kRunning, kCompleted, kFailed, kCancelled, kTime
 std::string_view toString(JobState s);
 std::optional<JobState> jobStateFromString(std::string_view s);  // "RUNNING", case-insensitive
 bool isTerminal(JobState s);
+std::string_view shortCode(JobState s);  // Slurm's compact code: "PD", "R", "CD", ...
 
 struct JobSpec {
   std::string name;                 // -J; defaults to the script's base name or "wrap"

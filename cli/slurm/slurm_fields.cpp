@@ -5,17 +5,16 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/job_spec.hpp"
 #include "common/slurm_formats.hpp"
 
 namespace locus::slurm {
 
 std::string compactState(std::string_view state) {
-  static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
-      {"PENDING", "PD"},  {"RUNNING", "R"},  {"COMPLETED", "CD"}, {"FAILED", "F"},
-      {"CANCELLED", "CA"}, {"TIMEOUT", "TO"}, {"NODE_FAIL", "NF"}, {"OUT_OF_MEMORY", "OOM"}};
-  for (const auto& [name, code] : kCodes)
-    if (name == state) return std::string(code);
-  return std::string(state);
+  // Only full state names: jobStateFromString would also map a code to itself.
+  auto parsed = jobStateFromString(state);
+  if (!parsed || toString(*parsed) != state) return std::string(state);
+  return std::string(shortCode(*parsed));
 }
 
 bool isPending(const proto::JobInfo& job) { return job.state() == "PENDING"; }
