@@ -43,6 +43,9 @@ struct JobSpec {
   // Accepted and stored for later issues to act on.
   std::string partition, account, qos, gres, gpus, constraint, dependency;
   bool exclusive = false;
+  std::string switches;             // --switches=N[@WAIT] as given; empty = no limit
+  std::string mem_bind;             // --mem-bind: "" (= local) | "local" | "none"
+  std::string gpu_bind;             // --gpu-bind: "" (= closest) | "closest" | "none"
   // Options this Locus does not know yet: kept so nothing is silently dropped.
   std::vector<std::string> warnings;
 };

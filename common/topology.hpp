@@ -13,6 +13,12 @@ struct CoreInfo {
   std::vector<uint32_t> pus;    // OS indices of its processing units (hyperthreads)
 };
 
+// A direct or NVSwitch-routed NVLink connection from one GPU to another GPU of the same node.
+struct GpuLink {
+  uint32_t peer = 0;            // GpuInfo::index of the other GPU
+  uint64_t bandwidth_mbps = 0;  // as hwloc's NVLinkBandwidth or NVML reports it; 0 when unknown
+};
+
 struct GpuInfo {
   uint32_t index = 0;           // 0..gpus-1 within the node, the CUDA_VISIBLE_DEVICES value
   std::string name;             // model, e.g. "Tesla V100-SXM3-32GB-H"
@@ -21,6 +27,10 @@ struct GpuInfo {
   std::string pci_bus_id;       // "0000:3b:00.0", empty when unknown
   uint64_t memory_mb = 0;       // 0 when unknown
   int32_t numa = -1;            // index into NodeTopology::numa of its PCI locality, -1 unknown
+  // Identifies the PCIe switch (the nearest PCI bridge below the host bridge) the GPU sits
+  // behind: GPUs with the same value >= 0 share one. -1 when unknown or directly on the root port.
+  int32_t pcie_switch = -1;
+  std::vector<GpuLink> links;   // NVLink peers, ascending by peer; empty when none or unknown
 };
 
 struct NumaDomain {

@@ -26,6 +26,12 @@ void toProto(const NodeTopology& in, Topology& out) {
     gpu->set_pci_bus_id(g.pci_bus_id);
     gpu->set_memory_mb(g.memory_mb);
     gpu->set_numa(g.numa);
+    gpu->set_pcie_switch(g.pcie_switch);
+    for (const locus::GpuLink& l : g.links) {
+      auto* out_link = gpu->add_links();
+      out_link->set_peer(l.peer);
+      out_link->set_bandwidth_mbps(l.bandwidth_mbps);
+    }
   }
   for (const auto& row : in.numa_distances)
     for (uint32_t v : row) out.add_numa_distances(v);
@@ -43,9 +49,12 @@ NodeTopology fromProto(const Topology& in) {
     for (const auto& c : n.cores()) d.cores.push_back(CoreInfo{c.id(), {c.pus().begin(), c.pus().end()}});
     out.numa.push_back(std::move(d));
   }
-  for (const auto& g : in.gpus())
-    out.gpus.push_back(GpuInfo{g.index(), g.name(), g.os_name(), g.uuid(), g.pci_bus_id(),
-                               g.memory_mb(), g.numa()});
+  for (const auto& g : in.gpus()) {
+    GpuInfo gpu{g.index(), g.name(), g.os_name(), g.uuid(), g.pci_bus_id(), g.memory_mb(), g.numa()};
+    gpu.pcie_switch = g.pcie_switch();
+    for (const auto& l : g.links()) gpu.links.push_back({l.peer(), l.bandwidth_mbps()});
+    out.gpus.push_back(std::move(gpu));
+  }
   size_t n = out.numa.size();
   if (n > 0 && static_cast<size_t>(in.numa_distances_size()) == n * n) {
     out.numa_distances.assign(n, std::vector<uint32_t>(n));
@@ -83,6 +92,9 @@ void toProto(const locus::JobSpec& s, JobSpec& o) {
   o.set_constraint(s.constraint);
   o.set_dependency(s.dependency);
   o.set_exclusive(s.exclusive);
+  o.set_switches(s.switches);
+  o.set_mem_bind(s.mem_bind);
+  o.set_gpu_bind(s.gpu_bind);
   for (const auto& w : s.warnings) o.add_warnings(w);
 }
 
@@ -115,6 +127,9 @@ locus::JobSpec fromProto(const JobSpec& o) {
   s.constraint = o.constraint();
   s.dependency = o.dependency();
   s.exclusive = o.exclusive();
+  s.switches = o.switches();
+  s.mem_bind = o.mem_bind();
+  s.gpu_bind = o.gpu_bind();
   s.warnings.assign(o.warnings().begin(), o.warnings().end());
   return s;
 }

@@ -11,6 +11,9 @@ bool asksAtLeast(const Shape& later, const Shape& failed) {
   const bool flexible = later.nodes == 0;
   if (flexible != (failed.nodes == 0) || later.mem_mb < failed.mem_mb) return false;
   if (later.window_s < failed.window_s) return false;
+  if (later.eligibility != failed.eligibility || later.max_switches != failed.max_switches) return false;
+  if (later.gpus_per_node < failed.gpus_per_node || later.gpus_per_task < failed.gpus_per_task)
+    return false;
   if (flexible) {
     return later.ntasks >= failed.ntasks && later.cpus_per_task >= failed.cpus_per_task &&
            later.per_node <= failed.per_node;
@@ -28,6 +31,8 @@ Shape flexibleShape(const JobRequest& job) {
   s.per_node = job.ntasks_per_node > 0 ? job.ntasks_per_node : UINT32_MAX;
   s.cpus_per_task = job.cpus_per_task;
   s.mem_mb = job.mem_mb;
+  s.gpus_per_node = job.gpus_per_node;
+  s.gpus_per_task = job.gpus_per_task;
   return s;
 }
 
@@ -40,6 +45,8 @@ Shape fixedShape(const JobRequest& job, const std::vector<uint32_t>& counts) {
   s.mem_mb = job.mem_mb;
   s.cores_hi = uint64_t{counts.front()} * job.cpus_per_task;
   s.cores_lo = uint64_t{counts.back()} * job.cpus_per_task;
+  s.gpus_per_node = job.gpus_per_node;
+  s.gpus_per_task = job.gpus_per_task;
   return s;
 }
 
@@ -53,6 +60,9 @@ size_t FailedShapes::ShapeHash::operator()(const Shape& s) const {
   mix(s.per_node);
   mix(s.cpus_per_task);
   mix(static_cast<uint64_t>(s.window_s));
+  mix(s.gpus_per_node);
+  mix(uint64_t{s.gpus_per_task} << 32 | s.eligibility);
+  mix(s.max_switches);
   return h;
 }
 

@@ -34,13 +34,19 @@ struct Shape {
   uint32_t cpus_per_task = 0;
   uint64_t mem_mb = 0;   // per node
   int64_t window_s = 0;  // the window it failed for; 0 = failed regardless of the window
+  uint32_t gpus_per_node = 0;
+  uint32_t gpus_per_task = 0;
+  uint32_t eligibility = 0;   // which nodes it may use (by features); only equal keys compare
+  uint32_t max_switches = 0;  // only equal limits compare
   // Derived, fixed node count only: the most and the fewest cores one node must give.
   uint64_t cores_hi = 0;
   uint64_t cores_lo = 0;
 
   bool operator==(const Shape& o) const {
     return nodes == o.nodes && ntasks == o.ntasks && per_node == o.per_node &&
-           cpus_per_task == o.cpus_per_task && mem_mb == o.mem_mb && window_s == o.window_s;
+           cpus_per_task == o.cpus_per_task && mem_mb == o.mem_mb && window_s == o.window_s &&
+           gpus_per_node == o.gpus_per_node && gpus_per_task == o.gpus_per_task &&
+           eligibility == o.eligibility && max_switches == o.max_switches;
   }
 };
 

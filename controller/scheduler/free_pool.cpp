@@ -4,6 +4,7 @@
 
 #include "common/result.hpp"
 #include "controller/scheduler/core_picker.hpp"
+#include "controller/scheduler/gpu_picker.hpp"
 
 namespace locus::scheduler {
 namespace {
@@ -12,17 +13,21 @@ enum : uint8_t { kUnlisted, kListed, kHidden };
 
 constexpr uint32_t kNoCoreLimit = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kNoMemLimit = std::numeric_limits<uint64_t>::max();
+constexpr uint32_t kNoGpuLimit = std::numeric_limits<uint32_t>::max();
 
 }  // namespace
 
 FreePool::FreePool(const std::vector<NodeState>& nodes)
     : free_cores_(nodes.size(), 0),
       free_mem_(nodes.size(), 0),
+      free_gpus_(nodes.size(), 0),
       cap_cores_(nodes.size(), kNoCoreLimit),
       cap_mem_(nodes.size(), kNoMemLimit),
+      cap_gpus_(nodes.size(), kNoGpuLimit),
       listable_(nodes.size(), 0),
       state_(nodes.size(), kUnlisted),
-      domain_begin_(nodes.size() + 1, 0) {
+      domain_begin_(nodes.size() + 1, 0),
+      gpus_(nodes.size()) {
   uint32_t max_free = 0;
   for (size_t n = 0; n < nodes.size(); ++n) {
     const NodeState& node = nodes[n];
@@ -43,21 +48,35 @@ FreePool::FreePool(const std::vector<NodeState>& nodes)
     }
     free_cores_[n] = free;
     max_free = std::max(max_free, free);
+    if (node.schedulable && !node.gpu_numa.empty()) {
+      LOCUS_CHECK(node.gpu_numa.size() <= 64) << node.name << ": more than 64 GPUs";
+      Gpus& g = gpus_[n];
+      const uint64_t all = node.gpu_numa.size() == 64 ? ~uint64_t{0}
+                                                      : (uint64_t{1} << node.gpu_numa.size()) - 1;
+      g.free = node.free_gpus & all;
+      g.numa = node.gpu_numa;
+      g.links = node.gpu_links;
+      g.links.resize(node.gpu_numa.size(), 0);
+      free_gpus_[n] = static_cast<uint32_t>(std::popcount(g.free));
+    }
   }
   domain_begin_[nodes.size()] = static_cast<uint32_t>(domains_.size());
   initIndex(max_free);
 }
 
 FreePool::FreePool(std::vector<uint32_t> cores, std::vector<uint64_t> mem_mb,
-                   std::vector<uint8_t> listable, uint32_t max_cores)
+                   std::vector<uint32_t> gpus, std::vector<uint8_t> listable, uint32_t max_cores)
     : count_only_(true),
       free_cores_(std::move(cores)),
       free_mem_(std::move(mem_mb)),
+      free_gpus_(std::move(gpus)),
       cap_cores_(free_cores_.size(), kNoCoreLimit),
       cap_mem_(free_cores_.size(), kNoMemLimit),
+      cap_gpus_(free_cores_.size(), kNoGpuLimit),
       listable_(std::move(listable)),
       state_(free_cores_.size(), kUnlisted) {
-  LOCUS_CHECK(free_mem_.size() == free_cores_.size() && listable_.size() == free_cores_.size())
+  LOCUS_CHECK(free_mem_.size() == free_cores_.size() && listable_.size() == free_cores_.size() &&
+              free_gpus_.size() == free_cores_.size())
       << "per-node vectors differ in size";
   for (uint32_t c : free_cores_) max_cores = std::max(max_cores, c);
   initIndex(max_cores);
@@ -102,9 +121,9 @@ uint32_t FreePool::maxFreeCores() const {
   return 0;
 }
 
-std::optional<uint32_t> FreePool::bestFit(uint64_t cores, uint64_t mem_mb) const {
-  if (cores >= buckets_) return std::nullopt;
-  size_t c = std::max<uint64_t>(cores, 1);
+std::optional<uint32_t> FreePool::bestFit(const Need& need) const {
+  if (need.cores >= buckets_) return std::nullopt;
+  size_t c = std::max<uint64_t>(need.cores, 1);
   while (c < buckets_) {
     // Jump to the next non-empty bucket at or above c.
     size_t w = c / 64;
@@ -117,9 +136,11 @@ std::optional<uint32_t> FreePool::bestFit(uint64_t cores, uint64_t mem_mb) const
     if (c >= buckets_) return std::nullopt;
     const uint64_t* words = &bits_[c * words_];
     for (size_t i = 0; i < words_; ++i) {
-      for (uint64_t b = words[i]; b != 0; b &= b - 1) {
+      uint64_t b = words[i];
+      if (need.allowed != nullptr) b &= (*need.allowed)[i];
+      for (; b != 0; b &= b - 1) {
         const uint32_t node = static_cast<uint32_t>(i * 64 + std::countr_zero(b));
-        if (freeMem(node) >= mem_mb) return node;
+        if (freeMem(node) >= need.mem_mb && freeGpus(node) >= need.gpus) return node;
       }
     }
     ++c;
@@ -138,12 +159,73 @@ void FreePool::unhide(uint32_t node) {
   list(node);
 }
 
-NodeAllocation FreePool::take(uint32_t node, uint32_t cores, uint64_t mem_mb, uint32_t ntasks) {
+// The cores to take from each NUMA domain of `node`. Without GPUs: as few domains as possible
+// (pickDomainCounts). With GPUs the domains holding free GPUs come first, so the GPUs can be
+// local to the cores: one domain that has both the cores and the GPUs, best fit (fewest free
+// cores) among those; else the domains richest in free GPUs until they hold the GPUs, their
+// cores packed, and more domains by free cores only if their cores do not suffice.
+// Example: domains {cores 8, gpus 0}, {cores 4, gpus 2}; 4 cores and 2 GPUs -> all from domain 1.
+std::vector<uint32_t> FreePool::pickCoreDomains(uint32_t node, uint32_t cores,
+                                                uint32_t gpus) const {
+  const uint32_t first = domain_begin_[node];
+  const uint32_t count = domain_begin_[node + 1] - first;
+  std::vector<uint32_t> free(count);
+  for (uint32_t d = 0; d < count; ++d) free[d] = domains_[first + d].end - domains_[first + d].head;
+  if (gpus == 0 || gpus_[node].numa.empty()) return pickDomainCounts(free, cores);
+
+  const Gpus& g = gpus_[node];
+  std::vector<uint32_t> gpus_in(count, 0);
+  for (size_t i = 0; i < g.numa.size(); ++i) {
+    if ((g.free >> i & 1) && g.numa[i] >= 0 && static_cast<uint32_t>(g.numa[i]) < count)
+      ++gpus_in[static_cast<uint32_t>(g.numa[i])];
+  }
+  std::optional<uint32_t> single;
+  for (uint32_t d = 0; d < count; ++d) {
+    if (free[d] < cores || gpus_in[d] < gpus) continue;
+    if (!single || free[d] < free[*single] ||
+        (free[d] == free[*single] && gpus_in[d] < gpus_in[*single]))
+      single = d;
+  }
+  std::vector<uint32_t> take(count, 0);
+  if (single) {
+    take[*single] = cores;
+    return take;
+  }
+  std::vector<uint32_t> order(count);
+  for (uint32_t d = 0; d < count; ++d) order[d] = d;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (gpus_in[a] != gpus_in[b]) return gpus_in[a] > gpus_in[b];
+    return free[a] > free[b];
+  });
+  // Domains chosen for their GPUs, then their cores packed; what they lack comes from the rest.
+  std::vector<uint32_t> chosen_free(count, 0);
+  uint32_t have_gpus = 0;
+  uint64_t have_cores = 0;
+  for (uint32_t d : order) {
+    if (have_gpus >= gpus || gpus_in[d] == 0) break;
+    chosen_free[d] = free[d];
+    have_gpus += gpus_in[d];
+    have_cores += free[d];
+  }
+  if (have_cores >= cores) return pickDomainCounts(chosen_free, cores);
+  take = chosen_free;
+  std::vector<uint32_t> rest(count, 0);
+  for (uint32_t d = 0; d < count; ++d) rest[d] = chosen_free[d] == 0 ? free[d] : 0;
+  const std::vector<uint32_t> more =
+      pickDomainCounts(rest, cores - static_cast<uint32_t>(have_cores));
+  for (uint32_t d = 0; d < count; ++d) take[d] += more[d];
+  return take;
+}
+
+NodeAllocation FreePool::take(uint32_t node, uint32_t cores, uint64_t mem_mb, uint32_t gpus,
+                              uint32_t ntasks) {
   LOCUS_CHECK(state_[node] == kHidden) << "node " << node << " must be hidden before take";
   LOCUS_CHECK(cores <= freeCores(node))
       << "node " << node << ": taking " << cores << " cores, " << freeCores(node) << " free";
   LOCUS_CHECK(mem_mb <= freeMem(node))
       << "node " << node << ": taking " << mem_mb << " MB, " << freeMem(node) << " MB free";
+  LOCUS_CHECK(gpus <= freeGpus(node))
+      << "node " << node << ": taking " << gpus << " GPUs, " << freeGpus(node) << " free";
 
   NodeAllocation alloc;
   alloc.node = node;
@@ -152,33 +234,48 @@ NodeAllocation FreePool::take(uint32_t node, uint32_t cores, uint64_t mem_mb, ui
   if (!count_only_) {
     const uint32_t first = domain_begin_[node];
     const uint32_t count = domain_begin_[node + 1] - first;
-    std::vector<uint32_t> free(count);
-    for (uint32_t d = 0; d < count; ++d) {
-      free[d] = domains_[first + d].end - domains_[first + d].head;
-    }
-    const std::vector<uint32_t> per_domain = pickDomainCounts(free, cores);
+    const std::vector<uint32_t> per_domain = pickCoreDomains(node, cores, gpus);
     alloc.cores.reserve(cores);
+    // Domains holding most of the job's cores first: GPUs are preferred in that order.
+    std::vector<uint32_t> used;
     for (uint32_t d = 0; d < count; ++d) {
+      if (per_domain[d] == 0) continue;
       Domain& dom = domains_[first + d];
       alloc.cores.insert(alloc.cores.end(), core_ids_.begin() + dom.head,
                          core_ids_.begin() + dom.head + per_domain[d]);
       dom.head += per_domain[d];
+      used.push_back(d);
     }
+    alloc.numa = used;
     // Domains are usually listed in core-id order already; sort in case a node numbers them
     // otherwise.
     std::sort(alloc.cores.begin(), alloc.cores.end());
+    if (gpus > 0) {
+      std::stable_sort(used.begin(), used.end(),
+                       [&](uint32_t a, uint32_t b) { return per_domain[a] > per_domain[b]; });
+      Gpus& g = gpus_[node];
+      const uint64_t picked = pickGpuSet(g.free, g.numa, g.links, used, gpus);
+      LOCUS_CHECK(std::popcount(picked) == static_cast<int>(gpus))
+          << "node " << node << ": picked " << std::popcount(picked) << " of " << gpus << " GPUs";
+      g.free &= ~picked;
+      for (uint64_t b = picked; b != 0; b &= b - 1) {
+        alloc.gpus.push_back(static_cast<uint32_t>(std::countr_zero(b)));
+      }
+    }
   }
 
   free_cores_[node] -= cores;
   free_mem_[node] -= mem_mb;
+  free_gpus_[node] -= gpus;
   if (cap_cores_[node] != kNoCoreLimit) cap_cores_[node] -= cores;
   if (cap_mem_[node] != kNoMemLimit) cap_mem_[node] -= mem_mb;
+  if (cap_gpus_[node] != kNoGpuLimit) cap_gpus_[node] -= gpus;
   total_free_cores_ -= cores;
   list(node);
   return alloc;
 }
 
-void FreePool::set(uint32_t node, uint32_t cores, uint64_t mem_mb) {
+void FreePool::set(uint32_t node, uint32_t cores, uint64_t mem_mb, uint32_t gpus) {
   LOCUS_CHECK(count_only_) << "set() on a pool that tracks core ids";
   LOCUS_CHECK(state_[node] != kHidden) << "node " << node << " is hidden";
   LOCUS_CHECK(cores < buckets_) << "node " << node << ": " << cores << " cores, at most "
@@ -187,14 +284,16 @@ void FreePool::set(uint32_t node, uint32_t cores, uint64_t mem_mb) {
   if (listable_[node]) total_free_cores_ = total_free_cores_ - free_cores_[node] + cores;
   free_cores_[node] = cores;
   free_mem_[node] = mem_mb;
+  free_gpus_[node] = gpus;
   list(node);
 }
 
-void FreePool::limit(uint32_t node, uint32_t cores, uint64_t mem_mb) {
+void FreePool::limit(uint32_t node, uint32_t cores, uint64_t mem_mb, uint32_t gpus) {
   LOCUS_CHECK(state_[node] != kHidden) << "node " << node << " is hidden";
   if (state_[node] == kListed) unlist(node);
   cap_cores_[node] = cores;
   cap_mem_[node] = mem_mb;
+  cap_gpus_[node] = gpus;
   list(node);
 }
 
@@ -203,6 +302,7 @@ void FreePool::unlimit(uint32_t node) {
   if (state_[node] == kListed) unlist(node);
   cap_cores_[node] = kNoCoreLimit;
   cap_mem_[node] = kNoMemLimit;
+  cap_gpus_[node] = kNoGpuLimit;
   list(node);
 }
 

@@ -16,6 +16,7 @@ Profile::Profile(const Snapshot& snapshot, const FreePool& pool)
       listable_(snapshot.nodes.size(), 0),
       max_cores_(snapshot.nodes.size(), 0),
       max_mem_(snapshot.nodes.size(), 0),
+      max_gpus_(snapshot.nodes.size(), 0),
       reserved_(snapshot.nodes.size(), 0) {
   for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
     const NodeState& node = snapshot.nodes[n];
@@ -24,6 +25,8 @@ Profile::Profile(const Snapshot& snapshot, const FreePool& pool)
     // the plan index past its buckets; the steps are clamped to these.
     max_cores_[n] = std::max(node.total_cores, pool.realFreeCores(static_cast<uint32_t>(n)));
     max_mem_[n] = std::max(node.total_mem_mb, node.free_mem_mb);
+    max_gpus_[n] = std::max(static_cast<uint32_t>(node.gpu_numa.size()),
+                            pool.realFreeGpus(static_cast<uint32_t>(n)));
   }
   steps_.reserve(snapshot.running.size() * 2);
   for (const RunningJob& job : snapshot.running) {
@@ -33,7 +36,7 @@ Profile::Profile(const Snapshot& snapshot, const FreePool& pool)
       LOCUS_CHECK(u.node < snapshot.nodes.size())
           << "running job " << job.id << " uses node " << u.node << " of " << snapshot.nodes.size();
       if (listable_[u.node]) {
-        steps_.push_back({end, u.node, u.cores, static_cast<int64_t>(u.mem_mb)});
+        steps_.push_back({end, u.node, u.cores, static_cast<int64_t>(u.mem_mb), u.gpus});
       }
     }
   }
@@ -45,9 +48,9 @@ Profile::Profile(const Snapshot& snapshot, const FreePool& pool)
   }
 }
 
-void Profile::add(int64_t time, uint32_t node, int64_t cores, int64_t mem_mb) {
+void Profile::add(int64_t time, uint32_t node, int64_t cores, int64_t mem_mb, int64_t gpus) {
   if (time == kNever) return;
-  const Step s{time, node, cores, mem_mb};
+  const Step s{time, node, cores, mem_mb, gpus};
   tail_.push_back(s);
   if (reserved_[node]) node_steps_[node].push_back(s);
 }
@@ -72,22 +75,25 @@ Profile::Drop Profile::windowDrop(uint32_t node, int64_t from, int64_t to) const
   std::sort(scratch_.begin(), scratch_.end(),
             [](const Step& a, const Step& b) { return a.time < b.time; });
   Drop low;
-  int64_t cores = 0, mem = 0;
+  int64_t cores = 0, mem = 0, gpus = 0;
   for (size_t i = 0; i < scratch_.size();) {
     const int64_t t = scratch_[i].time;
     for (; i < scratch_.size() && scratch_[i].time == t; ++i) {
       cores += scratch_[i].cores;
       mem += scratch_[i].mem_mb;
+      gpus += scratch_[i].gpus;
     }
     low.cores = std::min(low.cores, cores);
     low.mem_mb = std::min(low.mem_mb, mem);
+    low.gpus = std::min(low.gpus, gpus);
   }
   return low;
 }
 
 void Profile::addStart(const std::vector<NodeAllocation>& allocation, int64_t end) {
   for (const NodeAllocation& a : allocation) {
-    add(end, a.node, static_cast<int64_t>(a.cores.size()), static_cast<int64_t>(a.mem_mb));
+    add(end, a.node, static_cast<int64_t>(a.cores.size()), static_cast<int64_t>(a.mem_mb),
+        static_cast<int64_t>(a.gpus.size()));
   }
 }
 
@@ -110,27 +116,31 @@ void Profile::addReservation(int64_t start, int64_t end, const std::vector<NodeU
     for (size_t i = before; i < reserved_nodes_.size(); ++i) reserved_[reserved_nodes_[i]] = 1;
   }
   for (const NodeUse& u : uses) {
-    add(start, u.node, -static_cast<int64_t>(u.cores), -static_cast<int64_t>(u.mem_mb));
-    add(end, u.node, u.cores, static_cast<int64_t>(u.mem_mb));
+    add(start, u.node, -static_cast<int64_t>(u.cores), -static_cast<int64_t>(u.mem_mb),
+        -static_cast<int64_t>(u.gpus));
+    add(end, u.node, u.cores, static_cast<int64_t>(u.mem_mb), u.gpus);
   }
 }
 
 std::optional<Profile::Plan> Profile::earliestStart(const JobRequest& job,
                                                     const std::vector<uint32_t>& counts,
-                                                    int64_t duration_s, const FreePool& now_pool) {
+                                                    int64_t duration_s, const FreePool& now_pool,
+                                                    const PlaceContext& ctx) {
   sortByTime();
   const size_t n_nodes = listable_.size();
-  std::vector<int64_t> cores(n_nodes), mem(n_nodes);
-  std::vector<uint32_t> pool_cores(n_nodes);
+  std::vector<int64_t> cores(n_nodes), mem(n_nodes), gpus(n_nodes);
+  std::vector<uint32_t> pool_cores(n_nodes), pool_gpus(n_nodes);
   std::vector<uint64_t> pool_mem(n_nodes);
   uint32_t max_cores = 0;
   for (size_t n = 0; n < n_nodes; ++n) {
     cores[n] = pool_cores[n] = now_pool.realFreeCores(static_cast<uint32_t>(n));
     mem[n] = static_cast<int64_t>(pool_mem[n] = now_pool.realFreeMem(static_cast<uint32_t>(n)));
+    gpus[n] = pool_gpus[n] = now_pool.realFreeGpus(static_cast<uint32_t>(n));
     max_cores = std::max(max_cores, max_cores_[n]);
   }
   // The plan at time t, walked forward from now one step time at a time.
-  FreePool plan(std::move(pool_cores), std::move(pool_mem), listable_, max_cores);
+  FreePool plan(std::move(pool_cores), std::move(pool_mem), std::move(pool_gpus), listable_,
+                max_cores);
   const uint64_t need = uint64_t{job.ntasks} * job.cpus_per_task;
   std::vector<uint32_t> limited;
 
@@ -142,10 +152,12 @@ std::optional<Profile::Plan> Profile::earliestStart(const JobRequest& job,
       cores[s.node] = std::clamp<int64_t>(cores[s.node] + s.cores, 0, max_cores_[s.node]);
       mem[s.node] =
           std::clamp<int64_t>(mem[s.node] + s.mem_mb, 0, static_cast<int64_t>(max_mem_[s.node]));
+      gpus[s.node] = std::clamp<int64_t>(gpus[s.node] + s.gpus, 0, max_gpus_[s.node]);
       if (listable_[s.node]) {
-        plan.set(s.node, static_cast<uint32_t>(cores[s.node]), static_cast<uint64_t>(mem[s.node]));
+        plan.set(s.node, static_cast<uint32_t>(cores[s.node]), static_cast<uint64_t>(mem[s.node]),
+                 static_cast<uint32_t>(gpus[s.node]));
       }
-      up = up || s.cores > 0 || s.mem_mb > 0;
+      up = up || s.cores > 0 || s.mem_mb > 0 || s.gpus > 0;
     }
     // Starting where free resources only went down is never earlier than the last step time.
     if (!up || plan.totalFreeCores() < need) continue;
@@ -154,18 +166,20 @@ std::optional<Profile::Plan> Profile::earliestStart(const JobRequest& job,
     const int64_t end = windowEnd(t, duration_s);
     for (uint32_t n : reserved_nodes_) {
       const Drop d = windowDrop(n, t, end);
-      if (d.cores == 0 && d.mem_mb == 0) continue;
+      if (d.cores == 0 && d.mem_mb == 0 && d.gpus == 0) continue;
       plan.limit(n, static_cast<uint32_t>(std::max<int64_t>(0, cores[n] + d.cores)),
-                 static_cast<uint64_t>(std::max<int64_t>(0, mem[n] + d.mem_mb)));
+                 static_cast<uint64_t>(std::max<int64_t>(0, mem[n] + d.mem_mb)),
+                 static_cast<uint32_t>(std::max<int64_t>(0, gpus[n] + d.gpus)));
       limited.push_back(n);
     }
-    const auto picks = job.nodes > 0 ? chooseFixed(job, counts, plan) : chooseFlexible(job, plan);
+    const auto picks =
+        job.nodes > 0 ? chooseFixed(job, counts, plan, ctx) : chooseFlexible(job, plan, ctx);
     std::optional<Plan> found;
     if (picks) {
       found.emplace();
       found->start = t;
       for (const Pick& p : *picks) {
-        found->uses.push_back({p.node, p.tasks * job.cpus_per_task, job.mem_mb});
+        found->uses.push_back({p.node, p.tasks * job.cpus_per_task, job.mem_mb, gpusFor(job, p.tasks)});
       }
       release(*picks, plan);
     }

@@ -47,6 +47,7 @@ class Profile {
   struct Drop {
     int64_t cores = 0;
     int64_t mem_mb = 0;
+    int64_t gpus = 0;
   };
   Drop windowDrop(uint32_t node, int64_t from, int64_t to) const;
 
@@ -66,7 +67,8 @@ class Profile {
     std::vector<NodeUse> uses;
   };
   std::optional<Plan> earliestStart(const JobRequest& job, const std::vector<uint32_t>& counts,
-                                    int64_t duration_s, const FreePool& now_pool);
+                                    int64_t duration_s, const FreePool& now_pool,
+                                    const PlaceContext& ctx);
 
  private:
   struct Step {
@@ -74,15 +76,17 @@ class Profile {
     uint32_t node = 0;
     int64_t cores = 0;
     int64_t mem_mb = 0;
+    int64_t gpus = 0;
   };
 
-  void add(int64_t time, uint32_t node, int64_t cores, int64_t mem_mb);
+  void add(int64_t time, uint32_t node, int64_t cores, int64_t mem_mb, int64_t gpus);
   void sortByTime();
 
   int64_t now_ = 0;
   std::vector<uint8_t> listable_;    // per node: schedulable
   std::vector<uint32_t> max_cores_;  // per node: the most it can ever have free
   std::vector<uint64_t> max_mem_;    // per node
+  std::vector<uint32_t> max_gpus_;   // per node
   std::vector<Step> steps_;          // sorted by time
   std::vector<Step> tail_;           // added since the last sweep, any order
   std::vector<uint8_t> reserved_;    // per node

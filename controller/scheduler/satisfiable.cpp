@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 
+#include "common/constraint.hpp"
+#include "controller/scheduler/placement.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/scheduler/task_layout.hpp"
 
@@ -20,9 +22,45 @@ std::string withMem(uint64_t mem_mb) {
 
 }  // namespace
 
-Status checkSatisfiable(const JobRequest& job, const std::vector<NodeState>& nodes) {
+Status checkSatisfiable(const JobRequest& job, const std::vector<NodeState>& all_nodes) {
   if (auto problem = requestProblem(job)) return invalidArgument(*problem);
-  if (nodes.empty()) return unsatisfiable("the cluster has no nodes");
+  if (all_nodes.empty()) return unsatisfiable("the cluster has no nodes");
+
+  // Only the nodes whose features match count; among them, GPUs decide before cores.
+  Constraint constraint;
+  if (!job.constraint.empty()) {
+    auto parsed = Constraint::parse(job.constraint);
+    if (!parsed.ok()) return parsed.error();
+    constraint = std::move(*parsed);
+  }
+  std::vector<NodeState> nodes;
+  for (const NodeState& n : all_nodes) {
+    if (!job.gpu_type.empty() &&
+        std::find(n.features.begin(), n.features.end(), job.gpu_type) == n.features.end())
+      continue;
+    if (!constraint.matches(n.features)) continue;
+    nodes.push_back(n);
+  }
+  if (nodes.empty()) {
+    if (!job.gpu_type.empty() && job.constraint.empty())
+      return unsatisfiable("no node has GPUs of type '" + job.gpu_type + "'");
+    return unsatisfiable("no node has the features '" + job.constraint + "'" +
+                         (job.gpu_type.empty() ? "" : " and GPUs of type '" + job.gpu_type + "'"));
+  }
+  const uint32_t min_tasks_per_node =
+      job.nodes > 0 ? fixedTaskCounts(job).back() : 1;
+  const uint32_t gpus_needed = gpusFor(job, min_tasks_per_node);
+  if (gpus_needed > 0) {
+    uint32_t most = 0;
+    std::erase_if(nodes, [&](const NodeState& n) {
+      most = std::max(most, static_cast<uint32_t>(n.gpu_numa.size()));
+      return n.gpu_numa.size() < gpus_needed;
+    });
+    if (nodes.empty()) {
+      return unsatisfiable("requested " + std::to_string(gpus_needed) +
+                           " GPUs per node but the largest node has " + std::to_string(most));
+    }
+  }
 
   uint32_t largest_cores = 0;
   uint64_t largest_mem = 0;
@@ -73,7 +111,13 @@ Status checkSatisfiable(const JobRequest& job, const std::vector<NodeState>& nod
                          " per task but the largest node has " + std::to_string(largest_cores));
   }
   uint64_t capacity = 0;
-  for (uint32_t c : cores) capacity += flexibleCapacity(job, c);
+  for (const NodeState& n : nodes) {
+    if (n.total_mem_mb < job.mem_mb) continue;
+    uint64_t cap = flexibleCapacity(job, n.total_cores);
+    if (job.gpus_per_task > 0)
+      cap = std::min<uint64_t>(cap, (n.gpu_numa.size() - job.gpus_per_node) / job.gpus_per_task);
+    capacity += cap;
+  }
   if (capacity < job.ntasks) {
     return unsatisfiable(
         "requested " + std::to_string(job.ntasks) + " tasks of " + cpus(job.cpus_per_task) +

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/constraint.hpp"
 #include "controller/scheduler/failed_shapes.hpp"
 #include "controller/scheduler/free_pool.hpp"
 #include "controller/scheduler/placement.hpp"
@@ -25,6 +26,7 @@ constexpr std::string_view kReasonResources = "Resources";
 constexpr std::string_view kReasonPriority = "Priority";
 constexpr std::string_view kReasonArrayLimit = "JobArrayTaskLimit";
 constexpr std::string_view kReasonBadConstraints = "BadConstraints";
+constexpr std::string_view kReasonNodeNotAvail = "ReqNodeNotAvail";
 
 // Priority desc, then submit time asc, then id asc; the input position breaks the last ties
 // (duplicate ids) so the order never depends on the sort implementation.
@@ -73,10 +75,66 @@ Decision pending(uint64_t job_id, std::string_view reason) {
   return d;
 }
 
+// Which nodes a job may use by their features: one bitmap per distinct (GPU type, constraint)
+// in the pass, computed on first use. Key 0 is "no requirement" (no bitmap).
+class Eligibility {
+ public:
+  struct Entry {
+    uint32_t key = 0;
+    bool valid = true;             // the constraint parsed
+    bool any_schedulable = false;  // some schedulable node matches
+    std::vector<uint64_t> mask;
+  };
+
+  Eligibility(const Snapshot& s, size_t words) : s_(s), words_(words) {}
+
+  const Entry& of(const JobRequest& job) {
+    if (job.gpu_type.empty() && job.constraint.empty()) return none_;
+    std::string key = job.gpu_type;
+    key += '\x1f';
+    key += job.constraint;
+    auto [it, fresh] = cache_.try_emplace(std::move(key));
+    if (!fresh) return it->second;
+    Entry& e = it->second;
+    e.key = static_cast<uint32_t>(cache_.size());
+    Constraint constraint;
+    if (!job.constraint.empty()) {
+      auto parsed = Constraint::parse(job.constraint);
+      if (!parsed.ok()) {
+        e.valid = false;
+        return e;
+      }
+      constraint = std::move(*parsed);
+    }
+    e.mask.assign(words_, 0);
+    for (size_t n = 0; n < s_.nodes.size(); ++n) {
+      const NodeState& node = s_.nodes[n];
+      if (!job.gpu_type.empty() && std::find(node.features.begin(), node.features.end(),
+                                             job.gpu_type) == node.features.end())
+        continue;
+      if (!constraint.matches(node.features)) continue;
+      e.mask[n / 64] |= uint64_t{1} << (n % 64);
+      e.any_schedulable = e.any_schedulable || node.schedulable;
+    }
+    return e;
+  }
+
+ private:
+  const Snapshot& s_;
+  size_t words_;
+  Entry none_{0, true, true, {}};
+  std::unordered_map<std::string, Entry> cache_;
+};
+
 // The state of one pass: the free pool now, the plan, and what already failed.
 class Pass {
  public:
-  explicit Pass(const Snapshot& s) : s_(s), pool_(s.nodes), throttle_(s.array_running) {
+  explicit Pass(const Snapshot& s)
+      : s_(s),
+        pool_(s.nodes),
+        network_(s.network, s.nodes.size()),
+        eligibility_(s, pool_.maskWords()),
+        throttle_(s.array_running) {
     if (s.policy != Policy::kFirstFit) profile_.emplace(s, pool_);
   }
 
@@ -95,6 +153,13 @@ class Pass {
  private:
   Decision decide(const JobRequest& job) {
     if (requestProblem(job)) return pending(job.id, kReasonBadConstraints);
+    const Eligibility::Entry& eligible = eligibility_.of(job);
+    if (!eligible.valid) return pending(job.id, kReasonBadConstraints);
+    if (!eligible.any_schedulable) return pending(job.id, kReasonNodeNotAvail);
+    PlaceContext ctx;
+    ctx.network = &network_;
+    ctx.allowed = eligible.key == 0 ? nullptr : &eligible.mask;
+    ctx.max_switches = job.switches_wait_until > s_.now ? job.max_switches : 0;
     // Throttled before resources: a throttled task must not be reported as waiting for nodes.
     if (throttle_.atLimit(job)) return pending(job.id, kReasonArrayLimit);
     if (blocked_) return pending(job.id, kReasonPriority);
@@ -104,7 +169,7 @@ class Pass {
         job.nodes > 0 && !never ? fixedTaskCounts(job) : std::vector<uint32_t>{};
 
     if (!never) {
-      if (auto allocation = startNow(job, counts)) {
+      if (auto allocation = startNow(job, counts, ctx, eligible.key)) {
         throttle_.started(job);
         if (profile_) profile_->addStart(*allocation, windowEnd(s_.now, job.time_limit_s));
         Decision d;
@@ -125,7 +190,7 @@ class Pass {
     if (!reserve) return pending(job.id, kReasonResources);
     ++tried_;
     auto plan =
-        never ? std::nullopt : profile_->earliestStart(job, counts, job.time_limit_s, pool_);
+        never ? std::nullopt : profile_->earliestStart(job, counts, job.time_limit_s, pool_, ctx);
     if (!plan) return pending(job.id, kReasonResources);
     profile_->addReservation(plan->start, windowEnd(plan->start, job.time_limit_s), plan->uses);
     Decision d = pending(job.id, kReasonResources);
@@ -137,9 +202,13 @@ class Pass {
 
   // Commits the job into the pool now if it fits without delaying a reservation.
   std::optional<std::vector<NodeAllocation>> startNow(const JobRequest& job,
-                                                      const std::vector<uint32_t>& counts) {
+                                                      const std::vector<uint32_t>& counts,
+                                                      const PlaceContext& ctx,
+                                                      uint32_t eligibility_key) {
     if (uint64_t{job.ntasks} * job.cpus_per_task > pool_.totalFreeCores()) return std::nullopt;
     Shape shape = job.nodes > 0 ? fixedShape(job, counts) : flexibleShape(job);
+    shape.eligibility = eligibility_key;
+    shape.max_switches = ctx.max_switches;
     shape.window_s = job.time_limit_s > 0 ? job.time_limit_s : kNever;
     if (failed_.covers(shape)) return std::nullopt;
 
@@ -151,7 +220,8 @@ class Pass {
     std::optional<std::vector<NodeAllocation>> allocation;
     limited_.clear();
     while (true) {
-      auto picks = job.nodes > 0 ? chooseFixed(job, counts, pool_) : chooseFlexible(job, pool_);
+      auto picks = job.nodes > 0 ? chooseFixed(job, counts, pool_, ctx)
+                                 : chooseFlexible(job, pool_, ctx);
       if (!picks) break;
       bool conflict = false;
       if (profile_ && profile_->hasReservations()) {
@@ -160,13 +230,15 @@ class Pass {
           const Profile::Drop drop = profile_->windowDrop(p.node, s_.now, end);
           const int64_t cores = pool_.realFreeCores(p.node) + drop.cores;
           const int64_t mem = static_cast<int64_t>(pool_.realFreeMem(p.node)) + drop.mem_mb;
+          const int64_t gpus = int64_t{pool_.realFreeGpus(p.node)} + drop.gpus;
           if (cores >= int64_t{p.tasks} * job.cpus_per_task &&
-              mem >= static_cast<int64_t>(job.mem_mb)) {
+              mem >= static_cast<int64_t>(job.mem_mb) && gpus >= gpusFor(job, p.tasks)) {
             continue;
           }
           conflict = true;
           lowered_.push_back({p.node, static_cast<uint32_t>(std::max<int64_t>(0, cores)),
-                              static_cast<uint64_t>(std::max<int64_t>(0, mem))});
+                              static_cast<uint64_t>(std::max<int64_t>(0, mem)),
+                              static_cast<uint32_t>(std::max<int64_t>(0, gpus))});
         }
       }
       if (!conflict) {
@@ -175,7 +247,7 @@ class Pass {
       }
       release(*picks, pool_);
       for (const NodeUse& l : lowered_) {
-        pool_.limit(l.node, l.cores, l.mem_mb);
+        pool_.limit(l.node, l.cores, l.mem_mb, l.gpus);
         limited_.push_back(l.node);
       }
       lowered_.clear();
@@ -190,6 +262,8 @@ class Pass {
 
   const Snapshot& s_;
   FreePool pool_;
+  NetworkIndex network_;
+  Eligibility eligibility_;
   std::optional<Profile> profile_;
   FailedShapes failed_;
   ArrayThrottle throttle_;

@@ -18,6 +18,12 @@
 // the profile's minimum over [t, t + d) holds its share. It is node and core granular, so a
 // multi-node job's reservation names its nodes; counts only: core ids are chosen at start.
 //
+// Topology (Snapshot::network): a multi-node job goes to the lowest switch whose subtree holds
+// it, and within it to as few leaf switches as possible (Slurm's topology/tree); --switches=N
+// caps the leaf switches until its wait runs out. GPUs come from the NUMA domains of the cores
+// the job got, and a multi-GPU request prefers a fully NVLink-connected set. Node features
+// filter nodes by --constraint (and a GPU type by the feature of that name).
+//
 // Without running jobs in the snapshot (or with unlimited time limits) busy resources never free
 // in the plan, so no blocked job can be reserved and EASY degrades to first fit; it never starts
 // a job that would break a reservation it could make (e.g. from jobs started in the same pass).
@@ -40,6 +46,13 @@ struct NodeState {
   uint64_t total_mem_mb = 0;
   std::vector<std::vector<uint32_t>> free_cores_by_numa;
   uint64_t free_mem_mb = 0;
+  // GPUs (at most 64 per node): gpu_numa[g] is the NUMA domain (index into free_cores_by_numa)
+  // GPU g is attached to, -1 when unknown; gpu_links[g] the mask of GPUs NVLink-connected to g
+  // (empty or 0: none known); free_gpus the mask of free ones.
+  std::vector<int32_t> gpu_numa;
+  std::vector<uint64_t> gpu_links;
+  uint64_t free_gpus = 0;
+  std::vector<std::string> features;  // configured and discovered labels ("ib", "v100")
 };
 
 struct JobRequest {
@@ -54,6 +67,12 @@ struct JobRequest {
   uint64_t array_job_id = 0;       // 0 = not an array task
   uint32_t array_max_running = 0;  // 0 = no throttle
   int64_t time_limit_s = 0;        // 0 = unlimited: planned to hold its resources forever
+  uint32_t gpus_per_node = 0;      // on every node of the job
+  uint32_t gpus_per_task = 0;      // per task, on top of gpus_per_node
+  std::string gpu_type;            // "" any; else the feature every node must carry ("a100")
+  std::string constraint;          // --constraint over node features ("ib&nvme", "a|b"); "" none
+  uint32_t max_switches = 0;       // --switches: at most this many leaf switches; 0 = no limit
+  int64_t switches_wait_until = 0;  // from this time on max_switches no longer applies
 };
 
 // Resources a job holds or will hold on one node, by count (planning needs no core ids).
@@ -61,6 +80,7 @@ struct NodeUse {
   uint32_t node = 0;  // index into Snapshot::nodes
   uint32_t cores = 0;
   uint64_t mem_mb = 0;
+  uint32_t gpus = 0;
 };
 
 // A job that holds resources now. Its resources are already missing from the nodes' free lists.
@@ -77,7 +97,18 @@ struct NodeAllocation {
   uint32_t node = 0;            // index into Snapshot::nodes
   std::vector<uint32_t> cores;  // logical core ids, ascending
   uint64_t mem_mb = 0;
-  uint32_t ntasks = 0;  // tasks placed on this node
+  uint32_t ntasks = 0;          // tasks placed on this node
+  std::vector<uint32_t> gpus;   // GPU indices, ascending (none in count-only planning)
+  std::vector<uint32_t> numa;   // NUMA domains (indices into free_cores_by_numa) of the cores
+};
+
+// The switch tree as placement sees it: the switch each node hangs off and each switch's parent.
+// Switch indices are 0..parent.size()-1; the root's parent is kNoSwitch. Empty: a flat network.
+struct Network {
+  static constexpr uint32_t kNoSwitch = UINT32_MAX;
+  std::vector<uint32_t> switch_of_node;  // per Snapshot::nodes index; kNoSwitch = under the root
+  std::vector<uint32_t> parent;          // per switch
+  bool empty() const { return parent.empty(); }
 };
 
 struct Decision {
@@ -97,6 +128,7 @@ struct Snapshot {
   std::vector<JobRequest> pending;                           // any order
   std::vector<std::pair<uint64_t, uint32_t>> array_running;  // array_job_id -> running tasks
   std::vector<RunningJob> running;                           // any order; for planning only
+  Network network;                                           // empty: topology-blind
   Policy policy = Policy::kEasy;
   uint32_t reserve_depth = 1;  // kEasy, kFcfs: how many blocked jobs get a reservation
   // false: return only kStart decisions, and stop the pass once no core is free (no later job
@@ -110,7 +142,8 @@ struct Snapshot {
 // decisions come in pass order (the order above), which is also the order in which their
 // allocations were committed. Pending reasons: "Resources" (does not fit now, or would delay a
 // reservation), "Priority" (kFcfs: a higher-priority job is waiting), "JobArrayTaskLimit" (array
-// throttle), "BadConstraints" (malformed request, e.g. cpus_per_task == 0; checkSatisfiable refuses
+// throttle), "ReqNodeNotAvail" (no schedulable node has the features or GPU type asked for),
+// "BadConstraints" (malformed request, e.g. cpus_per_task == 0; checkSatisfiable refuses
 // those). Cost: about O(pending log pending) plus, per reservation, one sweep over the profile.
 std::vector<Decision> schedulePass(const Snapshot& snapshot);
 
