@@ -34,6 +34,7 @@ demo: deps build
 bench: deps build
 	bash bench/throughput.sh 2000
 	$(BUILD_DIR)/bin/bench_pass --pending 100000 --nodes 10000
+	$(BUILD_DIR)/bin/bench_placement
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -67,8 +67,13 @@ Options (also read from #LOCUS and #SBATCH lines at the top of SCRIPT; the comma
   -D, --chdir DIR            --array SPEC (1-100, 1,3,5, 0-15:4, 1-100%10)
   --requeue                  --export ALL|NONE|VAR[=val],...
   --parsable                 print only the job id
-Stored for later: -p/--partition -A/--account --qos --gres --gpus* -C/--constraint
-  -d/--dependency --exclusive. See docs/user-guide.md.
+  -G, --gpus [TYPE:]N        per job (spread evenly over -N nodes; one node without -N)
+  --gpus-per-node [TYPE:]N   --gpus-per-task [TYPE:]N   --gres gpu[:TYPE][:N]
+  --gpu-bind closest|none    --mem-bind local|none
+  -C, --constraint EXPR      node features: "ib&nvme", "a|b", "(a|b)&c"
+  --switches N[@TIME]        at most N leaf switches, waiting up to TIME (default 5:00)
+  -d, --dependency SPEC      -p, --partition P   -A, --account A   --qos Q
+See docs/user-guide.md.
 )";
 
 }  // namespace
@@ -85,6 +90,8 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
   for (const auto& a : job.allocation())
     allocation.push_back({{"node", a.node()},
                           {"cores", std::vector<uint32_t>(a.cores().begin(), a.cores().end())},
+                          {"numa", std::vector<uint32_t>(a.numa().begin(), a.numa().end())},
+                          {"gpus", std::vector<uint32_t>(a.gpus().begin(), a.gpus().end())},
                           {"mem_mb", a.mem_mb()},
                           {"ntasks", a.ntasks()}});
   return {
@@ -213,8 +220,12 @@ int runShow(const std::vector<std::string>& raw, const Globals& g) {
               nodes.empty() ? "(null)" : compressHostlist(nodes).c_str());
   for (const auto& a : job->allocation()) {
     std::vector<uint32_t> cores(a.cores().begin(), a.cores().end());
-    std::printf("     Node=%s Cores=%s Mem=%luM Tasks=%u\n", a.node().c_str(), formatCpuList(cores).c_str(),
-                static_cast<unsigned long>(a.mem_mb()), a.ntasks());
+    std::vector<uint32_t> numa(a.numa().begin(), a.numa().end());
+    std::vector<uint32_t> gpus(a.gpus().begin(), a.gpus().end());
+    std::printf("     Node=%s Cores=%s Numa=%s Gpus=%s Mem=%luM Tasks=%u\n", a.node().c_str(),
+                formatCpuList(cores).c_str(), numa.empty() ? "-" : formatCpuList(numa).c_str(),
+                gpus.empty() ? "-" : formatCpuList(gpus).c_str(), static_cast<unsigned long>(a.mem_mb()),
+                a.ntasks());
   }
   std::printf("   WorkDir=%s\n   StdOut=%s\n   StdErr=%s\n", job->work_dir().c_str(),
               job->stdout().empty() ? "(not started)" : job->stdout().c_str(),

@@ -12,21 +12,26 @@ namespace locus::cli {
 
 nlohmann::json nodeToJson(const proto::NodeInfo& node) {
   nlohmann::json gpus = nlohmann::json::array();
-  for (const auto& g : node.gpus())
+  for (const auto& g : node.gpus()) {
+    nlohmann::json links = nlohmann::json::array();
+    for (const auto& l : g.links()) links.push_back({{"peer", l.peer()}, {"bandwidth_mbps", l.bandwidth_mbps()}});
     gpus.push_back({{"index", g.index()},
                     {"name", g.name()},
                     {"uuid", g.uuid()},
                     {"memory_mb", g.memory_mb()},
                     {"numa", g.numa()},
                     {"pci_bus_id", g.pci_bus_id()},
-                    {"links", nlohmann::json::array()}});
+                    {"pcie_switch", g.pcie_switch()},
+                    {"links", links}});
+  }
   nlohmann::json features = nlohmann::json::array();
   for (const auto& f : node.features()) features.push_back(f);
   return {{"name", node.name()},         {"state", node.state()},
           {"cpus", node.cpus()},         {"cpus_alloc", node.cpus_alloc()},
           {"mem_mb", node.mem_mb()},     {"mem_alloc_mb", node.mem_alloc_mb()},
           {"numa_domains", node.numa_domains()}, {"gpus", gpus},
-          {"features", features}};
+          {"gpus_alloc", node.gpus_alloc()},
+          {"features", features},        {"limits", node.limits()}};
 }
 
 namespace {
@@ -110,15 +115,16 @@ int runNodes(const std::vector<std::string>& raw, const Globals& g) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("%-12s %-8s %11s %15s %5s %5s %s\n", "NODE", "STATE", "CPUS(A/T)", "MEM_MB(A/T)", "NUMA",
-              "GPUS", "FEATURES");
+  std::printf("%-12s %-8s %11s %15s %5s %9s %s\n", "NODE", "STATE", "CPUS(A/T)", "MEM_MB(A/T)", "NUMA",
+              "GPUS(A/T)", "FEATURES");
   for (const auto& n : reply->nodes()) {
     std::string cpus = std::to_string(n.cpus_alloc()) + "/" + std::to_string(n.cpus());
     std::string mem = std::to_string(n.mem_alloc_mb()) + "/" + std::to_string(n.mem_mb());
     std::string features;
     for (const auto& f : n.features()) features += (features.empty() ? "" : ",") + f;
-    std::printf("%-12s %-8s %11s %15s %5u %5d %s\n", n.name().c_str(), n.state().c_str(), cpus.c_str(),
-                mem.c_str(), n.numa_domains(), n.gpus_size(), features.empty() ? "(null)" : features.c_str());
+    std::string gpus = std::to_string(n.gpus_alloc()) + "/" + std::to_string(n.gpus_size());
+    std::printf("%-12s %-8s %11s %15s %5u %9s %s\n", n.name().c_str(), n.state().c_str(), cpus.c_str(),
+                mem.c_str(), n.numa_domains(), gpus.c_str(), features.empty() ? "(null)" : features.c_str());
   }
   return 0;
 }

@@ -5,6 +5,11 @@
 namespace locus {
 namespace {
 
+// Deepest nesting of parentheses and brackets accepted. The parser recurses once per level, and
+// the expression is a user's: "((((...a...))))" about 30,000 deep overflowed an 8 MB stack and
+// took the process (the controller's pass parses it too) down. Real constraints nest 2 or 3 deep.
+constexpr size_t kMaxNesting = 128;
+
 bool isNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '.' || c == ':' || c == '+';
@@ -46,10 +51,13 @@ class Parser {
     const char c = peek();
     if (c == '(' || c == '[') {
       const char close = c == '(' ? ')' : ']';
+      if (++depth_ > kMaxNesting)
+        return fail("nested deeper than " + std::to_string(kMaxNesting) + " levels");
       ++pos_;
       if (Status s = parseOr(out); !s.ok()) return s;
       if (peek() != close) return fail(std::string("missing '") + close + "'");
       ++pos_;
+      --depth_;
       return {};
     }
     const size_t start = pos_;
@@ -70,6 +78,7 @@ class Parser {
 
   std::string_view text_;
   size_t pos_ = 0;
+  size_t depth_ = 0;  // open parentheses and brackets around pos_
 };
 
 }  // namespace

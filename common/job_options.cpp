@@ -8,6 +8,9 @@
 //    but not acted on" (mail, reservation, ...) with a warning; nothing is dropped silently.
 #include "common/job_options.hpp"
 
+#include "common/constraint.hpp"
+#include "common/gpu_request.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -63,6 +66,9 @@ enum class Opt {
   kConstraint,
   kDependency,
   kExclusive,
+  kSwitches,
+  kMemBind,
+  kGpuBind,
   // Parsed (so their values are consumed correctly) but not acted on: a warning each.
   kIgnored,
 };
@@ -134,9 +140,9 @@ constexpr OptionDef kOptions[] = {
     {"cpu-freq", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"cpus-per-gpu", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"mem-per-gpu", 0, Arg::kRequired, Opt::kIgnored, {}},
-    {"mem-bind", 0, Arg::kRequired, Opt::kIgnored, {}},
+    {"mem-bind", 0, Arg::kRequired, Opt::kMemBind, {}},
     {"gres-flags", 0, Arg::kRequired, Opt::kIgnored, {}},
-    {"gpu-bind", 0, Arg::kRequired, Opt::kIgnored, {}},
+    {"gpu-bind", 0, Arg::kRequired, Opt::kGpuBind, {}},
     {"gpu-freq", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"ntasks-per-core", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"ntasks-per-socket", 0, Arg::kRequired, Opt::kIgnored, {}},
@@ -147,7 +153,7 @@ constexpr OptionDef kOptions[] = {
     {"extra-node-info", 'B', Arg::kRequired, Opt::kIgnored, {}},
     {"core-spec", 'S', Arg::kRequired, Opt::kIgnored, {}},
     {"thread-spec", 0, Arg::kRequired, Opt::kIgnored, {}},
-    {"switches", 0, Arg::kRequired, Opt::kIgnored, {}},
+    {"switches", 0, Arg::kRequired, Opt::kSwitches, {}},
     {"time-min", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"delay-boot", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"profile", 0, Arg::kRequired, Opt::kIgnored, {}},
@@ -400,6 +406,7 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
       break;
     case Opt::kGres:
       spec.gres = v;
+      if (auto parsed = gpuRequestOf(spec); !parsed.ok()) return parsed.error();
       break;
     case Opt::kGpus:
     case Opt::kGpusPerNode:
@@ -411,11 +418,36 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
                                 " replaces the earlier GPU request '" + spec.gpus + "'");
       }
       spec.gpus = std::string(tag) + v;
+      if (auto parsed = gpuRequestOf(spec); !parsed.ok()) return parsed.error();
       break;
     }
-    case Opt::kConstraint:
+    case Opt::kConstraint: {
+      auto parsed = Constraint::parse(v);
+      if (!parsed.ok()) return parsed.error();
       spec.constraint = v;
       break;
+    }
+    case Opt::kSwitches: {
+      auto parsed = parseSwitches(v);
+      if (!parsed.ok()) return parsed.error();
+      spec.switches = v;
+      break;
+    }
+    case Opt::kMemBind: {
+      // Slurm's "verbose," prefix only adds a report line; the binding is the same.
+      std::string_view bind = v;
+      if (bind.substr(0, 8) == "verbose,") bind.remove_prefix(8);
+      if (Status st = checkMemBind(bind); !st.ok()) return st;
+      spec.mem_bind = std::string(bind);
+      break;
+    }
+    case Opt::kGpuBind: {
+      std::string_view bind = v;
+      if (bind.substr(0, 8) == "verbose,") bind.remove_prefix(8);
+      if (Status st = checkGpuBind(bind); !st.ok()) return st;
+      spec.gpu_bind = std::string(bind);
+      break;
+    }
     case Opt::kDependency:
       spec.dependency = v;
       break;

@@ -3,7 +3,9 @@
 // the scheduler reads. Core ids are logical (0..cores-1 in hwloc's logical order); PU ids are the
 // OS indices the kernel uses for affinity, as seen by the (possibly emulated) topology.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace locus {
@@ -51,7 +53,18 @@ struct NodeTopology {
   uint32_t puCount() const;
 };
 
+// Labels a node gets from its hardware, besides the configured features, for --constraint and
+// GPU types: for each GPU model Slurm's autodetected type name (the model lowercased, spaces to
+// underscores: "tesla_v100-sxm3-32gb-h", "nvidia_rtx_a4000") and the short model ("v100",
+// "a4000", "h100"); "gpu" when the node has any; the CPU vendor ("intel", "amd"). Sorted, unique.
+std::vector<std::string> discoveredFeatures(const NodeTopology& topology);
+// Slurm's type name and the short model of one GPU model name.
+std::string gpuTypeName(const std::string& model);
+std::string gpuShortModel(const std::string& model);
+
 // "0-3,8,10-11" <-> {0,1,2,3,8,10,11}: the kernel's cpu list format (Cpus_allowed_list).
 std::string formatCpuList(std::vector<uint32_t> ids);
+// nullopt when the text is not such a list ("" is the empty list).
+std::optional<std::vector<uint32_t>> parseCpuList(std::string_view text);
 
 }  // namespace locus

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/constraint.hpp"
+#include "common/gpu_request.hpp"
 #include "common/logging.hpp"
 #include "common/slurm_formats.hpp"
 #include "common/time_util.hpp"
@@ -86,7 +88,7 @@ Status Controller::load() {
       for (const auto& a : job.allocation) {
         Node* node = findNode(a.node);
         LOCUS_CHECK(node) << "job " << job.id << " allocated on unknown node " << a.node;
-        node->allocate(a.cores, a.mem_mb);
+        node->allocate(a.cores, a.mem_mb, a.gpus);
       }
     }
     jobs_.emplace(job.id, std::move(job));
@@ -180,6 +182,17 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   }
   if (spec.time_limit_s == 0) spec.time_limit_s = config_.default_time_limit_s;
 
+  // Requests the CLI validated already; checked again because any client may call the API.
+  if (auto gpus = gpuShareOf(spec); !gpus.ok()) return gpus.error();
+  if (!spec.constraint.empty()) {
+    if (auto c = Constraint::parse(spec.constraint); !c.ok()) return c.error();
+  }
+  if (!spec.switches.empty()) {
+    if (auto sw = parseSwitches(spec.switches); !sw.ok()) return sw.error();
+  }
+  if (Status st = checkMemBind(spec.mem_bind); !st.ok()) return st.error();
+  if (Status st = checkGpuBind(spec.gpu_bind); !st.ok()) return st.error();
+
   std::optional<Dependency> dependency;
   if (!spec.dependency.empty()) {
     auto parsed = parseDependency(spec.dependency);
@@ -217,6 +230,8 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
       n.name = name;
       n.total_cores = node->cores();
       n.total_mem_mb = node->memMb();
+      for (const GpuInfo& g : node->topology().gpus) n.gpu_numa.push_back(g.numa);
+      n.features = node->allFeatures();
       totals.push_back(std::move(n));
     }
     Status fits = scheduler::checkSatisfiable(toRequest(proto_job), totals);
@@ -287,6 +302,8 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
     for (uint32_t c : a.cores) pa->add_cores(c);
     pa->set_mem_mb(a.mem_mb);
     pa->set_ntasks(a.ntasks);
+    for (uint32_t g : a.gpus) pa->add_gpus(g);
+    for (uint32_t d : a.numa) pa->add_numa(d);
   }
   info.set_ntasks(job.effectiveNtasks());
   info.set_nodes_requested(job.spec.nodes);
@@ -466,7 +483,9 @@ proto::ListNodesReply Controller::listNodes() {
     proto::toProto(node->topology(), topo);
     *n->mutable_gpus() = topo.gpus();
     *n->mutable_topology() = topo;
-    for (const auto& f : node->features) n->add_features(f);
+    for (const auto& f : node->allFeatures()) n->add_features(f);
+    n->set_limits(node->limits);
+    n->set_gpus_alloc(node->gpusAllocated());
   }
   for (const auto& sw : switches_.switches) {
     auto* s = reply.add_switches();

@@ -89,6 +89,7 @@ class Controller {
   Status load();
   void loop();
   void schedule();                   // one pass; requires mu_
+  scheduler::Network networkFor(const std::vector<Node*>& index) const;
   void checkNodeTimeouts();          // requires mu_
   void failJobsOnNode(Node& node);   // requires mu_
   void handleExit(const std::string& node, const proto::TaskExited& exited);  // requires mu_

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/gpu_request.hpp"
 #include "common/logging.hpp"
 #include "controller/job.hpp"
 #include "controller/scheduler/scheduler.hpp"
@@ -21,6 +22,8 @@ inline uint64_t memPerNode(const JobSpec& spec, uint32_t cores_on_node) {
   return spec.mem_per_cpu_mb * cores_on_node;
 }
 
+// The scheduler's view of a job. Its GPU, switch and constraint fields were validated at submit;
+// a stored record that no longer parses asks for nothing extra (logged at submit, not here).
 inline scheduler::JobRequest toRequest(const Job& job) {
   scheduler::JobRequest r;
   r.id = job.id;
@@ -38,6 +41,19 @@ inline scheduler::JobRequest toRequest(const Job& job) {
   r.array_job_id = job.array_job_id;
   r.array_max_running = job.array_max_running;
   r.time_limit_s = job.spec.time_limit_s;
+  if (auto share = gpuShareOf(job.spec); share.ok()) {
+    r.gpus_per_node = share->per_node;
+    r.gpus_per_task = share->per_task;
+    r.gpu_type = share->type;
+    if (share->force_one_node && r.nodes == 0) r.nodes = 1;
+  }
+  r.constraint = job.spec.constraint;
+  if (!job.spec.switches.empty()) {
+    if (auto sw = parseSwitches(job.spec.switches); sw.ok()) {
+      r.max_switches = sw->count;
+      r.switches_wait_until = job.submit_time + sw->wait_s;
+    }
+  }
   return r;
 }
 

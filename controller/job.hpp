@@ -15,6 +15,8 @@ struct AllocatedNode {
   std::vector<uint32_t> cores;  // logical core ids on that node
   uint64_t mem_mb = 0;
   uint32_t ntasks = 0;
+  std::vector<uint32_t> gpus;   // GPU indices on that node
+  std::vector<uint32_t> numa;   // NUMA domains (positions in the node's topology) of the cores
 };
 
 struct Job {

@@ -40,6 +40,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   bool daemon_restarted = node->boot_id != msg.boot_id();
   bool was_down = node->state == NodeState::kDown;
   node->boot_id = msg.boot_id();
+  node->limits = msg.limits();
   node->channel = std::move(channel);
   node->state = NodeState::kUp;
   node->last_seen = std::chrono::steady_clock::now();
@@ -180,6 +181,10 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
     if (!exited.launch_error().empty()) {
       job.state = JobState::kFailed;
       job.reason = "LaunchFailed: " + exited.launch_error();
+    } else if (exited.oom_killed()) {
+      // The kernel killed a task process at the job's memory limit (the node's cgroup says so).
+      job.state = JobState::kOutOfMemory;
+      job.reason = "OutOfMemory";
     } else if (exited.timed_out()) {
       job.state = JobState::kTimeout;
       job.reason = "TimeLimit";
@@ -220,7 +225,7 @@ void Controller::releaseAllocation(Job& job, bool charge) {
   uint32_t cores = 0;
   uint64_t mem = 0;
   for (const auto& a : job.allocation) {
-    if (Node* node = findNode(a.node)) node->release(a.cores, a.mem_mb);
+    if (Node* node = findNode(a.node)) node->release(a.cores, a.mem_mb, a.gpus);
     cores += static_cast<uint32_t>(a.cores.size());
     mem += a.mem_mb;
   }
@@ -259,8 +264,13 @@ void Controller::sendLaunch(const Job& job) {
     env = jobEnvironment(view);
   }
   for (const auto& [k, v] : env) (*launch->mutable_environment())[k] = v;
-  for (uint32_t c : job.allocation.front().cores) launch->add_cores(c);
-  launch->set_mem_mb(job.allocation.front().mem_mb);
+  const AllocatedNode& here = job.allocation.front();
+  for (uint32_t c : here.cores) launch->add_cores(c);
+  for (uint32_t g : here.gpus) launch->add_gpus(g);
+  for (uint32_t d : here.numa) launch->add_numa(d);
+  launch->set_mem_bind(job.spec.mem_bind.empty() ? "local" : job.spec.mem_bind);
+  launch->set_gpu_bind(job.spec.gpu_bind.empty() ? "closest" : job.spec.gpu_bind);
+  launch->set_mem_mb(here.mem_mb);
   launch->set_time_limit_s(job.spec.time_limit_s);
   launch->set_kill_grace_s(config_.kill_grace.count());
   node->channel->send(cmd);

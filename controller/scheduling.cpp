@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string_view>
+#include <unordered_map>
 
 #include "common/logging.hpp"
 #include "common/slurm_formats.hpp"
@@ -138,6 +140,24 @@ void Controller::endOnNodeFailure(Job& job, const std::string& reason, int64_t n
   }
 }
 
+// The switch tree in the scheduler's terms: the switch of each node in `index` order. Flat
+// (empty) when no [[switch]] is configured, so a cluster without topology pays nothing.
+scheduler::Network Controller::networkFor(const std::vector<Node*>& index) const {
+  scheduler::Network net;
+  if (config_.switches.empty()) return net;
+  for (const auto& sw : switches_.switches)
+    net.parent.push_back(sw.parent == locality::SwitchTree::kNone ? scheduler::Network::kNoSwitch
+                                                                 : sw.parent);
+  std::unordered_map<std::string_view, uint32_t> switch_of;
+  for (uint32_t s = 0; s < switches_.switches.size(); ++s)
+    for (const auto& name : switches_.switches[s].nodes) switch_of.emplace(name, s);
+  for (Node* node : index) {
+    auto it = switch_of.find(node->name());
+    net.switch_of_node.push_back(it == switch_of.end() ? switches_.root : it->second);
+  }
+  return net;
+}
+
 void Controller::schedule() {
   if (pending_.empty()) return;
   scheduler::Snapshot snap;
@@ -151,6 +171,15 @@ void Controller::schedule() {
     n.total_mem_mb = node->memMb();
     n.free_cores_by_numa = node->freeCoresByNuma();
     n.free_mem_mb = node->memMb() - node->memAllocatedMb();
+    for (const GpuInfo& g : node->topology().gpus) {
+      n.gpu_numa.push_back(g.numa);
+      uint64_t links = 0;
+      for (const GpuLink& l : g.links)
+        if (l.peer < 64) links |= uint64_t{1} << l.peer;
+      n.gpu_links.push_back(links);
+    }
+    n.free_gpus = node->freeGpuMask();
+    n.features = node->allFeatures();
     snap.nodes.push_back(std::move(n));
     index.push_back(node.get());
   }
@@ -162,6 +191,7 @@ void Controller::schedule() {
   snap.array_running.assign(array_running.begin(), array_running.end());
   // What the backfill planner needs: when each running job's resources come back (its time limit).
   snap.policy = *scheduler::parsePolicy(config_.scheduler_policy);
+  snap.network = networkFor(index);
   snap.reserve_depth = config_.reserve_depth;
   std::map<std::string, uint32_t> node_index;
   for (uint32_t i = 0; i < index.size(); ++i) node_index[index[i]->name()] = i;
@@ -173,7 +203,8 @@ void Controller::schedule() {
     if (job.completing) r.expected_end = snap.now + 1;
     else if (job.spec.time_limit_s > 0) r.expected_end = job.start_time + job.spec.time_limit_s;
     for (const auto& a : job.allocation)
-      r.use.push_back({node_index.at(a.node), static_cast<uint32_t>(a.cores.size()), a.mem_mb});
+      r.use.push_back({node_index.at(a.node), static_cast<uint32_t>(a.cores.size()), a.mem_mb,
+                       static_cast<uint32_t>(a.gpus.size())});
     snap.running.push_back(std::move(r));
   }
   // Priorities move with age and with usage: recomputed for every pending job each pass.
@@ -292,8 +323,8 @@ void Controller::schedule() {
     job.allocation.clear();
     for (const auto& a : d.allocation) {
       Node* node = index.at(a.node);
-      node->allocate(a.cores, a.mem_mb);
-      job.allocation.push_back(AllocatedNode{node->name(), a.cores, a.mem_mb, a.ntasks});
+      node->allocate(a.cores, a.mem_mb, a.gpus);
+      job.allocation.push_back(AllocatedNode{node->name(), a.cores, a.mem_mb, a.ntasks, a.gpus, a.numa});
     }
     PatternContext ctx;
     ctx.job_id = job.id;

@@ -18,6 +18,8 @@
 
 #include "common/logging.hpp"
 #include "common/time_util.hpp"
+#include "gpu/visible_devices.hpp"
+#include "nodedaemon/cgroups.hpp"
 #include "nodedaemon/launcher.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.grpc.pb.h"
@@ -75,7 +77,10 @@ struct Agent::Impl {
   AgentOptions options;
   NodeTopology topology;
   uint32_t host_pus = 1;
+  std::vector<uint32_t> host_numa_nodes;  // libnuma's mems_allowed
   uint64_t boot_id = 0;
+  std::unique_ptr<TaskCgroups> cgroups;   // null: no cgroup support, binding only
+  std::string limits;                     // how tasks are confined, for the controller
 
   std::mutex mu_;
   std::condition_variable cv_;              // reaper and timer wait here
@@ -159,6 +164,7 @@ struct Agent::Impl {
     reg->set_name(options.name);
     proto::toProto(topology, *reg->mutable_topology());
     reg->set_boot_id(boot_id);
+    reg->set_limits(limits);
     std::lock_guard lock(mu_);
     for (const auto& [key, pid] : by_key_) {
       auto* t = reg->add_running();
@@ -273,6 +279,34 @@ struct Agent::Impl {
     std::vector<uint32_t> cores(l.cores().begin(), l.cores().end());
     spec.cpus = hostCpusForCores(topology, cores, host_pus);
     spec.environment["LOCUS_CPU_BIND_LIST"] = formatCpuList(spec.cpus);
+    // --mem-bind=local (the default): memory from the NUMA domains of the allocated cores only.
+    std::vector<uint32_t> domains(l.numa().begin(), l.numa().end());
+    std::vector<uint32_t> mems = hostMemsForNuma(topology, domains, host_numa_nodes);
+    if (l.mem_bind() != "none") spec.mem_nodes = mems;
+    if (!spec.mem_nodes.empty()) spec.environment["LOCUS_MEM_BIND_LIST"] = formatCpuList(spec.mem_nodes);
+    // Exactly the allocated GPUs are visible (a job without GPUs sees none of the node's). For
+    // the batch script, --gpu-bind closest and none expose the same set: all of the node's
+    // allocation; they differ per task in job steps.
+    std::vector<uint32_t> gpus(l.gpus().begin(), l.gpus().end());
+    for (auto& [k, v] : gpu::visibleDevicesEnvironment(topology.gpus, gpus)) spec.environment[k] = v;
+    if (cgroups) {
+      TaskLimits limits;
+      limits.mem_mb = l.mem_mb();
+      limits.cpus = spec.cpus;
+      limits.mems = mems;
+      limits.cores = static_cast<uint32_t>(cores.size());
+      auto procs = cgroups->create(key.first, key.second, limits);
+      if (!procs.ok()) {
+        log()->warn("job={} cgroup: {}", key.first, procs.error().message);
+        lock.unlock();
+        std::filesystem::remove(script_path);
+        auto e = exitRecord(key);
+        e.set_launch_error(procs.error().message);
+        reportExit(e);
+        return;
+      }
+      spec.cgroup_procs = std::move(*procs);
+    }
     spec.switch_user = root && l.uid() != 0;
     spec.pid_file = pidFile(script_path);
     spec.uid = l.uid();
@@ -283,6 +317,7 @@ struct Agent::Impl {
     if (!pid.ok()) {
       log()->warn("job={} launch failed: {}", key.first, pid.error().message);
       lock.unlock();
+      if (cgroups) cgroups->finish(key.first, key.second);
       std::filesystem::remove(script_path);
       auto e = exitRecord(key);
       e.set_launch_error(pid.error().message);
@@ -387,6 +422,11 @@ struct Agent::Impl {
       e.set_cpu_time_s(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
                        (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
       e.set_max_rss_kb(static_cast<uint64_t>(usage.ru_maxrss));
+      if (cgroups) {
+        TaskCgroups::Outcome outcome = cgroups->finish(task.key.first, task.key.second);
+        e.set_oom_killed(outcome.oom_killed);
+        if (outcome.oom_killed) log()->info("job={} ran out of memory (cgroup OOM kill)", task.key.first);
+      }
       log()->debug("job={} exited status={}", task.key.first, status);
       reportExit(e);
     }
@@ -403,6 +443,17 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   if (!topology.ok()) return topology.error();
   impl->topology = std::move(*topology);
   impl->host_pus = hostPuCount();
+  impl->host_numa_nodes = hostNumaNodes();
+  std::string why_not;
+  impl->cgroups = TaskCgroups::detect(options.name, &why_not);
+  if (impl->cgroups) {
+    impl->cgroups->removeAll();  // a predecessor's tasks, if it was killed outright
+    impl->limits = impl->cgroups->describe();
+  } else {
+    impl->limits = "binding only (" + why_not + ")";
+    log()->warn("node={} no usable cgroups, tasks are bound to their CPUs and NUMA nodes but "
+                "their memory is not limited: {}", options.name, why_not);
+  }
   std::random_device rd;
   impl->boot_id = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(getpid());
   std::error_code ec;
@@ -417,9 +468,9 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
 
 void Agent::start() {
   Impl& i = *impl_;
-  log()->info("node={} cores={} pus={} numa={} gpus={} host_pus={}", i.options.name,
+  log()->info("node={} cores={} pus={} numa={} gpus={} host_pus={} limits={}", i.options.name,
               i.topology.coreCount(), i.topology.puCount(), i.topology.numa.size(),
-              i.topology.gpus.size(), i.host_pus);
+              i.topology.gpus.size(), i.host_pus, i.limits);
   i.reaper_thread_ = std::thread([&i] { i.reaperLoop(); });
   i.timer_thread_ = std::thread([&i] { i.timerLoop(); });
   i.heartbeat_thread_ = std::thread([&i] { i.heartbeatLoop(); });
@@ -441,6 +492,7 @@ void Agent::stop() {
   }
   for (auto* t : {&i.connect_thread_, &i.heartbeat_thread_, &i.timer_thread_, &i.reaper_thread_})
     if (t->joinable()) t->join();
+  if (i.cgroups) i.cgroups->removeAll(/*and_subtree=*/true);
 }
 
 }  // namespace locus::nodedaemon

@@ -1,6 +1,7 @@
 #include "nodedaemon/discovery.hpp"
 
 #include <hwloc.h>
+#include <numa.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+
+#include "common/logging.hpp"
+#include "gpu/gpu_inventory.hpp"
+#include "gpu/nvml.hpp"
 
 namespace locus::nodedaemon {
 namespace {
@@ -118,6 +123,19 @@ hwloc_obj_t pciAncestor(hwloc_obj_t obj) {
   return nullptr;
 }
 
+// The PCIe switch a GPU sits behind, as hwloc's logical index of the switch's upstream port:
+// the bridge right below the root port (host bridge -> root port -> switch -> ... -> GPU).
+// -1 when the GPU hangs directly off a root port or its path was not kept.
+int32_t pcieSwitchOf(hwloc_obj_t pci) {
+  std::vector<hwloc_obj_t> bridges;  // from the GPU upwards
+  for (hwloc_obj_t p = pci ? pci->parent : nullptr; p && p->type == HWLOC_OBJ_BRIDGE; p = p->parent)
+    bridges.push_back(p);
+  // bridges.back() is the host bridge, before it the root port, before that the switch.
+  if (bridges.size() < 3 || bridges.back()->attr->bridge.upstream_type != HWLOC_OBJ_BRIDGE_HOST)
+    return -1;
+  return static_cast<int32_t>(bridges[bridges.size() - 3]->logical_index);
+}
+
 // Rank of an OS device name among the views of one GPU: lower is preferred, -1 is not a GPU
 // backend we report. NVML and CUDA name devices the way CUDA_VISIBLE_DEVICES users expect.
 int gpuBackendRank(std::string_view name) {
@@ -212,7 +230,10 @@ void discoverCores(hwloc_topology_t topo, NodeTopology& out,
 
 // One physical GPU is seen by several backends (cuda0, nvml0 and opencl0d0 under the same PCI
 // device 0000:3b:00.0): group the OS devices by PCI device and report each group once.
-void discoverGpus(hwloc_topology_t topo, NodeTopology& out) {
+// GPU OS devices are also remembered in `gpu_of_object` (object -> position in out.gpus) for the
+// NVLink matrix, which names OS devices.
+void discoverGpus(hwloc_topology_t topo, NodeTopology& out,
+                  std::map<hwloc_obj_t, uint32_t>& gpu_of_object) {
   struct Group {
     hwloc_obj_t pci = nullptr;
     std::vector<hwloc_obj_t> devs;  // sorted by preference once collected
@@ -267,14 +288,71 @@ void discoverGpus(hwloc_topology_t topo, NodeTopology& out) {
       gpu.pci_bus_id = buf;
     }
     gpu.numa = localNumaIndex(topo, g.devs.front(), out.numa.size());
+    gpu.pcie_switch = pcieSwitchOf(g.pci);
+    gpu.index = static_cast<uint32_t>(out.gpus.size());  // discovery order until renumbered
     out.gpus.push_back(std::move(gpu));
+    for (hwloc_obj_t d : g.devs) gpu_of_object[d] = static_cast<uint32_t>(out.gpus.size() - 1);
   }
-  // CUDA_DEVICE_ORDER=PCI_BUS_ID numbering; devices without a bus id keep discovery order last.
-  std::stable_sort(out.gpus.begin(), out.gpus.end(), [](const GpuInfo& a, const GpuInfo& b) {
-    if (a.pci_bus_id.empty() != b.pci_bus_id.empty()) return b.pci_bus_id.empty();
-    return a.pci_bus_id < b.pci_bus_id;
-  });
-  for (size_t i = 0; i < out.gpus.size(); ++i) out.gpus[i].index = static_cast<uint32_t>(i);
+}
+
+// NVLink from hwloc's "NVLinkBandwidth" distances (its NVML plugin writes them; exported XMLs
+// keep them): a matrix over GPU OS devices and NVSwitch PCI devices, in MB/s. Two GPUs with
+// bandwidth between them are linked directly; GPUs wired to NVSwitches reach each other through
+// them, at the lower of their two switch bandwidths (a DGX-2's 16 V100s: 6 x 25 GB/s each).
+void discoverNvlinks(hwloc_topology_t topo, NodeTopology& out,
+                     const std::map<hwloc_obj_t, uint32_t>& gpu_of_object) {
+  unsigned nr = 1;
+  hwloc_distances_s* dist = nullptr;
+  if (hwloc_distances_get_by_name(topo, "NVLinkBandwidth", &nr, &dist, 0) != 0 || nr == 0 || !dist)
+    return;
+  const unsigned n = dist->nbobjs;
+  std::vector<std::map<uint32_t, uint64_t>> direct(out.gpus.size());
+  std::vector<uint64_t> to_switches(out.gpus.size(), 0);
+  for (unsigned i = 0; i < n; ++i) {
+    auto a = gpu_of_object.find(dist->objs[i]);
+    if (a == gpu_of_object.end()) continue;
+    for (unsigned j = 0; j < n; ++j) {
+      const uint64_t mbps = dist->values[i * n + j];
+      if (i == j || mbps == 0) continue;
+      auto b = gpu_of_object.find(dist->objs[j]);
+      if (b != gpu_of_object.end()) {
+        if (b->second != a->second) direct[a->second][b->second] = std::max(direct[a->second][b->second], mbps);
+      } else if (dist->objs[j] && dist->objs[j]->type == HWLOC_OBJ_PCI_DEVICE) {
+        to_switches[a->second] += mbps;
+      }
+    }
+  }
+  hwloc_distances_release(topo, dist);
+  for (uint32_t a = 0; a < out.gpus.size(); ++a) {
+    for (uint32_t b = 0; b < out.gpus.size(); ++b) {
+      if (a != b && to_switches[a] > 0 && to_switches[b] > 0)
+        direct[a][b] = std::max(direct[a][b], std::min(to_switches[a], to_switches[b]));
+    }
+    for (const auto& [peer, mbps] : direct[a]) out.gpus[a].links.push_back({peer, mbps});
+  }
+}
+
+// The NUMA domain of an NVML GPU hwloc did not report as a GPU: its PCI device's locality when
+// hwloc kept the device, else the domain holding most of the CPUs NVML calls near it.
+int32_t numaOfNvmlGpu(hwloc_topology_t topo, const NodeTopology& out, const gpu::NvmlGpu& g) {
+  unsigned domain = 0, bus = 0, dev = 0, func = 0;
+  if (std::sscanf(g.pci_bus_id.c_str(), "%x:%x:%x.%x", &domain, &bus, &dev, &func) == 4) {
+    if (hwloc_obj_t pci = hwloc_get_pcidev_by_busid(topo, domain, bus, dev, func))
+      return localNumaIndex(topo, pci, out.numa.size());
+  }
+  int32_t best = -1;
+  size_t best_hits = 0;
+  for (size_t d = 0; d < out.numa.size(); ++d) {
+    size_t hits = 0;
+    for (const CoreInfo& c : out.numa[d].cores)
+      for (uint32_t pu : c.pus)
+        hits += std::binary_search(g.cpu_affinity.begin(), g.cpu_affinity.end(), pu) ? 1 : 0;
+    if (hits > best_hits) {
+      best_hits = hits;
+      best = static_cast<int32_t>(d);
+    }
+  }
+  return best;
 }
 
 // NUMALatency rows and columns in topology.numa order; left empty unless it covers every domain.
@@ -328,8 +406,27 @@ Result<NodeTopology> discoverTopology(const DiscoveryOptions& options) {
   discoverNuma(topo, out, numa_objs);
   for (const auto& d : out.numa) out.mem_mb += d.mem_mb;
   discoverCores(topo, out, numa_objs);
-  discoverGpus(topo, out);
+  std::map<hwloc_obj_t, uint32_t> gpu_of_object;
+  discoverGpus(topo, out, gpu_of_object);
+  discoverNvlinks(topo, out, gpu_of_object);
+  gpu::renumberGpus(out.gpus);  // CUDA_DEVICE_ORDER=PCI_BUS_ID numbering
   discoverDistances(topo, out, numa_objs);
+
+  const bool emulated = !options.xml_path.empty() || !options.synthetic.empty();
+  std::string nvml = options.nvml_library;
+  if (nvml.empty() && !emulated) nvml = "libnvidia-ml.so.1";
+  if (!nvml.empty() && nvml != "none") {
+    auto found = gpu::probeNvml(nvml);
+    if (found.ok()) {
+      gpu::mergeNvmlGpus(out.gpus, *found,
+                         [&](const gpu::NvmlGpu& g) { return numaOfNvmlGpu(topo, out, g); });
+    } else if (found.error().code == ErrorCode::kUnavailable) {
+      logger("node")->debug("no NVML: {}", found.error().message);
+    } else {
+      logger("node")->warn("NVML: {} (GPUs as hwloc sees them only)", found.error().message);
+    }
+  }
+  if (out.gpus.size() > 64) out.gpus.resize(64);  // the scheduler's GPU masks hold 64
   return out;
 }
 
@@ -350,6 +447,33 @@ std::vector<uint32_t> hostCpusForCores(const NodeTopology& topology,
   std::sort(cpus.begin(), cpus.end());
   cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
   return cpus;
+}
+
+std::vector<uint32_t> hostNumaNodes() {
+  static const std::vector<uint32_t> nodes = [] {
+    std::vector<uint32_t> out;
+    if (numa_available() >= 0) {
+      struct bitmask* allowed = numa_get_mems_allowed();
+      for (unsigned n = 0; allowed && n < allowed->size; ++n)
+        if (numa_bitmask_isbitset(allowed, n)) out.push_back(n);
+      if (allowed) numa_bitmask_free(allowed);
+    }
+    if (out.empty()) out.push_back(0);
+    return out;
+  }();
+  return nodes;
+}
+
+std::vector<uint32_t> hostMemsForNuma(const NodeTopology& topology,
+                                      const std::vector<uint32_t>& domains,
+                                      const std::vector<uint32_t>& host_nodes) {
+  LOCUS_CHECK(!host_nodes.empty()) << "no host NUMA nodes";
+  std::vector<uint32_t> out;
+  for (uint32_t d : domains)
+    if (d < topology.numa.size()) out.push_back(host_nodes[topology.numa[d].os_index % host_nodes.size()]);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 uint32_t hostPuCount() {

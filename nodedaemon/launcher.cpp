@@ -16,10 +16,12 @@ namespace locus::nodedaemon {
 namespace {
 
 // Where the child stops if a step before exec fails.
-enum Step { kNone, kSetsid, kAffinity, kGroups, kSetgid, kSetuid, kChdir, kStdout, kStderr, kExec };
+enum Step { kNone, kSetsid, kCgroup, kMemBind, kAffinity, kGroups, kSetgid, kSetuid, kChdir, kStdout, kStderr, kExec };
 const char* stepName(int s) {
   switch (s) {
     case kSetsid: return "setsid";
+    case kCgroup: return "join the task's cgroup";
+    case kMemBind: return "memory binding (set_mempolicy)";
     case kAffinity: return "CPU binding (sched_setaffinity)";
     case kGroups: return "setgroups";
     case kSetgid: return "setgid";
@@ -32,6 +34,10 @@ const char* stepName(int s) {
   return "?";
 }
 
+// set_mempolicy(2)'s MPOL_BIND (linux/mempolicy.h) and the node mask size we pass: 1,024 nodes.
+constexpr int kMpolBind = 2;
+constexpr size_t kMemMaskWords = 1024 / (sizeof(unsigned long) * 8);
+
 // Everything the child needs, prepared by the parent. The child shares the parent's memory
 // (CLONE_VM) until it execs, so it writes its failure straight into `failed_step`/`failed_errno`.
 struct ChildArgs {
@@ -43,6 +49,8 @@ struct ChildArgs {
   const char* stderr_path;  // nullptr: same file as stdout
   const char* pid_file;     // nullptr: none
   const cpu_set_t* cpus;    // nullptr: no binding
+  const unsigned long* mem_mask;  // nullptr: no memory binding; else kMemMaskWords words
+  const char* const* cgroup_procs;  // nullptr-terminated
   bool switch_user;
   uid_t uid;
   gid_t gid;
@@ -93,6 +101,19 @@ int childMain(void* arg) {
   // A task must not outlive a daemon that was killed outright.
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (syscall(SYS_getppid) != a->parent) syscall(SYS_exit, 137);
+  // Joined while still root, before anything of the task runs or allocates.
+  for (const char* const* p = a->cgroup_procs; p && *p; ++p) {
+    int fd = open(*p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(kCgroup);
+    bool ok = write(fd, "0", 1) == 1;
+    close(fd);
+    if (!ok) return fail(kCgroup);
+  }
+  // The policy is the task's own (not its address space's), so it survives exec and is
+  // inherited by everything the task starts.
+  if (a->mem_mask &&
+      syscall(SYS_set_mempolicy, kMpolBind, a->mem_mask, kMemMaskWords * sizeof(unsigned long) * 8 + 1) != 0)
+    return fail(kMemBind);
   if (a->cpus && syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), a->cpus) != 0)
     return fail(kAffinity);
   if (a->switch_user) {
@@ -143,6 +164,14 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
   for (uint32_t c : spec.cpus)
     if (c < CPU_SETSIZE) CPU_SET(c, &cpus);
 
+  unsigned long mem_mask[kMemMaskWords] = {};
+  for (uint32_t node : spec.mem_nodes)
+    if (node < kMemMaskWords * sizeof(unsigned long) * 8)
+      mem_mask[node / (sizeof(unsigned long) * 8)] |= 1UL << (node % (sizeof(unsigned long) * 8));
+  std::vector<const char*> cgroup_procs;
+  for (const auto& p : spec.cgroup_procs) cgroup_procs.push_back(p.c_str());
+  cgroup_procs.push_back(nullptr);
+
   std::vector<gid_t> groups;
   if (spec.switch_user) {
     struct passwd pw{}, *found = nullptr;
@@ -169,6 +198,8 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
                  same_file ? nullptr : spec.stderr_path.c_str(),
                  spec.pid_file.empty() ? nullptr : spec.pid_file.c_str(),
                  spec.cpus.empty() ? nullptr : &cpus,
+                 spec.mem_nodes.empty() ? nullptr : mem_mask,
+                 cgroup_procs.data(),
                  spec.switch_user,
                  spec.uid,
                  spec.gid,

@@ -1,7 +1,8 @@
 #pragma once
 // Starts one task as a real process: its own session (so the whole process group can be
-// signalled), bound to the allocated CPUs, as the submitting user when the daemon is root,
-// in its working directory, with stdout/stderr in the requested files.
+// signalled), in its control groups, bound to the allocated CPUs and NUMA memory nodes, as the
+// submitting user when the daemon is root, in its working directory, with stdout/stderr in the
+// requested files.
 #include <sys/types.h>
 
 #include <map>
@@ -20,6 +21,10 @@ struct LaunchSpec {
   std::string stdout_path;
   std::string stderr_path;             // equal to stdout_path: one file opened once
   std::vector<uint32_t> cpus;          // host PU ids to bind to; empty = no binding
+  std::vector<uint32_t> mem_nodes;     // host NUMA nodes to bind memory to (MPOL_BIND); empty =
+                                       // the default policy (allocate near the running CPU)
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files the child joins (writes "0" to)
+                                          // first, so all it starts is limited from the start
   std::string pid_file;                // if set, the child writes its pid (= its process group)
                                        // here before exec, so a successor daemon can clean up
   bool switch_user = false;            // setgid/setuid to uid/gid (daemon is root)

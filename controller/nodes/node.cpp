@@ -1,5 +1,7 @@
 #include "controller/nodes/node.hpp"
 
+#include <algorithm>
+
 #include "common/result.hpp"
 
 namespace locus::controller {
@@ -14,8 +16,10 @@ const char* toString(NodeState s) {
 }
 
 bool Node::setTopology(NodeTopology topology) {
-  if (cores_alloc_ > 0 || mem_alloc_mb_ > 0) return false;
+  if (cores_alloc_ > 0 || mem_alloc_mb_ > 0 || gpu_busy_ != 0) return false;
+  if (topology.gpus.size() > 64) topology.gpus.resize(64);  // the scheduler's GPU masks hold 64
   topology_ = std::move(topology);
+  discovered_features_ = discoveredFeatures(topology_);
   uint32_t max_core = 0;
   bool any = false;
   for (const auto& d : topology_.numa)
@@ -37,7 +41,27 @@ std::vector<std::vector<uint32_t>> Node::freeCoresByNuma() const {
   return out;
 }
 
-void Node::allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb) {
+uint64_t Node::freeGpuMask() const {
+  const size_t n = topology_.gpus.size();
+  const uint64_t all = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+  return all & ~gpu_busy_;
+}
+
+std::vector<std::string> Node::allFeatures() const {
+  std::vector<std::string> out = features;
+  out.insert(out.end(), discovered_features_.begin(), discovered_features_.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void Node::allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb,
+                    const std::vector<uint32_t>& gpus) {
+  for (uint32_t g : gpus) {
+    LOCUS_CHECK(g < topology_.gpus.size()) << "node=" << name_ << " gpu=" << g << " out of range";
+    LOCUS_CHECK(!(gpu_busy_ >> g & 1)) << "node=" << name_ << " gpu=" << g << " allocated twice";
+    gpu_busy_ |= uint64_t{1} << g;
+  }
   for (uint32_t c : cores) {
     LOCUS_CHECK(c < core_busy_.size()) << "node=" << name_ << " core=" << c << " out of range";
     LOCUS_CHECK(!core_busy_[c]) << "node=" << name_ << " core=" << c << " allocated twice";
@@ -47,7 +71,12 @@ void Node::allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb) {
   mem_alloc_mb_ += mem_mb;
 }
 
-void Node::release(const std::vector<uint32_t>& cores, uint64_t mem_mb) {
+void Node::release(const std::vector<uint32_t>& cores, uint64_t mem_mb,
+                   const std::vector<uint32_t>& gpus) {
+  for (uint32_t g : gpus) {
+    LOCUS_CHECK(g < 64 && (gpu_busy_ >> g & 1)) << "node=" << name_ << " gpu=" << g << " freed while free";
+    gpu_busy_ &= ~(uint64_t{1} << g);
+  }
   for (uint32_t c : cores) {
     LOCUS_CHECK(c < core_busy_.size()) << "node=" << name_ << " core=" << c << " out of range";
     LOCUS_CHECK(core_busy_[c]) << "node=" << name_ << " core=" << c << " freed while free";

@@ -36,14 +36,24 @@ class Node {
   // Free logical core ids per NUMA domain, ascending (the scheduler's view).
   std::vector<std::vector<uint32_t>> freeCoresByNuma() const;
 
-  // Accounting: allocating a busy core or releasing a free one is a bug, checked loudly.
-  void allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb);
-  void release(const std::vector<uint32_t>& cores, uint64_t mem_mb);
+  uint32_t gpus() const { return static_cast<uint32_t>(topology_.gpus.size()); }
+  uint32_t gpusAllocated() const { return static_cast<uint32_t>(__builtin_popcountll(gpu_busy_)); }
+  uint64_t freeGpuMask() const;  // bit g: GPU g is free
+
+  // Accounting: allocating a busy core or GPU, or releasing a free one, is a bug, checked loudly.
+  void allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb,
+                const std::vector<uint32_t>& gpus = {});
+  void release(const std::vector<uint32_t>& cores, uint64_t mem_mb,
+               const std::vector<uint32_t>& gpus = {});
+
+  // The configured features plus what discovery implies (GPU types, CPU vendor), sorted.
+  std::vector<std::string> allFeatures() const;
 
   NodeState state = NodeState::kUnknown;
   std::chrono::steady_clock::time_point last_seen{};
   uint64_t boot_id = 0;
   std::vector<std::string> features;
+  std::string limits;  // how its daemon confines tasks (RegisterNode.limits)
   std::shared_ptr<NodeChannel> channel;  // null while disconnected
 
  private:
@@ -53,6 +63,8 @@ class Node {
   std::vector<bool> core_busy_;
   uint32_t cores_alloc_ = 0;
   uint64_t mem_alloc_mb_ = 0;
+  uint64_t gpu_busy_ = 0;  // bit g: GPU g allocated (at most 64 GPUs per node)
+  std::vector<std::string> discovered_features_;
 };
 
 }  // namespace locus::controller

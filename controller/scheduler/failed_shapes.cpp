@@ -12,14 +12,23 @@ bool asksAtLeast(const Shape& later, const Shape& failed) {
   if (flexible != (failed.nodes == 0) || later.mem_mb < failed.mem_mb) return false;
   if (later.window_s < failed.window_s) return false;
   if (later.eligibility != failed.eligibility || later.max_switches != failed.max_switches) return false;
-  if (later.gpus_per_node < failed.gpus_per_node || later.gpus_per_task < failed.gpus_per_task)
-    return false;
   if (flexible) {
+    if (later.gpus_per_node < failed.gpus_per_node || later.gpus_per_task < failed.gpus_per_task)
+      return false;
     return later.ntasks >= failed.ntasks && later.cpus_per_task >= failed.cpus_per_task &&
            later.per_node <= failed.per_node;
   }
-  // Every node of the later job needs at least as much as the failed job's largest node.
-  return later.nodes >= failed.nodes && later.cores_lo >= failed.cores_hi;
+  // Every node of the later job needs at least as much as the failed job's largest node, GPUs
+  // included. GPUs per node follow the tasks on the node, not its cores, so comparing the
+  // per-task counts is not enough: -N 1 -n 4 --gpus-per-task 1 (4 cores, 4 GPUs) failing says
+  // nothing about -N 1 -n 1 -c 4 --gpus-per-task 1 (4 cores, 1 GPU). Tasks per node are
+  // cores / cpus_per_task (cpus_per_task >= 1 for any job that gets this far).
+  const uint64_t later_gpus_lo =
+      later.gpus_per_node + later.cores_lo / later.cpus_per_task * later.gpus_per_task;
+  const uint64_t failed_gpus_hi =
+      failed.gpus_per_node + failed.cores_hi / failed.cpus_per_task * failed.gpus_per_task;
+  return later.nodes >= failed.nodes && later.cores_lo >= failed.cores_hi &&
+         later_gpus_lo >= failed_gpus_hi;
 }
 
 }  // namespace

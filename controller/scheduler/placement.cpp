@@ -67,7 +67,18 @@ std::optional<std::vector<Pick>> chooseFixed(const JobRequest& job,
       candidates.push_back(node);
       return true;
     });
+    // Fewest free cores first, ties in node index order as everywhere else in placement. The
+    // walk lists most free first, equal fits by index; reversed whole, equal fits came in
+    // reverse index order (on an idle tree -N 2 got n4, n3 instead of n1, n2), so each run of
+    // equal free cores is turned back. O(candidates), no sort.
     std::reverse(candidates.begin(), candidates.end());
+    for (auto run = candidates.begin(); run != candidates.end();) {
+      const uint32_t free = pool.freeCores(*run);
+      auto end = std::find_if(run, candidates.end(),
+                              [&](uint32_t n) { return pool.freeCores(n) != free; });
+      std::reverse(run, end);
+      run = end;
+    }
     if (auto fit = ctx.network->pickNodes(candidates, static_cast<uint32_t>(counts.size()))) {
       if (ctx.max_switches > 0 && fit->leaves > ctx.max_switches) return std::nullopt;
       std::vector<Pick> picks;

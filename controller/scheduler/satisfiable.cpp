@@ -64,22 +64,17 @@ Status checkSatisfiable(const JobRequest& job, const std::vector<NodeState>& all
 
   uint32_t largest_cores = 0;
   uint64_t largest_mem = 0;
+  uint32_t largest_gpus = 0;
   for (const NodeState& n : nodes) {
     largest_cores = std::max(largest_cores, n.total_cores);
     largest_mem = std::max(largest_mem, n.total_mem_mb);
+    largest_gpus = std::max(largest_gpus, static_cast<uint32_t>(n.gpu_numa.size()));
   }
   if (job.mem_mb > largest_mem) {
     return unsatisfiable("requested " + std::to_string(job.mem_mb) +
                          " MB per node but the largest node has " + std::to_string(largest_mem) +
                          " MB");
   }
-  // Cores of the nodes with enough memory, largest first.
-  std::vector<uint32_t> cores;
-  for (const NodeState& n : nodes) {
-    if (n.total_mem_mb >= job.mem_mb) cores.push_back(n.total_cores);
-  }
-  std::sort(cores.begin(), cores.end(), std::greater<>());
-
   if (job.nodes > 0) {
     if (job.nodes > nodes.size()) {
       return unsatisfiable("requested " + std::to_string(job.nodes) +
@@ -91,17 +86,35 @@ Status checkSatisfiable(const JobRequest& job, const std::vector<NodeState>& all
       return unsatisfiable("requested " + cpus(top) + " on one node but the largest node has " +
                            std::to_string(largest_cores));
     }
-    // Slot i (non-increasing needs) goes to the i-th largest node with enough memory; this is
-    // exact because every node that fits a larger slot fits all smaller ones.
-    for (size_t i = 0; i < counts.size(); ++i) {
+    // The GPU filter above used the smallest slot; the largest may need more GPUs than any node
+    // has (-N 2 -n 3 --gpus-per-task 2: slots {2, 1} need 4 and 2 GPUs).
+    const uint32_t top_gpus = gpusFor(job, counts.front());
+    if (top_gpus > largest_gpus) {
+      return unsatisfiable("requested " + std::to_string(top_gpus) +
+                           " GPUs on one node but the largest node has " +
+                           std::to_string(largest_gpus));
+    }
+    // Slot i (non-increasing needs) needs i + 1 nodes that fit it (cores, memory and GPUs); this
+    // is exact because every node that fits a larger slot fits all smaller ones. Slots come in
+    // at most three runs of equal counts ({4, 4, 2, 1, 1}), so one count over the nodes per run.
+    for (size_t i = 0; i < counts.size();) {
+      size_t last = i;
+      while (last + 1 < counts.size() && counts[last + 1] == counts[i]) ++last;
       const uint64_t need = uint64_t{counts[i]} * job.cpus_per_task;
-      if (i < cores.size() && cores[i] >= need) continue;
-      const size_t have =
-          std::count_if(cores.begin(), cores.end(), [&](uint32_t c) { return c >= need; });
-      return unsatisfiable("requested " + std::to_string(i + 1) + " nodes with at least " +
-                           cpus(need) + withMem(job.mem_mb) + " each but only " +
-                           std::to_string(have) + (have == 1 ? " node has" : " nodes have") +
-                           " that much");
+      const uint32_t gpus = gpusFor(job, counts[i]);
+      const size_t have = std::count_if(nodes.begin(), nodes.end(), [&](const NodeState& n) {
+        return n.total_mem_mb >= job.mem_mb && n.total_cores >= need && n.gpu_numa.size() >= gpus;
+      });
+      if (have > last) {
+        i = last + 1;
+        continue;
+      }
+      const size_t short_slot = std::max(i, have);  // the first slot of the run left without one
+      return unsatisfiable("requested " + std::to_string(short_slot + 1) + " nodes with at least " +
+                           cpus(need) + withMem(job.mem_mb) +
+                           (gpus > 0 ? " and " + std::to_string(gpus) + " GPUs" : "") +
+                           " each but only " + std::to_string(have) +
+                           (have == 1 ? " node has" : " nodes have") + " that much");
     }
     return {};
   }

@@ -35,6 +35,9 @@ json specToJson(const JobSpec& s) {
               {"constraint", s.constraint},
               {"dependency", s.dependency},
               {"exclusive", s.exclusive},
+              {"switches", s.switches},
+              {"mem_bind", s.mem_bind},
+              {"gpu_bind", s.gpu_bind},
               {"warnings", s.warnings}};
 }
 
@@ -66,6 +69,10 @@ JobSpec specFromJson(const json& j) {
   s.constraint = j.at("constraint");
   s.dependency = j.at("dependency");
   s.exclusive = j.at("exclusive");
+  // Records written before these fields existed lack them.
+  s.switches = j.value("switches", "");
+  s.mem_bind = j.value("mem_bind", "");
+  s.gpu_bind = j.value("gpu_bind", "");
   s.warnings = j.at("warnings").get<std::vector<std::string>>();
   return s;
 }
@@ -74,7 +81,8 @@ JobSpec specFromJson(const json& j) {
 std::string jobToJson(const Job& job) {
   json alloc = json::array();
   for (const auto& a : job.allocation)
-    alloc.push_back({{"node", a.node}, {"cores", a.cores}, {"mem_mb", a.mem_mb}, {"ntasks", a.ntasks}});
+    alloc.push_back({{"node", a.node}, {"cores", a.cores}, {"mem_mb", a.mem_mb}, {"ntasks", a.ntasks},
+                     {"gpus", a.gpus}, {"numa", a.numa}});
   json j{{"id", job.id},
          {"spec", specToJson(job.spec)},
          {"user", job.user},
@@ -133,6 +141,8 @@ Result<Job> jobFromJson(const std::string& text) {
       n.cores = a.at("cores").get<std::vector<uint32_t>>();
       n.mem_mb = a.at("mem_mb");
       n.ntasks = a.at("ntasks");
+      n.gpus = a.value("gpus", std::vector<uint32_t>{});
+      n.numa = a.value("numa", std::vector<uint32_t>{});
       job.allocation.push_back(std::move(n));
     }
     job.stdout_path = j.at("stdout");

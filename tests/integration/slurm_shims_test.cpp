@@ -94,13 +94,16 @@ namespace locus::testing {
 namespace {
 
 // Every real #SBATCH script in ../shared/data/sbatch submits through `sbatch` unchanged, on an
-// emulated cluster big enough for the largest (4 nodes, 64 cores and 512 GB each). Their site
-// module loads then fail at run time; submission is what is checked. The scripts are read from
-// shared/ at test time (they are other people's code, not copied here).
+// emulated cluster big enough for the largest: 4 nodes of 64 cores, 512 GB and 4 RTX A4000 GPUs
+// (tests/data/gpu-node-2x32c-4gpu.xml), with the features the scripts' sites give their nodes
+// ("skylake"). Their site module loads then fail at run time; submission is what is checked. The
+// scripts are read from shared/ at test time (they are other people's code, not copied here).
 TEST(SlurmScripts, RealSbatchScriptsSubmitUnchanged) {
   const std::string dir = std::string(LOCUS_SHARED_DIR) + "/data/sbatch";
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " is absent";
-  TestCluster cluster({.nodes = 4, .topology = "pack:2 numa:1(memory=274877906944) core:32 pu:1"});
+  TestCluster cluster({.nodes = 4,
+                       .topology_xml = std::string(LOCUS_TEST_DATA) + "/gpu-node-2x32c-4gpu.xml",
+                       .config = "[[node]]\nnames = \"n[1-4]\"\nfeatures = [\"skylake\"]\n"});
   ASSERT_TRUE(cluster.startController());
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(cluster.startNode(i));
   ASSERT_TRUE(cluster.waitNodesUp(4, std::chrono::seconds(20)));

@@ -156,8 +156,10 @@ void TestCluster::killController() {
 
 bool TestCluster::startNode(int i) {
   std::string name = nodeName(i);
+  const bool xml = !options_.topology_xml.empty();
   node_pids_[i] = spawn({binDir() + "/locus-node", "--controller", address(), "--name", name, "--state",
-                         dir_ + "/nodes/" + name, "--topology", options_.topology},
+                         dir_ + "/nodes/" + name, xml ? "--topology-xml" : "--topology",
+                         xml ? options_.topology_xml : options_.topology},
                         dir_ + "/logs/node-" + name + ".log");
   return node_pids_[i] != 0;
 }

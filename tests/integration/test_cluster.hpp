@@ -36,6 +36,7 @@ class TestCluster {
   struct Options {
     int nodes = 3;
     std::string topology = "pack:1 numa:2 core:4 pu:1";  // 8 cores in 2 NUMA domains per node
+    std::string topology_xml;  // instead: every node emulates this hwloc XML (GPUs included)
     std::string config;  // extra TOML appended to the test config
   };
   explicit TestCluster(Options options);

@@ -138,6 +138,47 @@ TEST(Node, SetTopologyRefusedWhileAllocated) {
   }
 }
 
+// 2x4 cores plus 4 GPUs, two on each domain, with a configured feature.
+Node withGpus() {
+  Node n("g1");
+  NodeTopology t = topology({{0, 1, 2, 3}, {4, 5, 6, 7}});
+  for (uint32_t g = 0; g < 4; ++g) {
+    GpuInfo gpu;
+    gpu.index = g;
+    gpu.name = "Tesla V100-SXM2-16GB";
+    gpu.numa = static_cast<int32_t>(g / 2);
+    t.gpus.push_back(gpu);
+  }
+  t.cpu_model = "Intel(R) Xeon(R) Gold 6148";
+  EXPECT_TRUE(n.setTopology(t));
+  n.features = {"ib"};
+  return n;
+}
+
+TEST(Node, GpuAccountingAndMask) {
+  Node n = withGpus();
+  EXPECT_EQ(n.gpus(), 4u);
+  EXPECT_EQ(n.freeGpuMask(), 0b1111u);
+  n.allocate({0, 1}, 10, {1, 2});
+  EXPECT_EQ(n.gpusAllocated(), 2u);
+  EXPECT_EQ(n.freeGpuMask(), 0b1001u);  // GPUs 0 and 3 remain
+  // A node holding GPUs keeps its topology (a GPU index would change meaning).
+  EXPECT_FALSE(n.setTopology(topology({{0}})));
+  n.release({0, 1}, 10, {1});
+  EXPECT_EQ(n.freeGpuMask(), 0b1011u);
+  n.release({}, 0, {2});
+  EXPECT_EQ(n.gpusAllocated(), 0u);
+  EXPECT_TRUE(n.setTopology(topology({{0}})));
+  EXPECT_EQ(n.freeGpuMask(), 0u);  // no GPUs now
+}
+
+TEST(Node, FeaturesJoinConfiguredAndDiscovered) {
+  Node n = withGpus();
+  // Configured "ib"; from the GPUs: Slurm's type name, the short model and "gpu"; the CPU vendor.
+  EXPECT_EQ(n.allFeatures(),
+            (std::vector<std::string>{"gpu", "ib", "intel", "tesla_v100-sxm2-16gb", "v100"}));
+}
+
 TEST(NodeState, ToString) {
   EXPECT_STREQ(toString(NodeState::kUnknown), "UNKNOWN");
   EXPECT_STREQ(toString(NodeState::kUp), "UP");
@@ -171,6 +212,14 @@ TEST_F(NodeDeathTest, ReleasingMoreMemoryThanAllocatedAborts) {
   Node n = twoByFour();
   n.allocate({0}, 100);
   EXPECT_DEATH(n.release({0}, 101), "LOCUS_CHECK.*failed: node=n1");
+}
+
+TEST_F(NodeDeathTest, GpuAccountingErrorsAbort) {
+  Node n = withGpus();
+  n.allocate({0}, 0, {3});
+  EXPECT_DEATH(n.allocate({1}, 0, {3}), "node=g1 gpu=3 allocated twice");
+  EXPECT_DEATH(n.allocate({1}, 0, {4}), "gpu=4 out of range");
+  EXPECT_DEATH(n.release({0}, 0, {2}), "gpu=2 freed while free");
 }
 
 TEST_F(NodeDeathTest, CoreOutOfRangeAborts) {

@@ -5,7 +5,11 @@
 //   "1 -> n1[0-2]:3t n2[0-1]:2t"   (job 1 starts; cores and tasks per node, "/2000M" if mem)
 //   "2 pending Resources"
 //   "3 reserve@100 n1:4c n2:4c"    (job 3 is planned at t=100 on 4 cores of n1 and n2)
+//   "4 -> n1[0-3]:1t g0,1"         (with GPUs: the GPU indices it got on that node)
+//   "5 reserve@100 n1:1c/2g"       (planned with 2 GPUs)
+// GPU nodes: node("n1").numa(2, 4).gpus({0, 0, 1, 1}).nvlink({{0, 1}, {2, 3}}).busyGpus({3}).
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +51,30 @@ class NodeBuilder {
   }
   NodeBuilder& down() {
     s_.schedulable = false;
+    return *this;
+  }
+  // One GPU per entry, attached to NUMA domain numa[g] (-1: unknown); all free.
+  NodeBuilder& gpus(std::vector<int32_t> numa) {
+    s_.gpu_numa = std::move(numa);
+    s_.gpu_links.assign(s_.gpu_numa.size(), 0);
+    s_.free_gpus =
+        s_.gpu_numa.size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << s_.gpu_numa.size()) - 1;
+    return *this;
+  }
+  NodeBuilder& busyGpus(std::initializer_list<uint32_t> ids) {
+    for (uint32_t g : ids) s_.free_gpus &= ~(uint64_t{1} << g);
+    return *this;
+  }
+  // NVLink connections, both ways. Call after gpus().
+  NodeBuilder& nvlink(std::initializer_list<std::pair<uint32_t, uint32_t>> pairs) {
+    for (auto [a, b] : pairs) {
+      s_.gpu_links.at(a) |= uint64_t{1} << b;
+      s_.gpu_links.at(b) |= uint64_t{1} << a;
+    }
+    return *this;
+  }
+  NodeBuilder& features(std::vector<std::string> f) {
+    s_.features = std::move(f);
     return *this;
   }
   operator NodeState() const { return s_; }  // NOLINT: builders convert implicitly
@@ -97,6 +125,28 @@ class JobBuilder {
     j_.array_max_running = max_running;
     return *this;
   }
+  JobBuilder& gpusPerNode(uint32_t n) {
+    j_.gpus_per_node = n;
+    return *this;
+  }
+  JobBuilder& gpusPerTask(uint32_t n) {
+    j_.gpus_per_task = n;
+    return *this;
+  }
+  JobBuilder& gpuType(std::string t) {
+    j_.gpu_type = std::move(t);
+    return *this;
+  }
+  JobBuilder& constraint(std::string c) {
+    j_.constraint = std::move(c);
+    return *this;
+  }
+  // --switches=count, relaxed from `until` on.
+  JobBuilder& switches(uint32_t count, int64_t until) {
+    j_.max_switches = count;
+    j_.switches_wait_until = until;
+    return *this;
+  }
   operator JobRequest() const { return j_; }  // NOLINT
 
  private:
@@ -105,13 +155,13 @@ class JobBuilder {
 
 inline JobBuilder job(uint64_t id) { return JobBuilder(id); }
 
-// A running job holding `cores` cores and `mem_mb` on node index `node` until `end`.
+// A running job holding `cores` cores, `mem_mb` and `gpus` GPUs on node index `node` until `end`.
 inline RunningJob running(uint64_t id, uint32_t node, uint32_t cores, int64_t end,
-                          uint64_t mem_mb = 0) {
+                          uint64_t mem_mb = 0, uint32_t gpus = 0) {
   RunningJob r;
   r.id = id;
   r.expected_end = end;
-  r.use.push_back({node, cores, mem_mb});
+  r.use.push_back({node, cores, mem_mb, gpus});
   return r;
 }
 
@@ -137,6 +187,7 @@ inline std::string describe(const Decision& d, const std::vector<NodeState>& nod
     for (const NodeUse& u : d.planned) {
       out += " " + nodes.at(u.node).name + ":" + std::to_string(u.cores) + "c";
       if (u.mem_mb > 0) out += "/" + std::to_string(u.mem_mb) + "M";
+      if (u.gpus > 0) out += "/" + std::to_string(u.gpus) + "g";
     }
     return out;
   }
@@ -145,6 +196,9 @@ inline std::string describe(const Decision& d, const std::vector<NodeState>& nod
     out += " " + nodes.at(a.node).name + "[" + coreRanges(a.cores) +
            "]:" + std::to_string(a.ntasks) + "t";
     if (a.mem_mb > 0) out += "/" + std::to_string(a.mem_mb) + "M";
+    for (size_t i = 0; i < a.gpus.size(); ++i) {
+      out += (i == 0 ? " g" : ",") + std::to_string(a.gpus[i]);
+    }
   }
   return out;
 }
