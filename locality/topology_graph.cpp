@@ -43,11 +43,16 @@ namespace {
 enum class Kind : uint8_t { kSwitch, kNode, kNuma, kCore, kGpu };
 
 // 8 bytes: what the vertex is and its index within its parent's numbering (switch index, node
-// index, NUMA position, logical core id, GPU index).
+// index, NUMA position, logical core id, GPU index); for a GPU also the PCIe switch it sits
+// behind (in what would otherwise be padding).
 struct VertexProps {
+  VertexProps() = default;
+  VertexProps(Kind k, uint32_t i, int16_t pcie = -1) : kind(k), pcie_switch(pcie), index(i) {}
   Kind kind = Kind::kSwitch;
+  int16_t pcie_switch = -1;
   uint32_t index = 0;
 };
+static_assert(sizeof(VertexProps) == 8);
 
 #ifdef LOCUS_LOCALITY_PLAIN_EDGES
 using EdgeProps = boost::no_property;
@@ -220,7 +225,18 @@ Result<NodeIndex> TopologyGraph::addNode(const std::string& name, const NodeTopo
   }
   for (const auto& gpu : topology.gpus) {
     const Vertex parent = gpu.numa >= 0 ? nv + 1 + gpu.numa : nv;
-    boost::add_edge(parent, boost::add_vertex({Kind::kGpu, gpu.index}, g), g);
+    const auto pcie = static_cast<int16_t>(gpu.pcie_switch >= 0 && gpu.pcie_switch <= INT16_MAX ? gpu.pcie_switch : -1);
+    boost::add_edge(parent, boost::add_vertex(VertexProps(Kind::kGpu, gpu.index, pcie), g), g);
+  }
+  // NVLink: an edge from each GPU to each of its peers (the only edges that are not parent ->
+  // child; queries that walk down from a NUMA domain never follow a GPU's out-edges).
+  const Vertex first_gpu = nv + 1 + numas + next_core;
+  for (const auto& gpu : topology.gpus) {
+    auto& edges = g.m_vertices[first_gpu + gpu.index].m_out_edges;
+    edges.reserve(gpu.links.size());
+    for (const GpuLink& link : gpu.links)
+      if (link.peer < topology.gpus.size() && link.peer != gpu.index)
+        boost::add_edge(first_gpu + gpu.index, first_gpu + link.peer, g);
   }
 
   auto [pos, inserted] = m.node_index.emplace(name, index);
@@ -395,6 +411,13 @@ GpuLinkClass TopologyGraph::gpuLinkClass(NodeIndex node, uint32_t gpu_a, uint32_
   const int32_t a = numaOfGpu(node, gpu_a);
   const int32_t b = numaOfGpu(node, gpu_b);
   if (gpu_a == gpu_b) return GpuLinkClass::kSameGpu;
+  const Graph& g = impl_->g;
+  const NodeRecord& r = impl_->node(node);
+  const Vertex va = impl_->gpuVertex(r, gpu_a);
+  const Vertex vb = impl_->gpuVertex(r, gpu_b);
+  for (auto [e, end] = boost::out_edges(va, g); e != end; ++e)
+    if (boost::target(*e, g) == vb) return GpuLinkClass::kNvlink;
+  if (g[va].pcie_switch >= 0 && g[va].pcie_switch == g[vb].pcie_switch) return GpuLinkClass::kSamePcieSwitch;
   if (a < 0 || b < 0) return GpuLinkClass::kUnknown;
   return a == b ? GpuLinkClass::kSameNuma : GpuLinkClass::kCrossSocket;
 }

@@ -31,8 +31,8 @@ using SwitchIndex = uint32_t;  // index into SwitchTree::switches
 
 enum class GpuLinkClass {
   kSameGpu,
-  kNvlink,          // a direct NVLink between the two (not in NodeTopology yet: never returned)
-  kSamePcieSwitch,  // behind one PCIe switch (not in NodeTopology yet: never returned)
+  kNvlink,          // an NVLink between the two, direct or through NVSwitches (GpuInfo::links)
+  kSamePcieSwitch,  // behind one PCIe switch (GpuInfo::pcie_switch)
   kSameNuma,        // same NUMA domain (same socket)
   kCrossSocket,     // different NUMA domains
   kUnknown,         // a GPU whose NUMA locality is unknown

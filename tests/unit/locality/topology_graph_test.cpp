@@ -264,6 +264,44 @@ TEST(TopologyGraph, RealMachinesFromHwlocXml) {
   }
 }
 
+// The made-up GPU node of tests/data (make_gpu_node_xml.py): two A4000s behind each socket's
+// PCIe switch, no NVLink.
+TEST(TopologyGraph, GpuNodeLinkClassesFromPciePaths) {
+  TopologyGraph g(mustTree({}, {}));
+  NodeIndex n = *g.addNode("g", fromXml("gpu-node-2x32c-4gpu.xml"));
+  ASSERT_EQ(g.gpuCount(n), 4u);
+  EXPECT_EQ(g.gpuLinkClass(n, 0, 1), GpuLinkClass::kSamePcieSwitch);
+  EXPECT_EQ(g.gpuLinkClass(n, 2, 3), GpuLinkClass::kSamePcieSwitch);
+  EXPECT_EQ(g.gpuLinkClass(n, 1, 2), GpuLinkClass::kCrossSocket);
+  EXPECT_EQ(gpuLinkClassName(GpuLinkClass::kSamePcieSwitch), "same-pcie-switch");
+}
+
+// Classes in order of closeness: NVLink beats a shared PCIe switch beats a shared socket.
+TEST(TopologyGraph, GpuLinkClassTable) {
+  NodeTopology t = machine(2, 2, 3);  // GPUs 0-2 on domain 0, 3-5 on domain 1
+  t.gpus[0].links = {{1, 50000}};
+  t.gpus[1].links = {{0, 50000}};
+  t.gpus[0].pcie_switch = t.gpus[1].pcie_switch = t.gpus[2].pcie_switch = 7;
+  t.gpus[3].pcie_switch = 9;
+  t.gpus[4].links = {{5, 25000}, {4, 1}, {99, 1}};  // self and out-of-range peers are ignored
+  TopologyGraph g(mustTree({}, {}));
+  NodeIndex n = *g.addNode("n", t);
+  struct Case {
+    uint32_t a, b;
+    GpuLinkClass want;
+  };
+  const Case cases[] = {
+      {0, 1, GpuLinkClass::kNvlink},          {1, 0, GpuLinkClass::kNvlink},
+      {0, 2, GpuLinkClass::kSamePcieSwitch},  {2, 1, GpuLinkClass::kSamePcieSwitch},
+      {3, 4, GpuLinkClass::kSameNuma},        {4, 5, GpuLinkClass::kNvlink},
+      {2, 3, GpuLinkClass::kCrossSocket},     {4, 4, GpuLinkClass::kSameGpu},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.a) + "-" + std::to_string(c.b));
+    EXPECT_EQ(g.gpuLinkClass(n, c.a, c.b), c.want);
+  }
+}
+
 TEST(TopologyGraph, Dgx2GpusHangOffTheirSocket) {
   TopologyGraph g(mustTree({}, {}));
   NodeIndex n = *g.addNode("dgx", fromXml("nvidiaDGX2.xml"));
@@ -272,9 +310,10 @@ TEST(TopologyGraph, Dgx2GpusHangOffTheirSocket) {
     SCOPED_TRACE(gpu);
     EXPECT_EQ(g.numaOfGpu(n, gpu), gpu < 8 ? 0 : 1);
   }
-  EXPECT_EQ(g.gpuLinkClass(n, 0, 7), GpuLinkClass::kSameNuma);
-  EXPECT_EQ(g.gpuLinkClass(n, 8, 15), GpuLinkClass::kSameNuma);
-  EXPECT_EQ(g.gpuLinkClass(n, 3, 12), GpuLinkClass::kCrossSocket);
+  // All 16 reach each other over NVLink through the NVSwitches, across sockets too.
+  EXPECT_EQ(g.gpuLinkClass(n, 0, 7), GpuLinkClass::kNvlink);
+  EXPECT_EQ(g.gpuLinkClass(n, 8, 15), GpuLinkClass::kNvlink);
+  EXPECT_EQ(g.gpuLinkClass(n, 3, 12), GpuLinkClass::kNvlink);
   EXPECT_EQ(g.gpuLinkClass(n, 5, 5), GpuLinkClass::kSameGpu);
   EXPECT_EQ(gpuLinkClassName(GpuLinkClass::kCrossSocket), "cross-socket");
   // hwloc's NUMALatency of the export (10 local, 21 remote on this machine).
