@@ -63,5 +63,22 @@ locus share
 
 step "locus down"
 cleanup
+
+step "GPU nodes: locus up --nodes 2 --topology-xml tests/data/gpu-node-2x32c-4gpu.xml (2 sockets, 4 GPUs each, emulated)"
+GPU_STATE="$STATE/gpu"
+mkdir -p "$GPU_STATE"
+cleanup() { locus down --state "$GPU_STATE" >/dev/null 2>&1 || true; }
+eval "$(locus up --nodes 2 --state "$GPU_STATE" --topology-xml "$OLDPWD/tests/data/gpu-node-2x32c-4gpu.xml" --detach)"
+locus nodes
+report='echo "GPUs: CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"; grep -E "(Cpus|Mems)_allowed_list" /proc/self/status'
+g2=$(locus submit --parsable -J two-gpus -c 4 --mem 2G --gpus 2 --wrap "$report")
+gt=$(locus submit --parsable -J typed-gpu --gres gpu:nvidia_rtx_a4000:1 --wrap "$report")
+gn=$(locus submit --parsable -J gpus-per-node -N 2 --gpus-per-node 2 --constraint 'gpu&intel' --wrap "$report")
+oom=$(locus submit --parsable -J too-big --mem 64M --wrap "python3 -c \"s = 'x' * (400 << 20)\"")
+locus wait --timeout 60 "$g2" "$gt" "$gn" "$oom" || true
+for j in "$g2" "$gt" "$gn"; do locus show "$j" | grep -E "JobId|Node="; cat "locus-$j.out"; done
+echo "job $oom (--mem 64M, writes 400 MB): $(locus queue --state all | awk -v id="$oom" '$1 == id {print $4}')"
+locus submit --gpus-per-node 8 --wrap true || echo "(refused at submit, as it should be)"
+cleanup
 trap - EXIT
 echo "demo state and outputs kept in $STATE"
