@@ -36,10 +36,10 @@ nlohmann::json nodeToJson(const proto::NodeInfo& node) {
 
 namespace {
 
-// The switch tree with free/total cores and nodes up per subtree:
-//   spine            cores 40/64  nodes 4/4
-//     leaf1          cores 24/32  nodes 2/2
-//       n1 UP 12/16
+// The switch tree with free/total cores and nodes up per subtree, and GPUs where there are any:
+//   spine            cores 40/64 free  nodes 4/4 up  gpus 6/8 free
+//     leaf1          cores 24/32 free  nodes 2/2 up  gpus 2/4 free
+//       n1 UP 12/16 cores free, 0/2 GPUs free
 int printTopology(const proto::ListNodesReply& reply) {
   std::map<std::string, const proto::NodeInfo*> by_name;
   for (const auto& n : reply.nodes()) by_name[n.name()] = &n;
@@ -51,7 +51,7 @@ int printTopology(const proto::ListNodesReply& reply) {
     else children[reply.switches(i).parent()].push_back(i);
   }
   struct Totals {
-    uint64_t free = 0, total = 0, up = 0, nodes = 0;
+    uint64_t free = 0, total = 0, up = 0, nodes = 0, gpus_free = 0, gpus = 0;
   };
   std::function<Totals(int)> totals = [&](int s) {
     Totals t;
@@ -61,6 +61,8 @@ int printTopology(const proto::ListNodesReply& reply) {
       if (it == by_name.end()) continue;  // configured, never registered
       t.total += it->second->cpus();
       t.free += it->second->cpus() - it->second->cpus_alloc();
+      t.gpus += static_cast<uint64_t>(it->second->gpus_size());
+      t.gpus_free += static_cast<uint64_t>(it->second->gpus_size()) - it->second->gpus_alloc();
       if (it->second->state() == "UP") ++t.up;
     }
     for (int c : children[s]) {
@@ -69,6 +71,8 @@ int printTopology(const proto::ListNodesReply& reply) {
       t.total += sub.total;
       t.up += sub.up;
       t.nodes += sub.nodes;
+      t.gpus += sub.gpus;
+      t.gpus_free += sub.gpus_free;
     }
     return t;
   };
@@ -76,9 +80,10 @@ int printTopology(const proto::ListNodesReply& reply) {
     Totals t = totals(s);
     std::string name = reply.switches(s).name().empty() ? "(root)" : reply.switches(s).name();
     std::string label = std::string(static_cast<size_t>(depth) * 2, ' ') + name;
-    std::printf("%-24s cores %lu/%lu free  nodes %lu/%lu up\n", label.c_str(),
+    std::string gpus = t.gpus == 0 ? "" : "  gpus " + std::to_string(t.gpus_free) + "/" + std::to_string(t.gpus) + " free";
+    std::printf("%-24s cores %lu/%lu free  nodes %lu/%lu up%s\n", label.c_str(),
                 static_cast<unsigned long>(t.free), static_cast<unsigned long>(t.total),
-                static_cast<unsigned long>(t.up), static_cast<unsigned long>(t.nodes));
+                static_cast<unsigned long>(t.up), static_cast<unsigned long>(t.nodes), gpus.c_str());
     for (int c : children[s]) show(c, depth + 1);
     for (const auto& n : reply.switches(s).nodes()) {
       auto it = by_name.find(n);
@@ -86,8 +91,12 @@ int printTopology(const proto::ListNodesReply& reply) {
       if (it == by_name.end()) {
         std::printf("%-24s (never registered)\n", row.c_str());
       } else {
-        std::printf("%-24s %s %u/%u cores free\n", row.c_str(), it->second->state().c_str(),
-                    it->second->cpus() - it->second->cpus_alloc(), it->second->cpus());
+        const auto& node = *it->second;
+        std::string gpus = node.gpus_size() == 0 ? ""
+                           : ", " + std::to_string(node.gpus_size() - static_cast<int>(node.gpus_alloc())) + "/" +
+                                 std::to_string(node.gpus_size()) + " GPUs free";
+        std::printf("%-24s %s %u/%u cores free%s\n", row.c_str(), node.state().c_str(),
+                    node.cpus() - node.cpus_alloc(), node.cpus(), gpus.c_str());
       }
     }
   };

@@ -167,6 +167,9 @@ TEST_F(GpuCluster, GpusAreHeldWhileRunningAndWaitedFor) {
   EXPECT_EQ(cluster_.job(*third)["state"], "PENDING");
   EXPECT_EQ(nodeJson(cluster_, "n1")["gpus_alloc"], 4);
   EXPECT_EQ(nodeJson(cluster_, "n2")["gpus_alloc"], 4);
+  auto tree = cluster_.locus({"nodes", "--topology"});
+  EXPECT_NE(tree.out.find("cores 126/128 free  nodes 2/2 up  gpus 0/8 free"), std::string::npos) << tree.out;
+  EXPECT_NE(tree.out.find("UP 63/64 cores free, 0/4 GPUs free"), std::string::npos) << tree.out;
   ASSERT_EQ(cluster_.locus({"cancel", std::to_string(*first)}).exit_code, 0);
   ASSERT_TRUE(cluster_.waitTerminal({*third}, std::chrono::seconds(30)));
   nlohmann::json j = cluster_.job(*third);
