@@ -34,7 +34,8 @@ void renumberGpus(std::vector<GpuInfo>& gpus) {
 
 void mergeNvmlGpus(std::vector<GpuInfo>& gpus, const std::vector<NvmlGpu>& nvml,
                    const std::function<int32_t(const NvmlGpu&)>& numa_of) {
-  if (nvml.empty()) return;
+  // No early return for an empty `nvml`: the contract (bus id order, index = position, at most
+  // 64 GPUs) holds afterwards whatever NVML found.
   std::vector<int> position(nvml.size(), -1);  // nvml[i] -> index into gpus
   for (size_t i = 0; i < nvml.size(); ++i) {
     const NvmlGpu& n = nvml[i];
@@ -84,7 +85,13 @@ void mergeNvmlGpus(std::vector<GpuInfo>& gpus, const std::vector<NvmlGpu>& nvml,
     }
   }
   renumberGpus(gpus);
-  if (gpus.size() > 64) gpus.resize(64);
+  if (gpus.size() > 64) {
+    gpus.resize(64);
+    // A link to a GPU cut off here would name an index the node does not have (70 NVSwitch GPUs
+    // left each of the first 64 with links to peers 64..69).
+    for (GpuInfo& g : gpus)
+      std::erase_if(g.links, [](const GpuLink& l) { return l.peer >= 64; });
+  }
 }
 
 }  // namespace locus::gpu

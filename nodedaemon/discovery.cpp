@@ -426,7 +426,12 @@ Result<NodeTopology> discoverTopology(const DiscoveryOptions& options) {
       logger("node")->warn("NVML: {} (GPUs as hwloc sees them only)", found.error().message);
     }
   }
-  if (out.gpus.size() > 64) out.gpus.resize(64);  // the scheduler's GPU masks hold 64
+  if (out.gpus.size() > 64) {  // the scheduler's GPU masks hold 64
+    out.gpus.resize(64);
+    // Links to the GPUs cut off would name indices the node does not have.
+    for (GpuInfo& g : out.gpus)
+      std::erase_if(g.links, [](const GpuLink& l) { return l.peer >= 64; });
+  }
   return out;
 }
 

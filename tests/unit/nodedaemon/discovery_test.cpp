@@ -4,7 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -163,6 +167,16 @@ TEST(DiscoveryTest, XmlFixturesMatchLstopo) {
        "Intel(R) Xeon(R) CPU E5-2650 0 @ 2.00GHz"},
       // Three NVIDIA PCI devices but no CUDA/NVML OS devices: no GPU we can hand out.
       {"no_gpu_backend", "24em64t-2n6c2t-pci.xml", 2, {0, 1}, {6, 6}, 24, 0, true, ""},
+      // Made by make_gpu_node_xml.py: 2 x 32 cores of 1 PU, 4 A4000 seen by cuda and nvml.
+      {"gpu_node",
+       "gpu-node-2x32c-4gpu.xml",
+       2,
+       {0, 1},
+       {32, 32},
+       64,
+       4,
+       false,
+       "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"},
       // NUMA logical order differs from OS order: L#0 is P#1, L#3 is P#5.
       {"amd_distances",
        "16amd64-4distances.xml",
@@ -390,6 +404,260 @@ TEST(DiscoveryTest, HostCpusForCoresMapsModuloHostPus) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(hostCpusForCores(t, c.cores, c.host_pus), c.want);
+  }
+}
+
+// --- GPU links, PCIe switches and NVML ---
+
+// Every field of a GPU on one line, so a failure shows which field of which GPU differs.
+std::string describe(const GpuInfo& g) {
+  std::ostringstream os;
+  os << g.index << " " << g.os_name << " name=" << g.name << " uuid=" << g.uuid
+     << " bus=" << g.pci_bus_id << " mem=" << g.memory_mb << " numa=" << g.numa
+     << " switch=" << g.pcie_switch << " links=[";
+  for (size_t i = 0; i < g.links.size(); ++i)
+    os << (i ? " " : "") << g.links[i].peer << ":" << g.links[i].bandwidth_mbps;
+  os << "]";
+  return os.str();
+}
+std::vector<std::string> describe(const std::vector<GpuInfo>& gpus) {
+  std::vector<std::string> out;
+  for (const GpuInfo& g : gpus) out.push_back(describe(g));
+  return out;
+}
+
+TEST(DiscoveryTest, Dgx2NvlinksThroughNvswitches) {
+  NodeTopology t = fromXml("nvidiaDGX2.xml");
+  ASSERT_EQ(t.gpus.size(), 16u);
+  // NVLinkBandwidth in the XML: 16 GPU OS devices and 12 NVSwitch PCI devices, no GPU-GPU entry.
+  // Each GPU row has 6 non-zero entries of 25000 MB/s, all to NVSwitches (nvml0-7 to the six at
+  // 61-67:00.0, nvml8-15 to the six at c1-c7:00.0): 6 x 25000 = 150000 MB/s of switch bandwidth
+  // per GPU. Every GPU thus reaches the 15 others at min(150000, 150000) = 150000 MB/s.
+  constexpr uint64_t kSwitchMbps = 6 * 25000;
+  for (const GpuInfo& g : t.gpus) {
+    SCOPED_TRACE(g.os_name);
+    ASSERT_EQ(g.links.size(), 15u);
+    std::vector<uint32_t> peers;
+    for (const GpuLink& l : g.links) {
+      peers.push_back(l.peer);
+      EXPECT_EQ(l.bandwidth_mbps, kSwitchMbps);
+    }
+    std::vector<uint32_t> want;  // every other GPU, ascending
+    for (uint32_t p = 0; p < 16; ++p)
+      if (p != g.index) want.push_back(p);
+    EXPECT_EQ(peers, want);
+  }
+}
+
+TEST(DiscoveryTest, PcieSwitchOfGpus) {
+  struct Case {
+    std::string name;
+    std::string file;
+    // GPUs by index that share a top PCIe switch; GPUs of different groups do not.
+    std::vector<std::vector<uint32_t>> groups;
+  };
+  const std::vector<Case> cases = {
+      // lstopo: host bridge -> root port 2b:00.0 -> switch upstream port 2c:00.0 above nvml0-3;
+      // 4e:00.0 -> 4f:00.0 above nvml4-7; ae:00.0 -> af:00.0 above nvml8-11; d7:00.0 -> d8:00.0
+      // above nvml12-15. (nvml0-1 and nvml2-3 sit behind further switches below 2c:00.0.)
+      {"dgx2", "nvidiaDGX2.xml", {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}, {12, 13, 14, 15}}},
+      // Root port 10:00.0 -> switch 11:00.0 above 13:00.0 and 14:00.0; 90:00.0 -> 91:00.0 above
+      // 93:00.0 and 94:00.0.
+      {"gpu node", "gpu-node-2x32c-4gpu.xml", {{0, 1}, {2, 3}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    NodeTopology t = fromXml(c.file);
+    size_t gpus = 0;
+    std::set<int32_t> seen;
+    for (const auto& group : c.groups) {
+      gpus += group.size();
+      ASSERT_LT(group.front(), t.gpus.size());
+      const int32_t sw = t.gpus[group.front()].pcie_switch;
+      EXPECT_GE(sw, 0);
+      EXPECT_TRUE(seen.insert(sw).second) << "switch " << sw << " shared by two groups";
+      for (uint32_t i : group) {
+        ASSERT_LT(i, t.gpus.size());
+        EXPECT_EQ(t.gpus[i].pcie_switch, sw) << t.gpus[i].os_name;
+      }
+    }
+    EXPECT_EQ(t.gpus.size(), gpus);
+  }
+}
+
+TEST(DiscoveryTest, GpuNodeFixture) {
+  NodeTopology t = fromXml("gpu-node-2x32c-4gpu.xml");
+  EXPECT_EQ(t.coreCount(), 64u);
+  ASSERT_EQ(t.numa.size(), 2u);
+  ASSERT_EQ(t.gpus.size(), 4u);
+  const std::vector<std::string> buses = {"0000:13:00.0", "0000:14:00.0", "0000:93:00.0",
+                                          "0000:94:00.0"};
+  const std::vector<int32_t> numa = {0, 0, 1, 1};
+  for (uint32_t i = 0; i < 4; ++i) {
+    const GpuInfo& g = t.gpus[i];
+    SCOPED_TRACE(i);
+    EXPECT_EQ(g.index, i);
+    EXPECT_EQ(g.os_name, "nvml" + std::to_string(i));  // NVML preferred over cuda<i>
+    EXPECT_EQ(g.name, "NVIDIA RTX A4000");
+    EXPECT_EQ(g.memory_mb, 16384u);  // CUDAGlobalMemorySize 16777216 KB
+    EXPECT_EQ(g.uuid, "GPU-00000000-0000-4000-8000-00000000000" + std::to_string(i));
+    EXPECT_EQ(g.pci_bus_id, buses[i]);
+    EXPECT_EQ(g.numa, numa[i]);
+    EXPECT_TRUE(g.links.empty());  // the A4000 has no NVLink, the XML no NVLinkBandwidth
+  }
+  EXPECT_EQ(t.gpus[0].pcie_switch, t.gpus[1].pcie_switch);
+  EXPECT_EQ(t.gpus[2].pcie_switch, t.gpus[3].pcie_switch);
+  EXPECT_NE(t.gpus[0].pcie_switch, t.gpus[2].pcie_switch);
+}
+
+// Sets (or, with nullptr, unsets) an environment variable for one scope: the fake NVML reads its
+// knobs from the environment.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_.c_str(), old_->c_str(), 1);
+    } else {
+      unsetenv(name_.c_str());
+    }
+  }
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+TEST(DiscoveryTest, NvmlMergedIntoEmulatedMachine) {
+  // LOCUS_FAKE_NVML is tests/unit/gpu/fake_nvml.c, a test double for the driver's NVML (no NVIDIA
+  // driver runs here). It reports three GPUs: 06:00.0 and 14:00.0 are NVIDIA PCI devices of the
+  // XML below NUMA nodes P#0 and P#1 (hwloc reports no GPU for them, no CUDA/NVML OS devices);
+  // 9a:00.0 is not in the XML and NVML puts it near the odd PUs, which are NUMA node P#1's.
+  // The first two share one direct link and reach NVSwitches over 2 and 1 links:
+  // 25000 + min(2, 1) x 25000 = 50000 MB/s.
+  const std::vector<std::string> with_fake = {
+      "0 nvml0 name=NVIDIA A100-SXM4-40GB uuid=GPU-fa4e0000-0000-4000-8000-000000000000"
+      " bus=0000:06:00.0 mem=40536 numa=0 switch=-1 links=[1:50000]",
+      "1 nvml1 name=NVIDIA A100-SXM4-40GB uuid=GPU-fa4e0000-0000-4000-8000-000000000001"
+      " bus=0000:14:00.0 mem=40536 numa=1 switch=-1 links=[0:50000]",
+      "2 nvml2 name=NVIDIA A2 uuid= bus=0000:9a:00.0 mem=16384 numa=1 switch=-1 links=[]",
+  };
+  struct Case {
+    std::string name;
+    std::string nvml_library;
+    const char* fail;  // FAKE_NVML_FAIL
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> cases = {
+      {"fake nvml", LOCUS_FAKE_NVML, nullptr, with_fake},
+      {"never", "none", nullptr, {}},
+      // An emulated machine's GPUs are not this host's: no NVML unless a library is named.
+      {"default", "", nullptr, {}},
+      {"missing library", dataFile("no-such-libnvidia-ml.so.1"), nullptr, {}},
+      // NVML failing after init: GPUs as hwloc sees them (none here), not a discovery error.
+      {"nvml call fails", LOCUS_FAKE_NVML, "nvmlDeviceGetName", {}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    ScopedEnv fail("FAKE_NVML_FAIL", c.fail);
+    DiscoveryOptions o = xmlOptions(dataFile("24em64t-2n6c2t-pci.xml"));
+    o.nvml_library = c.nvml_library;
+    NodeTopology t = mustDiscover(o);
+    EXPECT_EQ(describe(t.gpus), c.want);
+    // NVML changes the GPUs only.
+    EXPECT_EQ(coresPerDomain(t), (std::vector<size_t>{6, 6}));
+    EXPECT_EQ(t.puCount(), 24u);
+  }
+}
+
+// 65 GPUs (PCI 01:00.0 .. 41:00.0), NVLinked in pairs (0-1, 2-3, ..., 62-63) and every one of the
+// first 64 also to the 65th, which sorts last by bus id and is dropped by the 64-GPU cap.
+std::string xml65Gpus() {
+  constexpr int kGpus = 65;
+  std::ostringstream os;
+  os << kXmlHead << kXmlPus
+     << "   <object type=\"Bridge\" gp_index=\"10\" bridge_type=\"0-1\" depth=\"0\""
+        " bridge_pci=\"0000:[01-41]\">\n";
+  for (int i = 0; i < kGpus; ++i) {
+    char bus[16];
+    std::snprintf(bus, sizeof bus, "%02x", i + 1);
+    os << "    <object type=\"PCIDev\" gp_index=\"" << 1000 + 2 * i << "\" pci_busid=\"0000:" << bus
+       << ":00.0\" pci_type=\"0302 [10de:1db8] [0000:0000] a1\" pci_link_speed=\"0.000000\">\n"
+       << "     <object type=\"OSDev\" gp_index=\"" << 1001 + 2 * i << "\" name=\"nvml" << i
+       << "\" osdev_type=\"1\"/>\n"
+       << "    </object>\n";
+  }
+  os << "   </object>\n  </object>\n </object>\n";
+  std::string indexes, values;
+  for (int i = 0; i < kGpus; ++i) indexes += "OSDev:" + std::to_string(1001 + 2 * i) + " ";
+  for (int i = 0; i < kGpus; ++i) {
+    for (int j = 0; j < kGpus; ++j) {
+      const bool pair = i != j && i / 2 == j / 2 && i < 64 && j < 64;
+      const bool last = i != j && (i == kGpus - 1 || j == kGpus - 1);
+      values += pair || last ? "25000 " : "0 ";
+    }
+  }
+  os << " <distances2hetero nbobjs=\"" << kGpus << "\" kind=\"25\" name=\"NVLinkBandwidth\">\n"
+     << "  <indexes length=\"" << indexes.size() << "\">" << indexes << "</indexes>\n"
+     << "  <u64values length=\"" << values.size() << "\">" << values << "</u64values>\n"
+     << " </distances2hetero>\n</topology>\n";
+  return os.str();
+}
+
+TEST(DiscoveryTest, AtMost64GpusAndNoLinkToADroppedOne) {
+  TempXml xml(xml65Gpus());
+  NodeTopology t = mustDiscover(xmlOptions(xml.path()));
+  ASSERT_EQ(t.gpus.size(), 64u);
+  for (uint32_t i = 0; i < t.gpus.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(t.gpus[i].os_name, "nvml" + std::to_string(i));
+    // Only the pair link is left: the link to nvml64 went with it.
+    ASSERT_EQ(t.gpus[i].links.size(), 1u);
+    EXPECT_EQ(t.gpus[i].links[0].peer, i ^ 1u);
+    EXPECT_EQ(t.gpus[i].links[0].bandwidth_mbps, 25000u);
+  }
+}
+
+// --- host memory binding ---
+
+TEST(DiscoveryTest, HostNumaNodesNonEmptyAscending) {
+  const std::vector<uint32_t> nodes = hostNumaNodes();
+  ASSERT_FALSE(nodes.empty());
+  for (size_t i = 1; i < nodes.size(); ++i) EXPECT_LT(nodes[i - 1], nodes[i]);
+}
+
+TEST(DiscoveryTest, HostMemsForNumaMapsModuloHostNodes) {
+  // 16amd64: domains (positions in topology.numa) 0..7 are NUMA nodes P#1 0 2 5 4 3 6 7.
+  NodeTopology t = fromXml("16amd64-4distances.xml");
+  ASSERT_EQ(numaOsIndices(t), (std::vector<uint32_t>{1, 0, 2, 5, 4, 3, 6, 7}));
+  struct Case {
+    std::string name;
+    std::vector<uint32_t> domains;
+    std::vector<uint32_t> host_nodes;
+    std::vector<uint32_t> want;
+  };
+  const std::vector<Case> cases = {
+      {"host as big", {0, 3}, {0, 1, 2, 3, 4, 5, 6, 7}, {1, 5}},
+      {"fold on 2", {0}, {0, 1}, {1}},                     // P#1 % 2 = 1
+      {"fold on 2, other", {1}, {0, 1}, {0}},              // P#0 % 2 = 0
+      {"fold on 4", {3, 4}, {0, 1, 2, 3}, {0, 1}},         // P#5 % 4 = 1, P#4 % 4 = 0
+      {"through the host's ids", {0, 1}, {2, 5}, {2, 5}},  // P#1 -> host_nodes[1] = 5
+      {"sorted unique", {7, 6, 7, 2}, {0, 1}, {0, 1}},     // P#7 P#6 P#7 P#2 -> 1 0 1 0
+      {"single host node", {0, 5, 7}, {3}, {3}},
+      {"out of range skipped", {8, 99}, {0, 1}, {}},
+      {"out of range among valid", {99, 1}, {0, 1}, {0}},
+      {"none", {}, {0, 1}, {}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(hostMemsForNuma(t, c.domains, c.host_nodes), c.want);
   }
 }
 
