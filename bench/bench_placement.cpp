@@ -323,6 +323,8 @@ void printReplay(const ReplayStats& on, const ReplayStats& off) {
                (unsigned long)r.passes);
   };
   row("pass time: mean / p99 (passes)", passes(on), passes(off));
+  auto digest = [](const ReplayStats& r) { return fmt("%016lx", (unsigned long)r.digest); };
+  row("decisions digest (equal across builds: same placements)", digest(on), digest(off));
 }
 
 void replay(const char* label, uint32_t nodes, uint32_t spines, const locus::sim::SwfTrace& trace,

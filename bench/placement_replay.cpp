@@ -103,6 +103,13 @@ class Replay {
       for (const Decision& d : decisions) {
         if (d.kind != Decision::Kind::kStart) continue;
         const size_t j = d.job_id - 1;
+        mix(d.job_id);
+        mix(static_cast<uint64_t>(now));
+        for (const NodeAllocation& a : d.allocation) {
+          mix(a.node);
+          for (uint32_t c : a.cores) mix(c);
+          for (uint32_t g : a.gpus) mix(g);
+        }
         measure(jobs_[j].request, d.allocation);
         start(j, now, d.allocation);
         completions.push({now + jobs_[j].run, j});
@@ -116,6 +123,13 @@ class Replay {
   }
 
  private:
+  void mix(uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      stats_.digest ^= (v >> (8 * i)) & 0xff;
+      stats_.digest *= 1099511628211ull;
+    }
+  }
+
   // The fewest leaves whose nodes able to hold `job`'s largest per-node share add up to its node
   // count, from the free resources now; 0 when they do not add up.
   uint32_t fewestLeaves(const JobRequest& job) {

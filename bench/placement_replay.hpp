@@ -85,6 +85,10 @@ struct ReplayStats {
 
   uint64_t passes = 0;
   uint64_t starts = 0;
+  // FNV-1a over every start decision in order (job id, time, node, core ids, GPU ids): equal
+  // digests from two builds mean they placed every job alike (a scheduler change that must not
+  // change decisions is checked against it).
+  uint64_t digest = 14695981039346656037ull;
   double pass_s = 0;  // schedulePass wall time, summed
   // The same pass with no pending job, run right after each pass, summed: what a pass costs
   // before it places anything (its FreePool from the snapshot, the NetworkIndex, the profile).

@@ -17,8 +17,12 @@ constexpr uint32_t kNoGpuLimit = std::numeric_limits<uint32_t>::max();
 
 }  // namespace
 
+// Reads only counts: a pass over 10,000 nodes of 128 cores used to copy 1.28M free core ids (and
+// two GPU vectors per GPU node) here, most of a pass that starts nothing; take() reads the few
+// ids it needs from `nodes`.
 FreePool::FreePool(const std::vector<NodeState>& nodes)
-    : free_cores_(nodes.size(), 0),
+    : nodes_(&nodes),
+      free_cores_(nodes.size(), 0),
       free_mem_(nodes.size(), 0),
       free_gpus_(nodes.size(), 0),
       cap_cores_(nodes.size(), kNoCoreLimit),
@@ -27,40 +31,31 @@ FreePool::FreePool(const std::vector<NodeState>& nodes)
       listable_(nodes.size(), 0),
       state_(nodes.size(), kUnlisted),
       domain_begin_(nodes.size() + 1, 0),
-      gpus_(nodes.size()) {
+      gpu_free_(nodes.size(), 0) {
   uint32_t max_free = 0;
+  uint32_t domains = 0;
   for (size_t n = 0; n < nodes.size(); ++n) {
     const NodeState& node = nodes[n];
-    domain_begin_[n] = static_cast<uint32_t>(domains_.size());
+    domain_begin_[n] = domains;
     free_mem_[n] = node.free_mem_mb;
     listable_[n] = node.schedulable ? 1 : 0;
+    // An unschedulable node gets no domains: nothing can ever be taken from it.
+    if (!node.schedulable) continue;
     uint32_t free = 0;
-    // An unschedulable node's cores are not copied: nothing can ever be taken from it.
-    if (node.schedulable) {
-      for (const auto& ids : node.free_cores_by_numa) {
-        Domain d;
-        d.head = static_cast<uint32_t>(core_ids_.size());
-        core_ids_.insert(core_ids_.end(), ids.begin(), ids.end());
-        d.end = static_cast<uint32_t>(core_ids_.size());
-        domains_.push_back(d);
-        free += static_cast<uint32_t>(ids.size());
-      }
-    }
+    for (const auto& ids : node.free_cores_by_numa) free += static_cast<uint32_t>(ids.size());
+    domains += static_cast<uint32_t>(node.free_cores_by_numa.size());
     free_cores_[n] = free;
     max_free = std::max(max_free, free);
-    if (node.schedulable && !node.gpu_numa.empty()) {
+    if (!node.gpu_numa.empty()) {
       LOCUS_CHECK(node.gpu_numa.size() <= 64) << node.name << ": more than 64 GPUs";
-      Gpus& g = gpus_[n];
-      const uint64_t all = node.gpu_numa.size() == 64 ? ~uint64_t{0}
-                                                      : (uint64_t{1} << node.gpu_numa.size()) - 1;
-      g.free = node.free_gpus & all;
-      g.numa = node.gpu_numa;
-      g.links = node.gpu_links;
-      g.links.resize(node.gpu_numa.size(), 0);
-      free_gpus_[n] = static_cast<uint32_t>(std::popcount(g.free));
+      const uint64_t all =
+          node.gpu_numa.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << node.gpu_numa.size()) - 1;
+      gpu_free_[n] = node.free_gpus & all;
+      free_gpus_[n] = static_cast<uint32_t>(std::popcount(gpu_free_[n]));
     }
   }
-  domain_begin_[nodes.size()] = static_cast<uint32_t>(domains_.size());
+  domain_begin_[nodes.size()] = domains;
+  taken_.assign(domains, 0);
   initIndex(max_free);
 }
 
@@ -82,12 +77,19 @@ FreePool::FreePool(std::vector<uint32_t> cores, std::vector<uint64_t> mem_mb,
   initIndex(max_cores);
 }
 
+void FreePool::Buckets::init(size_t buckets, size_t words) {
+  words_ = words;
+  summary_words_ = words / 64 + 1;
+  bits_.assign(buckets * words_, 0);
+  summary_.assign(buckets * summary_words_, 0);
+  count_.assign(buckets, 0);
+  nonempty_.assign(buckets / 64 + 1, 0);
+}
+
 void FreePool::initIndex(uint32_t max_cores) {
   buckets_ = size_t{max_cores} + 1;
   words_ = free_cores_.size() / 64 + 1;
-  bits_.assign(buckets_ * words_, 0);
-  bucket_size_.assign(buckets_, 0);
-  nonempty_.assign(buckets_ / 64 + 1, 0);
+  all_.init(buckets_, words_);
   for (uint32_t n = 0; n < free_cores_.size(); ++n) {
     if (!listable_[n]) continue;
     total_free_cores_ += free_cores_[n];
@@ -100,52 +102,22 @@ void FreePool::list(uint32_t node) {
   const uint32_t c = freeCores(node);
   // A node without free cores can hold nothing: keep it out of every walk.
   if (c == 0 || !listable_[node]) return;
-  bits_[c * words_ + node / 64] |= uint64_t{1} << (node % 64);
-  if (bucket_size_[c]++ == 0) nonempty_[c / 64] |= uint64_t{1} << (c % 64);
+  all_.add(c, node);
+  if (freeGpus(node) > 0) {
+    if (!gpu_.ready()) gpu_.init(buckets_, words_);
+    gpu_.add(c, node);
+  }
   state_[node] = kListed;
   ++listed_;
 }
 
+// Free counts and limits change only while a node is unlisted, so they are those it was listed
+// under.
 void FreePool::unlist(uint32_t node) {
   const uint32_t c = freeCores(node);
-  bits_[c * words_ + node / 64] &= ~(uint64_t{1} << (node % 64));
-  if (--bucket_size_[c] == 0) nonempty_[c / 64] &= ~(uint64_t{1} << (c % 64));
+  all_.remove(c, node);
+  if (freeGpus(node) > 0) gpu_.remove(c, node);
   --listed_;
-}
-
-uint32_t FreePool::maxFreeCores() const {
-  for (size_t w = nonempty_.size(); w-- > 0;) {
-    if (nonempty_[w] != 0)
-      return static_cast<uint32_t>(w * 64 + 63 - std::countl_zero(nonempty_[w]));
-  }
-  return 0;
-}
-
-std::optional<uint32_t> FreePool::bestFit(const Need& need) const {
-  if (need.cores >= buckets_) return std::nullopt;
-  size_t c = std::max<uint64_t>(need.cores, 1);
-  while (c < buckets_) {
-    // Jump to the next non-empty bucket at or above c.
-    size_t w = c / 64;
-    uint64_t bits = nonempty_[w] & (~uint64_t{0} << (c % 64));
-    while (bits == 0) {
-      if (++w == nonempty_.size()) return std::nullopt;
-      bits = nonempty_[w];
-    }
-    c = w * 64 + std::countr_zero(bits);
-    if (c >= buckets_) return std::nullopt;
-    const uint64_t* words = &bits_[c * words_];
-    for (size_t i = 0; i < words_; ++i) {
-      uint64_t b = words[i];
-      if (need.allowed != nullptr) b &= (*need.allowed)[i];
-      for (; b != 0; b &= b - 1) {
-        const uint32_t node = static_cast<uint32_t>(i * 64 + std::countr_zero(b));
-        if (freeMem(node) >= need.mem_mb && freeGpus(node) >= need.gpus) return node;
-      }
-    }
-    ++c;
-  }
-  return std::nullopt;
 }
 
 void FreePool::hide(uint32_t node) {
@@ -167,17 +139,17 @@ void FreePool::unhide(uint32_t node) {
 // Example: domains {cores 8, gpus 0}, {cores 4, gpus 2}; 4 cores and 2 GPUs -> all from domain 1.
 std::vector<uint32_t> FreePool::pickCoreDomains(uint32_t node, uint32_t cores,
                                                 uint32_t gpus) const {
-  const uint32_t first = domain_begin_[node];
-  const uint32_t count = domain_begin_[node + 1] - first;
+  const uint32_t count = domain_begin_[node + 1] - domain_begin_[node];
   std::vector<uint32_t> free(count);
-  for (uint32_t d = 0; d < count; ++d) free[d] = domains_[first + d].end - domains_[first + d].head;
-  if (gpus == 0 || gpus_[node].numa.empty()) return pickDomainCounts(free, cores);
+  for (uint32_t d = 0; d < count; ++d) free[d] = domainFree(node, d);
+  const std::vector<int32_t>& numa = (*nodes_)[node].gpu_numa;
+  if (gpus == 0 || numa.empty()) return pickDomainCounts(free, cores);
 
-  const Gpus& g = gpus_[node];
+  const uint64_t gpu_free = gpu_free_[node];
   std::vector<uint32_t> gpus_in(count, 0);
-  for (size_t i = 0; i < g.numa.size(); ++i) {
-    if ((g.free >> i & 1) && g.numa[i] >= 0 && static_cast<uint32_t>(g.numa[i]) < count)
-      ++gpus_in[static_cast<uint32_t>(g.numa[i])];
+  for (size_t i = 0; i < numa.size(); ++i) {
+    if ((gpu_free >> i & 1) && numa[i] >= 0 && static_cast<uint32_t>(numa[i]) < count)
+      ++gpus_in[static_cast<uint32_t>(numa[i])];
   }
   std::optional<uint32_t> single;
   for (uint32_t d = 0; d < count; ++d) {
@@ -238,12 +210,14 @@ NodeAllocation FreePool::take(uint32_t node, uint32_t cores, uint64_t mem_mb, ui
     alloc.cores.reserve(cores);
     // Domains holding most of the job's cores first: GPUs are preferred in that order.
     std::vector<uint32_t> used;
+    const NodeState& state = (*nodes_)[node];
     for (uint32_t d = 0; d < count; ++d) {
       if (per_domain[d] == 0) continue;
-      Domain& dom = domains_[first + d];
-      alloc.cores.insert(alloc.cores.end(), core_ids_.begin() + dom.head,
-                         core_ids_.begin() + dom.head + per_domain[d]);
-      dom.head += per_domain[d];
+      const std::vector<uint32_t>& ids = state.free_cores_by_numa[d];
+      uint32_t& taken = taken_[first + d];
+      alloc.cores.insert(alloc.cores.end(), ids.begin() + taken,
+                         ids.begin() + taken + per_domain[d]);
+      taken += per_domain[d];
       used.push_back(d);
     }
     alloc.numa = used;
@@ -253,11 +227,13 @@ NodeAllocation FreePool::take(uint32_t node, uint32_t cores, uint64_t mem_mb, ui
     if (gpus > 0) {
       std::stable_sort(used.begin(), used.end(),
                        [&](uint32_t a, uint32_t b) { return per_domain[a] > per_domain[b]; });
-      Gpus& g = gpus_[node];
-      const uint64_t picked = pickGpuSet(g.free, g.numa, g.links, used, gpus);
+      // The node's links as they are: pickGpuSet reads a missing entry as "no peers" and never
+      // looks at GPUs outside the free mask.
+      uint64_t& gpu_free = gpu_free_[node];
+      const uint64_t picked = pickGpuSet(gpu_free, state.gpu_numa, state.gpu_links, used, gpus);
       LOCUS_CHECK(std::popcount(picked) == static_cast<int>(gpus))
           << "node " << node << ": picked " << std::popcount(picked) << " of " << gpus << " GPUs";
-      g.free &= ~picked;
+      gpu_free &= ~picked;
       for (uint64_t b = picked; b != 0; b &= b - 1) {
         alloc.gpus.push_back(static_cast<uint32_t>(std::countr_zero(b)));
       }

@@ -24,26 +24,37 @@ uint32_t capacityOn(const JobRequest& job, const FreePool& pool, uint32_t node) 
   uint32_t cap = flexibleCapacity(job, pool.freeCores(node));
   if (job.gpus_per_task > 0) {
     const uint32_t gpus = pool.freeGpus(node);
-    cap = std::min(cap, gpus < job.gpus_per_node ? 0 : (gpus - job.gpus_per_node) / job.gpus_per_task);
+    cap = std::min(cap,
+                   gpus < job.gpus_per_node ? 0 : (gpus - job.gpus_per_node) / job.gpus_per_task);
   }
   return cap;
 }
 
 // Greedy per slot, largest first: the nodes that fit a larger slot also fit every smaller one,
 // so taking any of them for the larger slot never blocks a smaller one; greedy is exact here.
+// Slots of one size share a need, and a best fit after hiding the earlier picks is the next node
+// in best-fit order, so each run of equal slots is one walk rather than one walk per slot.
+// Example: 64 slots of 16 tasks on a full cluster used to walk the busy nodes 64 times.
 std::optional<std::vector<Pick>> bestFitPerSlot(const JobRequest& job,
-                                                const std::vector<uint32_t>& counts,
-                                                FreePool& pool, const PlaceContext& ctx) {
+                                                const std::vector<uint32_t>& counts, FreePool& pool,
+                                                const PlaceContext& ctx) {
   std::vector<Pick> picks;
   picks.reserve(counts.size());
-  for (uint32_t tasks : counts) {
-    const std::optional<uint32_t> n = pool.bestFit(needFor(job, tasks, ctx));
-    if (!n) {
+  for (size_t run = 0; run < counts.size();) {
+    const uint32_t tasks = counts[run];
+    size_t end = run;
+    while (end < counts.size() && counts[end] == tasks) ++end;
+    const size_t before = picks.size();
+    pool.visitBestFit(needFor(job, tasks, ctx), [&](uint32_t node) {
+      picks.push_back({node, tasks});
+      return picks.size() - before < end - run;
+    });
+    for (size_t i = before; i < picks.size(); ++i) pool.hide(picks[i].node);
+    if (picks.size() - before < end - run) {
       release(picks, pool);
       return std::nullopt;
     }
-    pool.hide(*n);
-    picks.push_back({*n, tasks});
+    run = end;
   }
   return picks;
 }
@@ -88,7 +99,12 @@ std::optional<std::vector<Pick>> chooseFixed(const JobRequest& job,
       }
       return picks;
     }
-    // Too few nodes hold the largest slot: uneven slots may still fit, topology-blind.
+    // Too few nodes hold the largest slot: uneven slots may still fit, topology-blind, but only
+    // if the candidates cover the slots of the largest size (all of them when the slots are
+    // equal); the per-slot walk would fail, so skip it.
+    const auto largest =
+        static_cast<size_t>(std::count(counts.begin(), counts.end(), counts.front()));
+    if (candidates.size() < largest) return std::nullopt;
   }
   auto picks = bestFitPerSlot(job, counts, pool, ctx);
   if (picks && tooManySwitches(*picks, ctx)) {
@@ -126,7 +142,8 @@ std::optional<std::vector<Pick>> chooseFlexible(const JobRequest& job, FreePool&
       }
       return true;
     });
-    auto mask = ctx.network->subtreeWithCapacity(candidates, capacity, job.ntasks, pool.maskWords());
+    auto mask =
+        ctx.network->subtreeWithCapacity(candidates, capacity, job.ntasks, pool.maskWords());
     if (!mask) return std::nullopt;
     subtree = std::move(*mask);
     inner.allowed = &subtree;  // the subtree's candidates already passed ctx.allowed
