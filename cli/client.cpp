@@ -57,6 +57,15 @@ Result<proto::SubmitJobReply> Client::submit(const proto::SubmitJobRequest& req)
   return reply;
 }
 
+Result<proto::CreateStepReply> Client::createStep(const proto::CreateStepRequest& req) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::CreateStepReply reply;
+  auto s = impl_->stub->CreateStep(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
 Result<proto::JobInfo> Client::getJob(uint64_t id) {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

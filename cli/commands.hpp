@@ -32,6 +32,7 @@ int runWait(const std::vector<std::string>& args, const Globals& g);
 int runNodes(const std::vector<std::string>& args, const Globals& g);
 int runUp(const std::vector<std::string>& args, const Globals& g);
 int runDown(const std::vector<std::string>& args, const Globals& g);
+int runRun(const std::vector<std::string>& args, const Globals& g);  // cli/run_command.cpp
 
 // JSON views with the field names the docs promise (and tools rely on).
 nlohmann::json jobToJson(const proto::JobInfo& job);

@@ -94,7 +94,18 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
                           {"gpus", std::vector<uint32_t>(a.gpus().begin(), a.gpus().end())},
                           {"mem_mb", a.mem_mb()},
                           {"ntasks", a.ntasks()}});
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : job.steps())
+    steps.push_back({{"id", s.id()},
+                     {"name", s.name()},
+                     {"state", s.state()},
+                     {"exit_code", s.exit_code() >= 0 ? nlohmann::json(s.exit_code()) : nlohmann::json(nullptr)},
+                     {"ntasks", s.ntasks()},
+                     {"nodes", std::vector<std::string>(s.nodes().begin(), s.nodes().end())},
+                     {"start_time", timeOrNull(s.start_time())},
+                     {"end_time", timeOrNull(s.end_time())}});
   return {
+      {"steps", steps},
       {"id", job.id()},
       {"name", job.name()},
       {"user", job.user()},
@@ -231,6 +242,12 @@ int runShow(const std::vector<std::string>& raw, const Globals& g) {
               job->stdout().empty() ? "(not started)" : job->stdout().c_str(),
               job->stderr().empty() ? "(not started)" : job->stderr().c_str());
   if (!job->spec().script_path().empty()) std::printf("   Command=%s\n", job->spec().script_path().c_str());
+  // Steps as sacct shows them: JOBID.STEP, name, state, exit code.
+  for (const auto& s : job->steps())
+    std::printf("   Step=%lu.%u Name=%s State=%s ExitCode=%s NumTasks=%u NodeList=%s\n",
+                static_cast<unsigned long>(job->id()), s.id(), s.name().c_str(), s.state().c_str(),
+                s.exit_code() >= 0 ? std::to_string(s.exit_code()).c_str() : "-", s.ntasks(),
+                compressHostlist(std::vector<std::string>(s.nodes().begin(), s.nodes().end())).c_str());
   return 0;
 }
 

@@ -13,6 +13,7 @@ constexpr const char* kUsage = R"(usage: locus [--controller HOST:PORT] COMMAND 
 
 Jobs:
   submit [options] SCRIPT [ARGS...] | --wrap CMD   submit a batch job (sbatch options)
+  run [options] COMMAND [ARGS...]                  a job step: tasks on the job's cores (like srun)
   queue [--json] [--user U] [--state S]            pending and running jobs
   show JOBID [--json]                              one job in detail
   cancel JOBID...                                  cancel jobs (an array id: all its tasks)
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

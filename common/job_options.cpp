@@ -679,6 +679,25 @@ Status applyOptions(const std::vector<std::string>& words, JobSpec& spec, bool& 
   return {};
 }
 
+size_t optionLength(const std::vector<std::string>& words, size_t i) {
+  const std::string& w = words[i];
+  if (w == "--" || w.size() < 2 || w[0] != '-') return 0;
+  if (w[1] == '-') {
+    std::string_view body = std::string_view(w).substr(2);
+    const size_t eq = body.find('=');
+    auto found = findLong(body.substr(0, eq));
+    if (!found.ok() || *found == nullptr) return 1;  // unknown or ambiguous: the caller's to judge
+    return eq == std::string_view::npos && (*found)->arg == Arg::kRequired && i + 1 < words.size() ? 2 : 1;
+  }
+  // "-n4" carries its value; "-n" takes the next word; in a cluster ("-Hn") the last one decides.
+  for (size_t j = 1; j < w.size(); ++j) {
+    const OptionDef* def = findShort(w[j]);
+    if (def == nullptr) return 1;
+    if (def->arg == Arg::kRequired) return j + 1 == w.size() && i + 1 < words.size() ? 2 : 1;
+  }
+  return 1;
+}
+
 Result<SubmitRequest> parseSubmitArgs(const std::vector<std::string>& argv,
                                       const SubmitContext& ctx) {
   // Pass 1 over argv, on a scratch spec: validates every option before anything is read and finds

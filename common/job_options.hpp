@@ -39,4 +39,9 @@ Status applyOptions(const std::vector<std::string>& words, JobSpec& spec, bool& 
                     std::vector<std::string>& unknown, std::vector<std::string>& positional,
                     bool stop_at_first_positional);
 
+// How many words the option at words[i] takes in sbatch's grammar (1 or 2, counting itself); 0
+// when words[i] is not an option (a command starts there) or is "--". Lets a command that takes
+// sbatch options before a program of its own (locus run, srun) find where the program starts.
+size_t optionLength(const std::vector<std::string>& words, size_t i);
+
 }  // namespace locus

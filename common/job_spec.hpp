@@ -46,6 +46,9 @@ struct JobSpec {
   std::string switches;             // --switches=N[@WAIT] as given; empty = no limit
   std::string mem_bind;             // --mem-bind: "" (= local) | "local" | "none"
   std::string gpu_bind;             // --gpu-bind: "" (= closest) | "closest" | "none"
+  // No batch script: the allocation is for the job steps of the `locus run` that made it, and
+  // the job ends with its step (or when cancelled, or at its time limit).
+  bool allocation_only = false;
   // Options this Locus does not know yet: kept so nothing is silently dropped.
   std::vector<std::string> warnings;
 };

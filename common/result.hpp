@@ -29,6 +29,8 @@ inline Error invalidArgument(std::string msg) { return {ErrorCode::kInvalidArgum
 inline Error notFound(std::string msg) { return {ErrorCode::kNotFound, std::move(msg)}; }
 inline Error unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg)}; }
 inline Error internalError(std::string msg) { return {ErrorCode::kInternal, std::move(msg)}; }
+inline Error permissionDenied(std::string msg) { return {ErrorCode::kPermissionDenied, std::move(msg)}; }
+inline Error failedPrecondition(std::string msg) { return {ErrorCode::kFailedPrecondition, std::move(msg)}; }
 
 template <typename T>
 class [[nodiscard]] Result {

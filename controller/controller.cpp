@@ -328,6 +328,17 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_qos(job.spec.qos);
   info.set_command(job.spec.script_path.empty() ? "wrap" : job.spec.script_path);
   info.set_nodes_min(job.spec.nodes);
+  for (const JobStep& s : job.steps) {
+    proto::StepInfo* si = info.add_steps();
+    si->set_id(s.id);
+    si->set_name(s.name);
+    si->set_state(std::string(toString(s.state)));
+    si->set_exit_code(s.exit_code);
+    si->set_ntasks(s.ntasks);
+    for (const auto& n : s.nodes) si->add_nodes(n);
+    si->set_start_time(s.start_time);
+    si->set_end_time(s.end_time);
+  }
   info.set_max_rss_kb(job.max_rss_kb);
   if (with_spec) {
     proto::toProto(job.spec, *info.mutable_spec());
@@ -414,6 +425,8 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
       if (job->state == JobState::kPending) {
         pending_.erase(job->id);
         dependencies_.erase(job->id);
+      } else if (job->spec.allocation_only) {
+        releaseAllocation(*job);  // no script to wait for; its step tasks are killed
       } else {
         job->completing = true;
         job->cancel_requested = true;

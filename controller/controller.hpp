@@ -41,6 +41,9 @@ class PrioritiesReply;
 class RegisterNode;
 class NodeToController;
 class TaskExited;
+class StepEnded;
+class CreateStepRequest;
+class CreateStepReply;
 }  // namespace locus::proto
 
 namespace locus::controller {
@@ -66,6 +69,11 @@ class Controller {
   // Admins only (kPermissionDenied otherwise); stored before it takes effect.
   Status changeAccount(const proto::AccountChangeRequest& request);
   proto::PrioritiesReply priorities(const std::vector<uint64_t>& job_ids);
+  // A job step (locus run) in a RUNNING job of the caller: lays its tasks out over the job's
+  // cores, records it, grants it to each node involved and says where to connect. Errors:
+  // kNotFound, kPermissionDenied (not the job's user), kFailedPrecondition (job not running, a
+  // node not connected), kInvalidArgument (a layout the allocation cannot hold).
+  Result<proto::CreateStepReply> createStep(const proto::CreateStepRequest& request);
   // The jobs a wait on `ids` covers (an array job id covers all its tasks); kNotFound if an id
   // names no job.
   Result<std::vector<uint64_t>> waitTargets(const std::vector<uint64_t>& ids);
@@ -93,6 +101,13 @@ class Controller {
   void checkNodeTimeouts();          // requires mu_
   void failJobsOnNode(Node& node);   // requires mu_
   void handleExit(const std::string& node, const proto::TaskExited& exited);  // requires mu_
+  void handleStepEnded(const std::string& node, const proto::StepEnded& ended);  // requires mu_
+  // Tells every node of the allocation to kill the job's step tasks. Requires mu_.
+  void sendEndSteps(Job& job);
+  // An allocation-only job (locus run outside a job) ends: state, exit code, resources. Requires mu_.
+  void endAllocationJob(Job& job, JobState state, int32_t exit_code, const std::string& reason);
+  // Allocation-only jobs past their time limit, or whose client never created its step.
+  void checkAllocationJobs();  // requires mu_
   // Frees the job's cores and memory; charges its usage to its account unless `charge` is false
   // (a start that was undone). Requires mu_.
   void releaseAllocation(Job& job, bool charge = true);

@@ -19,6 +19,21 @@ struct AllocatedNode {
   std::vector<uint32_t> numa;   // NUMA domains (positions in the node's topology) of the cores
 };
 
+// A job step (locus run): tasks started inside the job's allocation through the node daemons.
+struct JobStep {
+  uint32_t id = 0;
+  std::string name;
+  JobState state = JobState::kRunning;  // kRunning, then kCompleted, kFailed or kCancelled
+  int32_t exit_code = -1;               // the highest task exit code; 128+signal if killed
+  uint32_t ntasks = 0;
+  std::vector<std::string> nodes;
+  int64_t start_time = 0;
+  int64_t end_time = 0;
+  uint32_t nodes_ended = 0;             // nodes that reported all their tasks ended
+  bool killed = false;                  // some node killed its tasks (client gone, job ended)
+  bool ends_job = false;                // the job was allocated for this step alone
+};
+
 struct Job {
   uint64_t id = 0;
   JobSpec spec;
@@ -49,6 +64,7 @@ struct Job {
   bool cancel_requested = false;
   bool held = false;                  // scontrol hold: not scheduled until released
   bool requeue_requested = false;     // scontrol requeue of a running job: PENDING again at exit
+  std::vector<JobStep> steps;         // in id order; ids restart at 0 with each attempt
 
   bool isArrayTask() const { return array_job_id != 0; }
   uint32_t effectiveNtasks() const;

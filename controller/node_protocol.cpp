@@ -41,6 +41,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   bool was_down = node->state == NodeState::kDown;
   node->boot_id = msg.boot_id();
   node->limits = msg.limits();
+  node->step_address = msg.step_address();
   node->channel = std::move(channel);
   node->state = NodeState::kUp;
   node->last_seen = std::chrono::steady_clock::now();
@@ -66,6 +67,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   for (uint64_t id : active_) {
     Job& job = jobs_.at(id);
     if (job.allocation.empty() || job.allocation.front().node != msg.name()) continue;
+    if (job.spec.allocation_only) continue;  // nothing runs there but steps
     std::pair<uint64_t, uint32_t> key{job.id, job.attempt};
     if (running.count(key)) {
       if (job.completing) sendKill(job, job.cancel_requested);  // ended here while it ran there
@@ -131,6 +133,9 @@ void Controller::nodeMessage(const std::string& node_name, const proto::NodeToCo
   switch (msg.msg_case()) {
     case proto::NodeToController::kExited:
       handleExit(node_name, msg.exited());
+      break;
+    case proto::NodeToController::kStepEnded:
+      handleStepEnded(node_name, msg.step_ended());
       break;
     case proto::NodeToController::kStarted:
       log()->debug("job={} started on node={} pid={}", msg.started().job_id(), node_name,
@@ -237,9 +242,11 @@ void Controller::releaseAllocation(Job& job, bool charge) {
   }
   job.completing = false;
   active_.erase(job.id);
+  sendEndSteps(job);
 }
 
 void Controller::sendLaunch(const Job& job) {
+  if (job.spec.allocation_only) return;  // its steps come from the client
   Node* node = findNode(job.allocation.front().node);
   if (!node || !node->channel) return;  // delivered on reconnect (see nodeRegistered)
   proto::ControllerToNode cmd;

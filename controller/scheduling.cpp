@@ -84,6 +84,7 @@ void Controller::loop() {
     if (stopping_) break;
     dirty_ = false;
     checkNodeTimeouts();
+    checkAllocationJobs();
     schedule();
   }
 }

@@ -20,6 +20,7 @@
 #include "common/time_util.hpp"
 #include "gpu/visible_devices.hpp"
 #include "nodedaemon/cgroups.hpp"
+#include "nodedaemon/step_service.hpp"
 #include "nodedaemon/launcher.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.grpc.pb.h"
@@ -81,6 +82,9 @@ struct Agent::Impl {
   uint64_t boot_id = 0;
   std::unique_ptr<TaskCgroups> cgroups;   // null: no cgroup support, binding only
   std::string limits;                     // how tasks are confined, for the controller
+  std::unique_ptr<StepService> steps;     // job steps (locus run) served here
+  std::string step_address;
+  uint64_t spawns_ = 0;                   // guarded by mu_: step tasks started, for the reaper
 
   std::mutex mu_;
   std::condition_variable cv_;              // reaper and timer wait here
@@ -165,6 +169,7 @@ struct Agent::Impl {
     proto::toProto(topology, *reg->mutable_topology());
     reg->set_boot_id(boot_id);
     reg->set_limits(limits);
+    reg->set_step_address(step_address);
     std::lock_guard lock(mu_);
     for (const auto& [key, pid] : by_key_) {
       auto* t = reg->add_running();
@@ -179,6 +184,8 @@ struct Agent::Impl {
     switch (cmd.msg_case()) {
       case proto::ControllerToNode::kLaunch: launch(cmd.launch()); break;
       case proto::ControllerToNode::kKill: kill(cmd.kill()); break;
+      case proto::ControllerToNode::kStepGrant: steps->grant(cmd.step_grant()); break;
+      case proto::ControllerToNode::kEndSteps: steps->endJob(cmd.end_steps().job_id()); break;
       case proto::ControllerToNode::kAck: {
         std::lock_guard lock(mu_);
         // Acknowledged means stored terminal: the controller never relaunches it, so the
@@ -388,6 +395,7 @@ struct Agent::Impl {
   }
 
   void reaperLoop() {
+    uint64_t spawns_seen = 0;
     while (true) {
       int status = 0;
       struct rusage usage{};
@@ -398,14 +406,19 @@ struct Agent::Impl {
           if (stopping_) return;
           // No children: wait until a launch adds one (or a short while, to be safe).
           cv_.wait_for(lock, std::chrono::milliseconds(200),
-                       [this] { return stopping_ || !tasks_.empty(); });
+                       [&] { return stopping_ || !tasks_.empty() || spawns_ != spawns_seen; });
+          spawns_seen = spawns_;
           if (stopping_ && tasks_.empty()) return;
         }
         continue;
       }
       std::unique_lock lock(mu_);
       auto it = tasks_.find(pid);
-      if (it == tasks_.end()) continue;  // a child whose exec failed: already reported
+      if (it == tasks_.end()) {
+        lock.unlock();
+        steps->reaped(pid, status);  // a step task; else a child whose exec failed (reported)
+        continue;
+      }
       Task task = it->second;
       tasks_.erase(it);
       by_key_.erase(task.key);
@@ -446,6 +459,27 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   impl->host_numa_nodes = hostNumaNodes();
   std::string why_not;
   impl->cgroups = TaskCgroups::detect(options.name, &why_not);
+  Impl* raw = impl.get();
+  StepHost step_host;
+  step_host.node_name = options.name;
+  step_host.topology = &raw->topology;
+  step_host.host_pus = raw->host_pus;
+  step_host.host_numa_nodes = raw->host_numa_nodes;
+  step_host.cgroups = raw->cgroups.get();
+  step_host.report = [raw](const proto::StepEnded& ended) {
+    proto::NodeToController msg;
+    *msg.mutable_step_ended() = ended;
+    raw->send(msg);
+  };
+  step_host.spawned = [raw] {
+    std::lock_guard lock(raw->mu_);
+    ++raw->spawns_;
+    raw->cv_.notify_all();
+  };
+  impl->steps = std::make_unique<StepService>(std::move(step_host));
+  auto served = impl->steps->start(localAddressToward(options.controller));
+  if (!served.ok()) return served.error();
+  impl->step_address = *served;
   if (impl->cgroups) {
     impl->cgroups->removeAll();  // a predecessor's tasks, if it was killed outright
     impl->limits = impl->cgroups->describe();
@@ -486,6 +520,7 @@ void Agent::stop() {
     for (auto& [pid, task] : i.tasks_) ::kill(-pid, SIGKILL);
     i.cv_.notify_all();
   }
+  i.steps->stop();  // before the reaper goes: it reaps the step tasks this kills
   {
     std::lock_guard lock(i.stream_mu_);
     if (i.context_) i.context_->TryCancel();

@@ -235,21 +235,31 @@ std::string TaskCgroups::describe() const {
   return out;
 }
 
-std::string TaskCgroups::taskDir(const Hierarchy& h, uint64_t job, uint32_t attempt) const {
-  return h.subtree + "/job_" + std::to_string(job) + "." + std::to_string(attempt);
+std::string TaskCgroups::taskGroup(uint64_t job, uint32_t attempt) {
+  return "job_" + std::to_string(job) + "." + std::to_string(attempt);
 }
 
 Result<std::vector<std::string>> TaskCgroups::create(uint64_t job, uint32_t attempt,
                                                      const TaskLimits& limits) {
+  return create(taskGroup(job, attempt), limits);
+}
+
+TaskCgroups::Outcome TaskCgroups::finish(uint64_t job, uint32_t attempt) {
+  return finish(taskGroup(job, attempt));
+}
+
+Result<std::vector<std::string>> TaskCgroups::create(const std::string& group,
+                                                     const TaskLimits& limits) {
   std::vector<std::string> procs;
+  auto taskDir = [&](const Hierarchy& h) { return h.subtree + "/" + group; };
   auto undo = [&](const Error& e) {
-    for (const Hierarchy& h : hierarchies_) rmdir(taskDir(h, job, attempt).c_str());
+    for (const Hierarchy& h : hierarchies_) rmdir(taskDir(h).c_str());
     return e;
   };
   const std::string cpus = limits.cpus.empty() ? "" : formatCpuList(limits.cpus);
   const std::string mems = limits.mems.empty() ? "" : formatCpuList(limits.mems);
   for (const Hierarchy& h : hierarchies_) {
-    const std::string dir = taskDir(h, job, attempt);
+    const std::string dir = taskDir(h);
     if (Status st = makeDir(dir); !st.ok()) return undo(st.error());
     std::vector<std::pair<std::string, std::string>> files;
     if (version_ == Version::kV2) {
@@ -280,10 +290,10 @@ Result<std::vector<std::string>> TaskCgroups::create(uint64_t job, uint32_t atte
   return procs;
 }
 
-TaskCgroups::Outcome TaskCgroups::finish(uint64_t job, uint32_t attempt) {
+TaskCgroups::Outcome TaskCgroups::finish(const std::string& group) {
   Outcome out;
   for (const Hierarchy& h : hierarchies_) {
-    const std::string dir = taskDir(h, job, attempt);
+    const std::string dir = h.subtree + "/" + group;
     if (version_ == Version::kV2) {
       out.oom_killed = keyedValue(readFile(dir + "/memory.events"), "oom_kill") > 0;
       const std::string peak = trim(readFile(dir + "/memory.peak"));

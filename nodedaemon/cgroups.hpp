@@ -57,6 +57,10 @@ class TaskCgroups {
   // removeAll().
   Outcome finish(uint64_t job, uint32_t attempt);
 
+  // The same for a group named by the caller (a job step's tasks: "job_7.0.step_2").
+  Result<std::vector<std::string>> create(const std::string& group, const TaskLimits& limits);
+  Outcome finish(const std::string& group);
+
   // Kills everything in the daemon's task groups and removes them: at start (a predecessor's
   // leftovers) and at stop, where `and_subtree` removes the daemon's own "locus-<node>" too.
   void removeAll(bool and_subtree = false);
@@ -67,7 +71,7 @@ class TaskCgroups {
     std::string subtree;     // absolute: .../locus-<node>
   };
   TaskCgroups(Version version, std::vector<Hierarchy> hierarchies);
-  std::string taskDir(const Hierarchy& h, uint64_t job, uint32_t attempt) const;
+  static std::string taskGroup(uint64_t job, uint32_t attempt);
 
   Version version_;
   std::vector<Hierarchy> hierarchies_;

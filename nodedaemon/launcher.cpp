@@ -48,6 +48,7 @@ struct ChildArgs {
   const char* stdout_path;
   const char* stderr_path;  // nullptr: same file as stdout
   const char* pid_file;     // nullptr: none
+  int stdin_fd, stdout_fd, stderr_fd;  // -1: /dev/null, the output files
   const cpu_set_t* cpus;    // nullptr: no binding
   const unsigned long* mem_mask;  // nullptr: no memory binding; else kMemMaskWords words
   const char* const* cgroup_procs;  // nullptr-terminated
@@ -122,20 +123,29 @@ int childMain(void* arg) {
     if (syscall(SYS_setuid, a->uid) != 0) return fail(kSetuid);
   }
   if (chdir(a->work_dir) != 0) return fail(kChdir);
-  int in = open("/dev/null", O_RDONLY);
-  if (in >= 0 && in != 0) {
-    dup2(in, 0);
-    close(in);
-  }
-  int out = open(a->stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0) return fail(kStdout);
-  dup2(out, 1);
-  if (!a->stderr_path) {
-    dup2(out, 2);
+  if (a->stdin_fd >= 0) {
+    dup2(a->stdin_fd, 0);  // dup2 clears O_CLOEXEC on the copy
   } else {
-    int err = open(a->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (err < 0) return fail(kStderr);
-    dup2(err, 2);
+    int in = open("/dev/null", O_RDONLY);
+    if (in >= 0 && in != 0) {
+      dup2(in, 0);
+      close(in);
+    }
+  }
+  if (a->stdout_fd >= 0) {
+    dup2(a->stdout_fd, 1);
+    dup2(a->stderr_fd >= 0 ? a->stderr_fd : a->stdout_fd, 2);
+  } else {
+    int out = open(a->stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) return fail(kStdout);
+    dup2(out, 1);
+    if (!a->stderr_path) {
+      dup2(out, 2);
+    } else {
+      int err = open(a->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (err < 0) return fail(kStderr);
+      dup2(err, 2);
+    }
   }
   execve(a->program, a->argv, a->envp);
   return fail(kExec);
@@ -197,6 +207,9 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
                  spec.stdout_path.c_str(),
                  same_file ? nullptr : spec.stderr_path.c_str(),
                  spec.pid_file.empty() ? nullptr : spec.pid_file.c_str(),
+                 spec.stdin_fd,
+                 spec.stdout_fd,
+                 spec.stderr_fd,
                  spec.cpus.empty() ? nullptr : &cpus,
                  spec.mem_nodes.empty() ? nullptr : mem_mask,
                  cgroup_procs.data(),

@@ -20,6 +20,11 @@ struct LaunchSpec {
   std::string work_dir;
   std::string stdout_path;
   std::string stderr_path;             // equal to stdout_path: one file opened once
+  // Instead of the files (job steps stream their output): descriptors the child takes as its
+  // stdin/stdout/stderr; -1 = use the paths above (stdin: /dev/null). Open them O_CLOEXEC.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   std::vector<uint32_t> cpus;          // host PU ids to bind to; empty = no binding
   std::vector<uint32_t> mem_nodes;     // host NUMA nodes to bind memory to (MPOL_BIND); empty =
                                        // the default policy (allocate near the running CPU)

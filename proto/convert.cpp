@@ -95,6 +95,7 @@ void toProto(const locus::JobSpec& s, JobSpec& o) {
   o.set_switches(s.switches);
   o.set_mem_bind(s.mem_bind);
   o.set_gpu_bind(s.gpu_bind);
+  o.set_allocation_only(s.allocation_only);
   for (const auto& w : s.warnings) o.add_warnings(w);
 }
 
@@ -130,6 +131,7 @@ locus::JobSpec fromProto(const JobSpec& o) {
   s.switches = o.switches();
   s.mem_bind = o.mem_bind();
   s.gpu_bind = o.gpu_bind();
+  s.allocation_only = o.allocation_only();
   s.warnings.assign(o.warnings().begin(), o.warnings().end());
   return s;
 }

@@ -54,6 +54,7 @@ class Node {
   uint64_t boot_id = 0;
   std::vector<std::string> features;
   std::string limits;  // how its daemon confines tasks (RegisterNode.limits)
+  std::string step_address;  // its daemon's StepApi (RegisterNode.step_address)
   std::shared_ptr<NodeChannel> channel;  // null while disconnected
 
  private:

@@ -54,6 +54,16 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status CreateStep(grpc::ServerContext*, const proto::CreateStepRequest* req,
+                          proto::CreateStepReply* reply) override {
+    return guarded("CreateStep", [&] {
+      auto r = c_.createStep(*req);
+      if (!r.ok()) return toGrpc(r.error());
+      *reply = std::move(*r);
+      return grpc::Status::OK;
+    });
+  }
+
   grpc::Status GetJob(grpc::ServerContext*, const proto::GetJobRequest* req,
                       proto::GetJobReply* reply) override {
     return guarded("GetJob", [&] {

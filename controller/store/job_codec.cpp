@@ -38,6 +38,7 @@ json specToJson(const JobSpec& s) {
               {"switches", s.switches},
               {"mem_bind", s.mem_bind},
               {"gpu_bind", s.gpu_bind},
+              {"allocation_only", s.allocation_only},
               {"warnings", s.warnings}};
 }
 
@@ -73,6 +74,7 @@ JobSpec specFromJson(const json& j) {
   s.switches = j.value("switches", "");
   s.mem_bind = j.value("mem_bind", "");
   s.gpu_bind = j.value("gpu_bind", "");
+  s.allocation_only = j.value("allocation_only", false);
   s.warnings = j.at("warnings").get<std::vector<std::string>>();
   return s;
 }
@@ -109,6 +111,15 @@ std::string jobToJson(const Job& job) {
          {"requeue_requested", job.requeue_requested},
          {"max_rss_kb", job.max_rss_kb},
          {"cancel_requested", job.cancel_requested}};
+  if (!job.steps.empty()) {
+    json steps = json::array();
+    for (const JobStep& s : job.steps)
+      steps.push_back({{"id", s.id}, {"name", s.name}, {"state", std::string(toString(s.state))},
+                       {"exit_code", s.exit_code}, {"ntasks", s.ntasks}, {"nodes", s.nodes},
+                       {"start_time", s.start_time}, {"end_time", s.end_time},
+                       {"nodes_ended", s.nodes_ended}, {"killed", s.killed}, {"ends_job", s.ends_job}});
+    j["steps"] = std::move(steps);
+  }
   return j.dump();
 }
 
@@ -151,6 +162,23 @@ Result<Job> jobFromJson(const std::string& text) {
     job.cpu_time_s = j.value("cpu_time_s", 0.0);
     job.held = j.value("held", false);
     job.requeue_requested = j.value("requeue_requested", false);
+    for (const auto& s : j.value("steps", json::array())) {
+      JobStep step;
+      step.id = s.at("id");
+      step.name = s.at("name");
+      auto state = jobStateFromString(s.at("state").get<std::string>());
+      if (!state) return invalidArgument("step " + std::to_string(step.id) + ": bad state");
+      step.state = *state;
+      step.exit_code = s.at("exit_code");
+      step.ntasks = s.at("ntasks");
+      step.nodes = s.at("nodes").get<std::vector<std::string>>();
+      step.start_time = s.at("start_time");
+      step.end_time = s.at("end_time");
+      step.nodes_ended = s.value("nodes_ended", 0u);
+      step.killed = s.value("killed", false);
+      step.ends_job = s.value("ends_job", false);
+      job.steps.push_back(std::move(step));
+    }
     job.max_rss_kb = j.value("max_rss_kb", uint64_t{0});
     job.cancel_requested = j.at("cancel_requested");
     return job;

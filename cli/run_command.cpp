@@ -1,0 +1,406 @@
+// `locus run`: a job step, like srun. Inside a job (LOCUS_JOB_ID or SLURM_JOB_ID set) it asks
+// the controller for a step in that job's allocation; outside one it first gets an allocation of
+// its own (a job with no batch script) and gives it back when the step ends. Then it talks to the
+// node daemons directly: one RunTasks stream per node carries the command, stdin for task 0 and
+// signals one way, the tasks' output and exits the other. Never ssh.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+#include "cli/submit_request.hpp"
+#include "common/job_options.hpp"
+#include "proto/convert.hpp"
+#include "proto/locus.grpc.pb.h"
+
+extern char** environ;
+
+namespace locus::cli {
+namespace {
+
+constexpr const char* kRunUsage = R"(usage: locus run [options] COMMAND [ARGS...]
+
+Runs COMMAND as a job step: inside a job (LOCUS_JOB_ID set) on that job's nodes and cores,
+otherwise in an allocation of its own, made for it and released after it.
+
+  -N, --nodes N              nodes of the job to use (default: as the tasks need)
+  -n, --ntasks N             tasks (default: the job's task count)
+  --ntasks-per-node K        at most K tasks per node
+  -c, --cpus-per-task C      cores per task (default: the job's -c)
+  -l, --label                prefix each output line with its task's rank: "3: ..."
+  -K, --kill-on-bad-exit     kill the step when a task exits non-zero
+  --mpi openmpi|none         how to start an MPI program (see docs/mpi.md)
+Outside a job, the sbatch options for the allocation apply too (-t, --mem, -G, -C, -p, -A, ...).
+
+Exit status: the highest task exit code (a task killed by signal S counts as 128+S).
+Ctrl-C forwards SIGINT to every task; a second Ctrl-C within a second kills the step.
+)";
+
+// How often `locus run` outside a job checks whether its allocation has started.
+constexpr auto kAllocationPoll = std::chrono::milliseconds{50};
+// A second Ctrl-C within this time kills the step instead of forwarding SIGINT again.
+constexpr auto kDoubleInterrupt = std::chrono::seconds{1};
+
+struct RunOptions {
+  JobSpec spec;             // the sbatch-style options (geometry, and the allocation outside a job)
+  bool cpus_given = false;
+  bool label = false;
+  bool kill_on_bad_exit = false;
+  std::string mpi = "none";
+  std::vector<std::string> command;
+};
+
+Result<RunOptions> parseRunArgs(const std::vector<std::string>& args) {
+  RunOptions o;
+  std::vector<std::string> sbatch_words;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "-l" || a == "--label") {
+      o.label = true;
+    } else if (a == "-K" || a == "--kill-on-bad-exit" || a == "--kill-on-bad-exit=1") {
+      o.kill_on_bad_exit = true;
+    } else if (a == "--mpi" || a.rfind("--mpi=", 0) == 0) {
+      if (a == "--mpi") {
+        if (i + 1 >= args.size()) return invalidArgument("--mpi needs a value (openmpi or none)");
+        o.mpi = args[++i];
+      } else {
+        o.mpi = a.substr(6);
+      }
+      if (o.mpi == "pmix" || o.mpi == "pmi2" || o.mpi == "pmix_v3" || o.mpi == "pmix_v4") o.mpi = "openmpi";
+      if (o.mpi != "openmpi" && o.mpi != "none")
+        return invalidArgument("--mpi: unsupported value '" + o.mpi + "' (openmpi, none)");
+    } else if (a == "--overlap" || a == "--exact" || a == "--unbuffered" || a == "-u") {
+      // Steps may always share the job's cores, and output is always passed on as it comes.
+    } else {
+      const size_t n = optionLength(args, i);
+      if (n == 0) break;  // the command starts here
+      for (size_t k = 0; k < n; ++k) sbatch_words.push_back(args[i + k]);
+      i += n - 1;
+    }
+  }
+  o.command.assign(args.begin() + static_cast<long>(i), args.end());
+  if (o.command.empty()) return invalidArgument("no command given\n" + std::string(kRunUsage));
+  o.spec.cpus_per_task = 0;  // 0 after parsing: -c not given
+  bool parsable = false;
+  std::vector<std::string> unknown, positional;
+  if (Status st = applyOptions(sbatch_words, o.spec, parsable, unknown, positional, true); !st.ok())
+    return st.error();
+  if (!unknown.empty()) return invalidArgument("unknown option '" + unknown.front() + "' (see locus run --help)");
+  o.cpus_given = o.spec.cpus_per_task > 0;
+  if (!o.cpus_given) o.spec.cpus_per_task = 1;
+  return o;
+}
+
+std::map<std::string, std::string> ownEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+// One node's stream and what came back on it.
+struct NodeStream {
+  proto::StepNode node;
+  std::unique_ptr<proto::StepApi::Stub> stub;
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReaderWriter<proto::StepInput, proto::StepEvent>> stream;
+  std::mutex write_mu;  // one writer at a time: the main thread, the stdin and signal threads
+  bool open = false;    // guarded by write_mu: writes are still possible
+  std::string error;
+  std::thread reader;
+
+  bool write(const proto::StepInput& in) {
+    std::lock_guard lock(write_mu);
+    return open && stream->Write(in);
+  }
+};
+
+// Output in order, whole lines when labelled (a line of task 3 never interleaves with task 4's).
+class OutputSink {
+ public:
+  explicit OutputSink(bool label) : label_(label) {}
+  void write(uint32_t procid, bool is_stderr, const std::string& data) {
+    std::lock_guard lock(mu_);
+    FILE* out = is_stderr ? stderr : stdout;
+    if (!label_) {
+      std::fwrite(data.data(), 1, data.size(), out);
+      std::fflush(out);
+      return;
+    }
+    std::string& pending = partial_[{procid, is_stderr}];
+    pending += data;
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+      std::fprintf(out, "%u: %.*s\n", procid, static_cast<int>(nl - start), pending.data() + start);
+    pending.erase(0, start);
+    std::fflush(out);
+  }
+  // A task ended: what it left without a newline is printed now.
+  void flush(uint32_t procid) {
+    std::lock_guard lock(mu_);
+    for (bool err : {false, true}) {
+      auto it = partial_.find({procid, err});
+      if (it == partial_.end() || it->second.empty()) continue;
+      std::fprintf(err ? stderr : stdout, "%u: %s\n", procid, it->second.c_str());
+      it->second.clear();
+    }
+  }
+
+ private:
+  bool label_;
+  std::mutex mu_;
+  std::map<std::pair<uint32_t, bool>, std::string> partial_;
+};
+
+// Gets an allocation-only job for a `locus run` outside a job and waits until it runs.
+Result<uint64_t> allocate(Client& client, const RunOptions& o) {
+  JobSpec spec = o.spec;
+  spec.allocation_only = true;
+  spec.name = spec.name.empty() ? std::filesystem::path(o.command[0]).filename().string() : spec.name;
+  spec.script = "#!/bin/sh\n# allocation of `locus run`: no batch script\n";
+  std::error_code ec;
+  spec.work_dir = std::filesystem::current_path(ec).string();
+  spec.environment = ownEnvironment();
+  proto::SubmitJobRequest req;
+  proto::toProto(spec, *req.mutable_spec());
+  req.set_user(currentUserName());
+  req.set_uid(getuid());
+  req.set_gid(getgid());
+  auto submitted = client.submit(req);
+  if (!submitted.ok()) return submitted.error();
+  const uint64_t id = submitted->job_id();
+  bool told = false;
+  const auto since = std::chrono::steady_clock::now();
+  while (true) {
+    auto job = client.getJob(id);
+    if (!job.ok()) return job.error();
+    if (job->state() == "RUNNING") return id;
+    if (job->state() != "PENDING")
+      return unavailable("allocation " + std::to_string(id) + " ended " + job->state() +
+                         (job->reason().empty() ? "" : " (" + job->reason() + ")"));
+    if (!told && std::chrono::steady_clock::now() - since > std::chrono::seconds(1)) {
+      std::fprintf(stderr, "locus: job %lu queued and waiting for resources (%s)\n",
+                   static_cast<unsigned long>(id), job->reason().c_str());
+      told = true;
+    }
+    std::this_thread::sleep_for(kAllocationPoll);
+  }
+}
+
+}  // namespace
+
+int runRun(const std::vector<std::string>& args, const Globals& g) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kRunUsage, stdout);
+    return 0;
+  }
+  auto parsed = parseRunArgs(args);
+  if (!parsed.ok()) return fail(parsed.error().message, 2);
+  RunOptions& o = *parsed;
+  if (o.mpi == "openmpi") return fail("--mpi openmpi: not available yet; run mpirun inside the job", 2);
+
+  // Signals go to the tasks, not to us: blocked here (and in every thread started below),
+  // taken by the signal thread with sigtimedwait.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
+  pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+
+  Client client(g.controller);
+  uint64_t job_id = 0;
+  bool own_allocation = false;
+  for (const char* var : {"LOCUS_JOB_ID", "SLURM_JOB_ID"}) {
+    if (const char* v = std::getenv(var); v && *v && job_id == 0) job_id = std::strtoull(v, nullptr, 10);
+  }
+  if (job_id == 0) {
+    auto allocated = allocate(client, o);
+    if (!allocated.ok()) return fail(allocated.error().message);
+    job_id = *allocated;
+    own_allocation = true;
+  }
+
+  proto::CreateStepRequest req;
+  req.set_job_id(job_id);
+  req.set_user(currentUserName());
+  req.set_uid(getuid());
+  // Inside a job, the geometry given here; outside, the allocation was made for it: use it whole.
+  if (!own_allocation) {
+    req.set_nodes(o.spec.nodes);
+    req.set_ntasks(o.spec.ntasks);
+    req.set_ntasks_per_node(o.spec.ntasks_per_node);
+  }
+  req.set_cpus_per_task(o.cpus_given ? o.spec.cpus_per_task : 0);
+  req.set_name(std::filesystem::path(o.command[0]).filename().string());
+  req.set_ends_job(own_allocation);
+  auto step = client.createStep(req);
+  if (!step.ok()) {
+    if (own_allocation) {
+      proto::CancelJobRequest cancel;
+      cancel.add_job_ids(job_id);
+      cancel.set_user(currentUserName());
+      cancel.set_uid(getuid());
+      (void)client.cancel(cancel);
+    }
+    return fail("step not created: " + step.error().message);
+  }
+
+  OutputSink sink(o.label);
+  std::vector<std::unique_ptr<NodeStream>> nodes;
+  std::mutex exit_mu;
+  int worst = 0;            // guarded by exit_mu
+  bool any_failure = false;  // guarded by exit_mu: a task ended non-zero or a node failed
+  std::atomic<bool> killing{false};
+  auto killAll = [&] {
+    if (killing.exchange(true)) return;
+    proto::StepInput in;
+    in.set_signal(SIGKILL);
+    for (auto& n : nodes) n->write(in);
+  };
+
+  const auto env = ownEnvironment();
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  NodeStream* task0 = nullptr;
+  for (const auto& sn : step->nodes()) {
+    auto n = std::make_unique<NodeStream>();
+    n->node = sn;
+    n->stub = proto::StepApi::NewStub(grpc::CreateChannel(sn.address(), grpc::InsecureChannelCredentials()));
+    n->stream = n->stub->RunTasks(&n->ctx);
+    proto::StepInput start;
+    auto* s = start.mutable_start();
+    s->set_job_id(job_id);
+    s->set_step_id(step->step_id());
+    s->set_token(step->token());
+    for (const auto& a : o.command) s->add_argv(a);
+    for (const auto& [k, v] : env) (*s->mutable_environment())[k] = v;
+    s->set_work_dir(cwd);
+    for (const auto& t : sn.tasks())
+      if (t.procid() == 0) {
+        s->set_stdin_to_task0(true);
+        task0 = n.get();
+      }
+    n->open = true;
+    if (!n->stream->Write(start)) n->error = "cannot reach the node daemon of " + sn.node() + " at " + sn.address();
+    nodes.push_back(std::move(n));
+  }
+
+  for (auto& np : nodes) {
+    NodeStream* n = np.get();
+    n->reader = std::thread([&, n] {
+      proto::StepEvent e;
+      size_t ended = 0;
+      while (n->stream->Read(&e)) {
+        if (e.has_output()) {
+          sink.write(e.output().procid(), e.output().is_stderr(), e.output().data());
+        } else if (e.has_ended()) {
+          ++ended;
+          sink.flush(e.ended().procid());
+          if (ended == static_cast<size_t>(n->node.tasks_size())) {
+            std::lock_guard lock(n->write_mu);  // nothing more to send: half-close
+            if (n->open) n->stream->WritesDone();
+            n->open = false;
+          }
+          const int code = e.ended().exit_code();
+          bool bad;
+          {
+            std::lock_guard lock(exit_mu);
+            worst = std::max(worst, code);
+            bad = code != 0;
+            any_failure = any_failure || bad;
+          }
+          if (e.ended().term_signal() != 0)
+            std::fprintf(stderr, "locus: task %u killed by signal %d (%s)\n", e.ended().procid(),
+                         e.ended().term_signal(), strsignal(e.ended().term_signal()));
+          if (bad && o.kill_on_bad_exit) killAll();
+        } else if (e.has_error()) {
+          n->error = e.error();
+        }
+      }
+      {
+        std::lock_guard lock(n->write_mu);
+        n->open = false;
+      }
+      grpc::Status st = n->stream->Finish();
+      if (n->error.empty() && !st.ok()) n->error = st.error_message();
+      if (n->error.empty() && ended < static_cast<size_t>(n->node.tasks_size()))
+        n->error = "the node daemon of " + n->node.node() + " went away before its tasks ended";
+      if (!n->error.empty()) {
+        std::lock_guard lock(exit_mu);
+        any_failure = true;
+        if (o.kill_on_bad_exit) killAll();
+      }
+    });
+  }
+
+  // stdin goes to task 0, as srun does by default.
+  std::atomic<bool> done{false};
+  std::thread stdin_thread([&] {
+    if (!task0) return;
+    std::vector<char> buf(64 * 1024);
+    while (!done) {
+      ssize_t got = read(STDIN_FILENO, buf.data(), buf.size());
+      if (got < 0 && errno == EINTR) continue;
+      proto::StepInput in;
+      if (got <= 0) {
+        in.set_stdin_eof(true);
+        task0->write(in);
+        return;
+      }
+      in.set_stdin(std::string(buf.data(), static_cast<size_t>(got)));
+      if (!task0->write(in)) return;
+    }
+  });
+  stdin_thread.detach();  // a read() on a terminal cannot be interrupted; the process exits anyway
+
+  std::thread signal_thread([&] {
+    auto last_int = std::chrono::steady_clock::time_point{};
+    timespec tick{0, 100 * 1000 * 1000};
+    while (!done) {
+      int sig = sigtimedwait(&forwarded, nullptr, &tick);
+      if (sig <= 0) continue;
+      const auto now = std::chrono::steady_clock::now();
+      if (sig == SIGINT && now - last_int < kDoubleInterrupt) {
+        std::fprintf(stderr, "locus: second interrupt: killing the step\n");
+        killAll();
+        continue;
+      }
+      if (sig == SIGINT) {
+        last_int = now;
+        std::fprintf(stderr, "locus: interrupt: forwarded to the tasks (again within 1 s to kill them)\n");
+      }
+      proto::StepInput in;
+      in.set_signal(sig);
+      for (auto& n : nodes) n->write(in);
+    }
+  });
+
+  for (auto& n : nodes) n->reader.join();
+  done = true;
+  signal_thread.join();
+  for (auto& n : nodes)
+    if (!n->error.empty()) std::fprintf(stderr, "locus: %s: %s\n", n->node.node().c_str(), n->error.c_str());
+  std::lock_guard lock(exit_mu);
+  if (worst == 0 && any_failure) return 1;
+  return worst;
+}
+
+}  // namespace locus::cli

@@ -1,0 +1,72 @@
+#pragma once
+// Job steps on this node (`locus run`, `srun`): the node daemon's StepApi server.
+//
+// The controller grants a step (StepGrant: which tasks, on which of the job's cores, as whom,
+// with a one-time token); the client then opens RunTasks here, presents the token and the
+// command, and gets the tasks' output and exits back on the same stream. The tasks are bound
+// and confined like a batch script (CPU and memory binding, GPUs, a cgroup of the step's own
+// with the job's memory on this node). No orphans: when the stream breaks (the client died),
+// when the job ends (endJob) or when the daemon stops, the step's tasks are SIGKILLed.
+//
+// Thread-safety: every public method may be called from any thread.
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "common/topology.hpp"
+
+namespace locus::proto {
+class StepGrant;
+class StepEnded;
+}  // namespace locus::proto
+
+namespace locus::nodedaemon {
+
+class TaskCgroups;
+
+// What the step service needs from the node agent.
+struct StepHost {
+  std::string node_name;
+  const NodeTopology* topology = nullptr;
+  uint32_t host_pus = 1;
+  std::vector<uint32_t> host_numa_nodes;
+  TaskCgroups* cgroups = nullptr;  // null: no cgroups on this machine
+  std::function<void(const proto::StepEnded&)> report;  // to the controller, once per step
+  std::function<void()> spawned;  // new children exist: the agent's reaper must wait for them
+};
+
+class StepService {
+ public:
+  explicit StepService(StepHost host);
+  ~StepService();  // stop()
+
+  // Serves StepApi on `host` (an address of this machine) at a port the kernel picks.
+  // Returns "HOST:PORT". Errors: kUnavailable when gRPC cannot bind.
+  Result<std::string> start(const std::string& host);
+  // SIGKILLs every step task, waits for the streams to finish, stops serving. Idempotent.
+  void stop();
+
+  // A step the controller allowed here. A client that connects before its grant arrives waits
+  // for it (briefly).
+  void grant(const proto::StepGrant& grant);
+  // The job ended: its steps' tasks are SIGKILLed and its unclaimed grants dropped.
+  void endJob(uint64_t job_id);
+  // For the agent's reaper, which waits for every child: true when `pid` was a step task (its
+  // status is taken here), false when it is not ours.
+  bool reaped(pid_t pid, int status);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The address of this machine that reaches `controller` (HOST:PORT): the source address the
+// kernel picks for it (loopback for a loopback controller). Falls back to 127.0.0.1.
+std::string localAddressToward(const std::string& controller);
+
+}  // namespace locus::nodedaemon
