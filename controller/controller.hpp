@@ -91,6 +91,9 @@ class Controller {
   void nodeDisconnected(const std::string& node, const NodeChannel* channel);
 
   const Config& config() const { return config_; }
+  // The address clients reach this controller at, given to jobs as LOCUS_CONTROLLER. Call
+  // before start().
+  void setAddress(std::string address) { address_ = std::move(address); }
 
  private:
   explicit Controller(Config config) : config_(std::move(config)) {}
@@ -129,6 +132,7 @@ class Controller {
   Node* findNode(const std::string& name);
 
   const Config config_;
+  std::string address_;  // set before start(), read-only after
   std::unique_ptr<Store> store_;
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
   locality::SwitchTree switches_;             // from [[switch]]; immutable after create()

@@ -1,6 +1,7 @@
 // locus-controller: loads the config and the store, serves the gRPC API, runs the scheduler.
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 
@@ -53,9 +54,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "locus-controller: %s\n", server.error().message.c_str());
     return 1;
   }
-  (*controller)->start();
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::string address = host + ":" + std::to_string((*server)->port());
+  {
+    // What jobs are told to reach us at (LOCUS_CONTROLLER, for locus run inside them): a
+    // wildcard listen address is no address to connect to, the host name is.
+    std::string reachable = address;
+    if (host == "0.0.0.0" || host == "[::]" || host == "::" || host.empty()) {
+      char name[256] = {};
+      gethostname(name, sizeof name - 1);
+      reachable = std::string(name) + ":" + std::to_string((*server)->port());
+    }
+    (*controller)->setAddress(reachable);
+  }
+  (*controller)->start();
   {
     // Written after the port is bound, so a reader of this file can connect at once.
     std::string tmp = config.state_dir + "/controller.addr.tmp";

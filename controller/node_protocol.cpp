@@ -270,6 +270,8 @@ void Controller::sendLaunch(const Job& job) {
     view.spec.environment = head.spec.environment;
     env = jobEnvironment(view);
   }
+  // A job's own locus run (and srun) must find us; the submitter's exported value wins.
+  if (!address_.empty()) env.try_emplace("LOCUS_CONTROLLER", address_);
   for (const auto& [k, v] : env) (*launch->mutable_environment())[k] = v;
   const AllocatedNode& here = job.allocation.front();
   for (uint32_t c : here.cores) launch->add_cores(c);

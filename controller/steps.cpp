@@ -131,6 +131,7 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
 
   // Step-wide variables, over the job's own (a client outside the job has none of them).
   std::map<std::string, std::string> env = jobEnvironment(job);
+  if (!address_.empty()) env.try_emplace("LOCUS_CONTROLLER", address_);
   std::string tasks_per_node;
   for (uint32_t k : per_node) tasks_per_node += (tasks_per_node.empty() ? "" : ",") + std::to_string(k);
   for (const char* p : {"LOCUS_", "SLURM_"}) {

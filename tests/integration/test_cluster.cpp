@@ -89,6 +89,58 @@ CommandResult runCommand(const std::vector<std::string>& argv,
   return result;
 }
 
+BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv,
+                                     const std::map<std::string, std::string>& env, const std::string& cwd) {
+  char out_tmpl[] = "/tmp/locus-test-out-XXXXXX";
+  char err_tmpl[] = "/tmp/locus-test-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  int err_fd = mkstemp(err_tmpl);
+  out_path_ = out_tmpl;
+  err_path_ = err_tmpl;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  std::vector<std::string> args = argv;
+  std::vector<std::string> envs = currentEnvironment(env);
+  auto cargs = cStrings(args);
+  auto cenv = cStrings(envs);
+  if (posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, cargs.data(), cenv.data()) != 0) pid_ = 0;
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_fd);
+  close(err_fd);
+}
+
+BackgroundCommand::~BackgroundCommand() {
+  if (pid_ > 0 && !result_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  unlink(out_path_.c_str());
+  unlink(err_path_.c_str());
+}
+
+void BackgroundCommand::signal(int sig) const {
+  if (pid_ > 0 && !result_) kill(pid_, sig);
+}
+
+std::string BackgroundCommand::outSoFar() const { return readFile(out_path_); }
+
+std::optional<CommandResult> BackgroundCommand::wait(std::chrono::milliseconds timeout) {
+  if (result_ || pid_ <= 0) return result_;
+  int status = 0;
+  bool exited = waitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!exited) return std::nullopt;
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = readFile(out_path_);
+  r.err = readFile(err_path_);
+  result_ = r;
+  return result_;
+}
+
 TestCluster::TestCluster(Options options) : options_(std::move(options)) {
   char tmpl[] = "/tmp/locus-it-XXXXXX";
   dir_ = mkdtemp(tmpl);

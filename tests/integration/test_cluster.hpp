@@ -25,6 +25,27 @@ CommandResult runCommand(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env = {},
                          const std::string& cwd = {});
 
+// A command left running while the test goes on, its output in files; SIGKILLed and reaped by
+// the destructor if still running.
+class BackgroundCommand {
+ public:
+  BackgroundCommand(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                    const std::string& cwd);
+  ~BackgroundCommand();
+  BackgroundCommand(const BackgroundCommand&) = delete;
+  BackgroundCommand& operator=(const BackgroundCommand&) = delete;
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const;
+  // The result once it exits within `timeout`; nullopt while it still runs.
+  std::optional<CommandResult> wait(std::chrono::milliseconds timeout);
+  std::string outSoFar() const;
+
+ private:
+  pid_t pid_ = 0;
+  std::string out_path_, err_path_;
+  std::optional<CommandResult> result_;
+};
+
 // Polls `condition` every 20 ms until it is true or `timeout` passes. Returns its last value.
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
