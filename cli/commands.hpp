@@ -33,6 +33,7 @@ int runNodes(const std::vector<std::string>& args, const Globals& g);
 int runUp(const std::vector<std::string>& args, const Globals& g);
 int runDown(const std::vector<std::string>& args, const Globals& g);
 int runRun(const std::vector<std::string>& args, const Globals& g);  // cli/run_command.cpp
+int runRshAgent(const std::vector<std::string>& args, const Globals& g);  // as locus-rsh
 
 // JSON views with the field names the docs promise (and tools rely on).
 nlohmann::json jobToJson(const proto::JobInfo& job);

@@ -42,6 +42,12 @@ The controller is --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450.
 int main(int argc, char** argv) {
   using namespace locus::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Installed as `srun` too (a link to this binary): Slurm's step launcher is `locus run`.
+  const char* slash = std::strrchr(argv[0], '/');
+  if (std::strcmp(slash ? slash + 1 : argv[0], "srun") == 0) return runRun(args, Globals{controllerAddress("")});
+  // And as `locus-rsh`, the agent Open MPI's mpirun starts its node daemons with.
+  if (std::strcmp(slash ? slash + 1 : argv[0], "locus-rsh") == 0)
+    return runRshAgent(args, Globals{controllerAddress("")});
   std::string controller_flag;
   // Global options come before the command.
   while (!args.empty() && args[0].rfind("--", 0) == 0) {

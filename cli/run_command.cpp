@@ -19,6 +19,7 @@
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cli/mpi_command.hpp"
 #include "cli/submit_request.hpp"
 #include "common/job_options.hpp"
 #include "proto/convert.hpp"
@@ -87,6 +88,11 @@ Result<RunOptions> parseRunArgs(const std::vector<std::string>& args) {
         return invalidArgument("--mpi: unsupported value '" + o.mpi + "' (openmpi, none)");
     } else if (a == "--overlap" || a == "--exact" || a == "--unbuffered" || a == "-u") {
       // Steps may always share the job's cores, and output is always passed on as it comes.
+    } else if (a.rfind("--cpu-bind", 0) == 0 || a.rfind("--cpu_bind", 0) == 0) {
+      // srun's binding choices: Locus always binds each task to its own cores.
+      if (a.find('=') == std::string::npos && i + 1 < args.size()) ++i;
+    } else if (a == "--pty" || a.rfind("--multi-prog", 0) == 0) {
+      return invalidArgument(a + " is not supported by locus run");
     } else {
       const size_t n = optionLength(args, i);
       if (n == 0) break;  // the command starts here
@@ -206,54 +212,24 @@ Result<uint64_t> allocate(Client& client, const RunOptions& o) {
   }
 }
 
-}  // namespace
 
-int runRun(const std::vector<std::string>& args, const Globals& g) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    std::fputs(kRunUsage, stdout);
-    return 0;
-  }
-  auto parsed = parseRunArgs(args);
-  if (!parsed.ok()) return fail(parsed.error().message, 2);
-  RunOptions& o = *parsed;
-  if (o.mpi == "openmpi") return fail("--mpi openmpi: not available yet; run mpirun inside the job", 2);
+// What one step needs besides its request.
+struct StepRun {
+  proto::CreateStepRequest request;
+  std::vector<std::string> command;
+  std::map<std::string, std::string> environment;  // passed to the tasks (ours, by default)
+  bool label = false;
+  bool kill_on_bad_exit = false;
+  bool own_allocation = false;  // cancel the job if the step cannot be created
+};
 
-  // Signals go to the tasks, not to us: blocked here (and in every thread started below),
-  // taken by the signal thread with sigtimedwait.
-  sigset_t forwarded;
-  sigemptyset(&forwarded);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
-  pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
-
-  Client client(g.controller);
-  uint64_t job_id = 0;
-  bool own_allocation = false;
-  for (const char* var : {"LOCUS_JOB_ID", "SLURM_JOB_ID"}) {
-    if (const char* v = std::getenv(var); v && *v && job_id == 0) job_id = std::strtoull(v, nullptr, 10);
-  }
-  if (job_id == 0) {
-    auto allocated = allocate(client, o);
-    if (!allocated.ok()) return fail(allocated.error().message);
-    job_id = *allocated;
-    own_allocation = true;
-  }
-
-  proto::CreateStepRequest req;
-  req.set_job_id(job_id);
-  req.set_user(currentUserName());
-  req.set_uid(getuid());
-  // Inside a job, the geometry given here; outside, the allocation was made for it: use it whole.
-  if (!own_allocation) {
-    req.set_nodes(o.spec.nodes);
-    req.set_ntasks(o.spec.ntasks);
-    req.set_ntasks_per_node(o.spec.ntasks_per_node);
-  }
-  req.set_cpus_per_task(o.cpus_given ? o.spec.cpus_per_task : 0);
-  req.set_name(std::filesystem::path(o.command[0]).filename().string());
-  req.set_ends_job(own_allocation);
-  auto step = client.createStep(req);
+// Creates the step and runs it to its end: output to ours, stdin to task 0, signals (blocked by
+// the caller in `forwarded`) to every task. Returns the exit status `locus run` exits with.
+int executeStep(Client& client, StepRun& run, const sigset_t& forwarded) {
+  const uint64_t job_id = run.request.job_id();
+  auto step = client.createStep(run.request);
   if (!step.ok()) {
-    if (own_allocation) {
+    if (run.own_allocation) {
       proto::CancelJobRequest cancel;
       cancel.add_job_ids(job_id);
       cancel.set_user(currentUserName());
@@ -263,10 +239,10 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
     return fail("step not created: " + step.error().message);
   }
 
-  OutputSink sink(o.label);
+  OutputSink sink(run.label);
   std::vector<std::unique_ptr<NodeStream>> nodes;
   std::mutex exit_mu;
-  int worst = 0;            // guarded by exit_mu
+  int worst = 0;             // guarded by exit_mu
   bool any_failure = false;  // guarded by exit_mu: a task ended non-zero or a node failed
   std::atomic<bool> killing{false};
   auto killAll = [&] {
@@ -276,7 +252,6 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
     for (auto& n : nodes) n->write(in);
   };
 
-  const auto env = ownEnvironment();
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();
   NodeStream* task0 = nullptr;
@@ -290,8 +265,8 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
     s->set_job_id(job_id);
     s->set_step_id(step->step_id());
     s->set_token(step->token());
-    for (const auto& a : o.command) s->add_argv(a);
-    for (const auto& [k, v] : env) (*s->mutable_environment())[k] = v;
+    for (const auto& a : run.command) s->add_argv(a);
+    for (const auto& [k, v] : run.environment) (*s->mutable_environment())[k] = v;
     s->set_work_dir(cwd);
     for (const auto& t : sn.tasks())
       if (t.procid() == 0) {
@@ -327,10 +302,10 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
             bad = code != 0;
             any_failure = any_failure || bad;
           }
-          if (e.ended().term_signal() != 0)
+          if (e.ended().term_signal() != 0 && !killing)
             std::fprintf(stderr, "locus: task %u killed by signal %d (%s)\n", e.ended().procid(),
                          e.ended().term_signal(), strsignal(e.ended().term_signal()));
-          if (bad && o.kill_on_bad_exit) killAll();
+          if (bad && run.kill_on_bad_exit) killAll();
         } else if (e.has_error()) {
           n->error = e.error();
         }
@@ -346,14 +321,14 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
       if (!n->error.empty()) {
         std::lock_guard lock(exit_mu);
         any_failure = true;
-        if (o.kill_on_bad_exit) killAll();
+        if (run.kill_on_bad_exit) killAll();
       }
     });
   }
 
   // stdin goes to task 0, as srun does by default.
   std::atomic<bool> done{false};
-  std::thread stdin_thread([&] {
+  std::thread stdin_thread([&, task0] {
     if (!task0) return;
     std::vector<char> buf(64 * 1024);
     while (!done) {
@@ -401,6 +376,104 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
   std::lock_guard lock(exit_mu);
   if (worst == 0 && any_failure) return 1;
   return worst;
+}
+
+sigset_t blockForwardedSignals() {
+  // Signals go to the tasks, not to us: blocked here (and so in every thread started after),
+  // taken by the step's signal thread with sigtimedwait.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
+  pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+  return forwarded;
+}
+
+uint64_t jobFromEnvironment() {
+  for (const char* var : {"LOCUS_JOB_ID", "SLURM_JOB_ID"})
+    if (const char* v = std::getenv(var); v && *v) return std::strtoull(v, nullptr, 10);
+  return 0;
+}
+
+}  // namespace
+
+int runRun(const std::vector<std::string>& args, const Globals& g) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kRunUsage, stdout);
+    return 0;
+  }
+  auto parsed = parseRunArgs(args);
+  if (!parsed.ok()) return fail(parsed.error().message, 2);
+  RunOptions& o = *parsed;
+  const sigset_t forwarded = blockForwardedSignals();
+  Client client(g.controller);
+  uint64_t job_id = jobFromEnvironment();
+  if (o.mpi == "openmpi") {
+    if (job_id == 0)
+      return fail("--mpi openmpi runs inside a job: submit a script that calls it (locus submit -N 2 -n 8 job.sh)", 2);
+    return runMpi(client, job_id, o.spec, o.cpus_given, o.command, forwarded);
+  }
+  StepRun run;
+  if (job_id == 0) {
+    auto allocated = allocate(client, o);
+    if (!allocated.ok()) return fail(allocated.error().message);
+    job_id = *allocated;
+    run.own_allocation = true;
+  }
+  run.request.set_job_id(job_id);
+  run.request.set_user(currentUserName());
+  run.request.set_uid(getuid());
+  // Inside a job, the geometry given here; outside, the allocation was made for it: use it whole.
+  if (!run.own_allocation) {
+    run.request.set_nodes(o.spec.nodes);
+    run.request.set_ntasks(o.spec.ntasks);
+    run.request.set_ntasks_per_node(o.spec.ntasks_per_node);
+  }
+  run.request.set_cpus_per_task(o.cpus_given ? o.spec.cpus_per_task : 0);
+  run.request.set_name(std::filesystem::path(o.command[0]).filename().string());
+  run.request.set_ends_job(run.own_allocation);
+  run.command = o.command;
+  run.environment = ownEnvironment();
+  run.label = o.label;
+  run.kill_on_bad_exit = o.kill_on_bad_exit;
+  return executeStep(client, run, forwarded);
+}
+
+// `locus-rsh HOST COMMAND...`: what Open MPI's rsh launcher calls instead of ssh to start its
+// daemon (orted) on HOST. HOST is a node of the job this runs in; the command runs there as a
+// one-task step holding all of the job's cores on that node, through that node's daemon.
+int runRshAgent(const std::vector<std::string>& args, const Globals& g) {
+  if (args.size() < 2) return fail("usage: locus-rsh HOST COMMAND... (Open MPI's plm_rsh_agent)", 2);
+  const uint64_t job_id = jobFromEnvironment();
+  if (job_id == 0) return fail("locus-rsh runs inside a job (LOCUS_JOB_ID is not set)", 2);
+  const sigset_t forwarded = blockForwardedSignals();
+  Client client(g.controller);
+  StepRun run;
+  run.request.set_job_id(job_id);
+  run.request.set_user(currentUserName());
+  run.request.set_uid(getuid());
+  run.request.add_node_names(args[0]);
+  run.request.set_whole_node(true);
+  run.request.set_name("orted");
+  // ssh hands the remote shell one command line; so do we.
+  std::string line;
+  for (size_t i = 1; i < args.size(); ++i) line += (i > 1 ? " " : "") + args[i];
+  run.command = {"/bin/sh", "-c", line};
+  // The daemon gets a clean environment as over ssh: nothing of mpirun's own Open MPI settings
+  // (they come on its command line), but ours for emulated nodes.
+  for (const auto& [k, v] : ownEnvironment()) {
+    if (k.rfind("OMPI_", 0) == 0 || k.rfind("PMIX_", 0) == 0 || k.rfind("OPAL_", 0) == 0 ||
+        k.rfind("ORTE_", 0) == 0)
+      continue;
+    run.environment[k] = v;
+  }
+  if (const char* dir = std::getenv("LOCUS_MPI_SESSION_DIR"); dir && *dir) {
+    // Emulated nodes share one machine: each node's daemon gets a session directory of its own,
+    // or they race over one.
+    std::string mine = std::string(dir) + "/" + args[0];
+    std::filesystem::create_directories(mine);
+    run.environment["OMPI_MCA_orte_tmpdir_base"] = mine;
+  }
+  return executeStep(client, run, forwarded);
 }
 
 }  // namespace locus::cli

@@ -498,6 +498,7 @@ proto::ListNodesReply Controller::listNodes() {
     *n->mutable_topology() = topo;
     for (const auto& f : node->allFeatures()) n->add_features(f);
     n->set_limits(node->limits);
+    n->set_address(node->step_address);
     n->set_gpus_alloc(node->gpusAllocated());
   }
   for (const auto& sw : switches_.switches) {

@@ -66,8 +66,19 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
                            std::to_string(job.id) + " has " + std::to_string(job_nodes));
   const uint32_t cpt = req.cpus_per_task() > 0 ? req.cpus_per_task() : std::max(1u, job.spec.cpus_per_task);
   std::vector<uint32_t> per_node;
+  std::vector<size_t> chosen;  // indices into job.allocation, in step order
   const bool job_geometry = req.nodes() == 0 && req.ntasks() == 0 && req.ntasks_per_node() == 0;
-  if (job_geometry) {
+  if (req.node_names_size() > 0) {
+    // Named nodes (an MPI launcher's daemons): one task each, or as the geometry says.
+    for (const auto& name : req.node_names()) {
+      auto at = std::find_if(job.allocation.begin(), job.allocation.end(),
+                             [&](const AllocatedNode& a) { return a.node == name; });
+      if (at == job.allocation.end())
+        return invalidArgument("node " + name + " is not part of job " + std::to_string(job.id));
+      chosen.push_back(static_cast<size_t>(at - job.allocation.begin()));
+      per_node.push_back(std::max(1u, req.ntasks_per_node()));
+    }
+  } else if (job_geometry) {
     for (const auto& a : job.allocation) per_node.push_back(std::max(1u, a.ntasks));
   } else {
     uint32_t ntasks = req.ntasks();
@@ -101,11 +112,14 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
   step.ends_job = req.ends_job() && job.spec.allocation_only;
   uint32_t procid = 0;
   std::vector<proto::StepGrant> grants;
+  if (chosen.empty())
+    for (size_t n = 0; n < per_node.size(); ++n) chosen.push_back(n);
   for (uint32_t n = 0; n < per_node.size(); ++n) {
-    const AllocatedNode& a = job.allocation[n];
+    const AllocatedNode& a = job.allocation[chosen[n]];
     std::vector<uint32_t> cores = a.cores;
     std::sort(cores.begin(), cores.end());
-    if (static_cast<uint64_t>(per_node[n]) * cpt > cores.size())
+    const uint32_t cpt_here = req.whole_node() ? static_cast<uint32_t>(cores.size()) / per_node[n] : cpt;
+    if (static_cast<uint64_t>(per_node[n]) * cpt_here > cores.size() || cpt_here == 0)
       return invalidArgument("the step needs " + std::to_string(per_node[n] * cpt) + " cores on " + a.node +
                              " (" + std::to_string(per_node[n]) + " tasks x " + std::to_string(cpt) +
                              "), job " + std::to_string(job.id) + " holds " + std::to_string(cores.size()) + " there");
@@ -120,11 +134,13 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
       proto::StepTask* task = sn->add_tasks();
       task->set_procid(procid++);
       task->set_localid(t);
-      for (uint32_t c = t * cpt; c < (t + 1) * cpt; ++c) task->add_cores(cores[c]);
+      for (uint32_t c = t * cpt_here; c < (t + 1) * cpt_here; ++c) task->add_cores(cores[c]);
     }
     step.nodes.push_back(a.node);
   }
   step.ntasks = procid;
+  reply.set_ntasks(step.ntasks);
+  if (req.plan_only()) return reply;  // the layout, for a launcher that starts the ranks itself
   reply.set_step_id(step.id);
   reply.set_token(newToken());
   reply.set_ntasks(step.ntasks);
@@ -152,7 +168,7 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
     return s.error();
   }
   for (int n = 0; n < reply.nodes_size(); ++n) {
-    const AllocatedNode& a = job.allocation[static_cast<size_t>(n)];
+    const AllocatedNode& a = job.allocation[chosen[static_cast<size_t>(n)]];
     proto::ControllerToNode cmd;
     proto::StepGrant* g = cmd.mutable_step_grant();
     g->set_job_id(job.id);

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/logging.hpp"
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Orphans of tasks (an MPI daemon's ranks, a script's background jobs) become ours, not
+  // init's: the reaper collects them, and no zombie outlives its step.
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   auto agent = locus::nodedaemon::Agent::create(options);
   if (!agent.ok()) {
     std::fprintf(stderr, "locus-node: %s\n", agent.error().message.c_str());
