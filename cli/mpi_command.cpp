@@ -20,8 +20,6 @@ extern char** environ;
 namespace locus::cli {
 namespace {
 
-std::string hostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
-
 // This binary's directory: locus-rsh is the link beside it.
 std::string selfDir() {
   std::error_code ec;
@@ -50,11 +48,11 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
   std::map<std::string, const proto::NodeInfo*> by_name;
   for (const auto& n : nodes->nodes()) by_name[n.name()] = &n;
 
-  // Emulated nodes share one machine (their daemons share an address): their cores map onto
-  // this host's CPUs the way the node daemons bind them.
-  std::set<std::string> hosts;
-  for (const auto& sn : layout->nodes()) hosts.insert(hostOf(sn.address()));
-  const bool emulated = layout->nodes_size() > 1 && hosts.size() == 1;
+  // Emulated nodes run on this machine: their cores map onto its CPUs the way their daemons bind
+  // them, and they talk over loopback.
+  bool emulated = false;
+  for (const auto& sn : layout->nodes())
+    if (auto it = by_name.find(sn.node()); it != by_name.end() && it->second->emulated()) emulated = true;
   const long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
   std::vector<mpi::RankPlacement> ranks(static_cast<size_t>(layout->ntasks()));
@@ -97,6 +95,11 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
   if (emulated) {
     std::filesystem::create_directories(dir + "/sessions");
     env.push_back("LOCUS_MPI_SESSION_DIR=" + dir + "/sessions");
+  }
+  if (const char* v = std::getenv("LOCUS_RUN_VERBOSE"); v && *v == '1') {
+    std::string line;
+    for (const auto& a : plan.argv) line += (line.empty() ? "" : " ") + a;
+    std::fprintf(stderr, "locus: %s\nlocus: hostfile:\n%s", line.c_str(), plan.hostfile.c_str());
   }
   std::vector<char*> argv, envp;
   for (auto& a : plan.argv) argv.push_back(a.data());

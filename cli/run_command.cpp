@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -41,7 +42,8 @@ otherwise in an allocation of its own, made for it and released after it.
   -c, --cpus-per-task C      cores per task (default: the job's -c)
   -l, --label                prefix each output line with its task's rank: "3: ..."
   -K, --kill-on-bad-exit     kill the step when a task exits non-zero
-  --mpi openmpi|none         how to start an MPI program (see docs/mpi.md)
+  --mpi openmpi|none         how to start the program (default: openmpi for a program linked
+                             with Open MPI, else none; pmix and pmi2 mean openmpi)
 Outside a job, the sbatch options for the allocation apply too (-t, --mem, -G, -C, -p, -A, ...).
 
 Exit status: the highest task exit code (a task killed by signal S counts as 128+S).
@@ -58,9 +60,40 @@ struct RunOptions {
   bool cpus_given = false;
   bool label = false;
   bool kill_on_bad_exit = false;
-  std::string mpi = "none";
+  std::string mpi = "auto";  // --mpi; "auto": openmpi for a program linked with Open MPI
   std::vector<std::string> command;
 };
+
+// Whether the program (found as execvp would) is an ELF file that needs Open MPI's libmpi: its
+// dynamic string table names Open MPI's sonames (libmpi.so.40 for Open MPI 3 to 5, .20 for 2;
+// MPICH and Intel MPI use libmpi.so.12) or Open MPI's runtime libraries.
+bool linkedWithOpenMpi(const std::string& name) {
+  std::string path = name;
+  if (name.find('/') == std::string::npos) {
+    const char* env = std::getenv("PATH");
+    std::string dirs = env ? env : "/usr/bin:/bin";
+    size_t start = 0;
+    path.clear();
+    while (start <= dirs.size()) {
+      size_t colon = dirs.find(':', start);
+      std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+      if (access(candidate.c_str(), X_OK) == 0) {
+        path = candidate;
+        break;
+      }
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 4 || bytes.compare(0, 4, "\x7f" "ELF") != 0) return false;
+  for (const char* soname : {"libmpi.so.40", "libmpi.so.20", "libopen-rte.so", "libopen-pal.so"})
+    if (bytes.find(soname) != std::string::npos) return true;
+  return false;
+}
 
 Result<RunOptions> parseRunArgs(const std::vector<std::string>& args) {
   RunOptions o;
@@ -109,6 +142,7 @@ Result<RunOptions> parseRunArgs(const std::vector<std::string>& args) {
     return st.error();
   if (!unknown.empty()) return invalidArgument("unknown option '" + unknown.front() + "' (see locus run --help)");
   o.cpus_given = o.spec.cpus_per_task > 0;
+  if (o.mpi == "auto") o.mpi = linkedWithOpenMpi(o.command[0]) ? "openmpi" : "none";
   if (!o.cpus_given) o.spec.cpus_per_task = 1;
   return o;
 }

@@ -499,6 +499,7 @@ proto::ListNodesReply Controller::listNodes() {
     for (const auto& f : node->allFeatures()) n->add_features(f);
     n->set_limits(node->limits);
     n->set_address(node->step_address);
+    n->set_emulated(node->emulated);
     n->set_gpus_alloc(node->gpusAllocated());
   }
   for (const auto& sw : switches_.switches) {

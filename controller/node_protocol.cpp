@@ -42,6 +42,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   node->boot_id = msg.boot_id();
   node->limits = msg.limits();
   node->step_address = msg.step_address();
+  node->emulated = msg.emulated();
   node->channel = std::move(channel);
   node->state = NodeState::kUp;
   node->last_seen = std::chrono::steady_clock::now();

@@ -24,6 +24,11 @@ OpenMpiPlan planOpenMpi(const std::vector<RankPlacement>& ranks,
   if (!plan.rankfile.empty() && !o.rankfile_path.empty()) {
     // Slots are the kernel's CPU numbers, as Locus binds them, not hwloc's logical ones.
     a.insert(a.end(), {"--rankfile", o.rankfile_path, "--mca", "rmaps_rank_file_physical", "1"});
+  } else {
+    // No rank binding of Open MPI's own: each rank keeps its daemon's, the job's cores on that
+    // node. (Open MPI would otherwise bind by its own count of the CPUs it sees and refuse
+    // more ranks than those.)
+    a.insert(a.end(), {"--bind-to", "none"});
   }
   // Daemons start through the agent, all from mpirun (a tree spawn would start some from
   // orteds, which works too but makes a failure harder to read).

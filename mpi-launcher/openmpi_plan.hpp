@@ -23,7 +23,7 @@ struct OpenMpiOptions {
   std::string mpirun = "mpirun";
   std::string rsh_agent;        // absolute path of locus-rsh
   std::string hostfile_path;    // where the caller writes OpenMpiPlan::hostfile
-  std::string rankfile_path;    // and OpenMpiPlan::rankfile
+  std::string rankfile_path;    // and OpenMpiPlan::rankfile; empty: no rankfile, --bind-to none
   // Several emulated nodes on one machine: TCP over loopback between all ranks (the shared
   // memory transport between ranks of different emulated nodes crashes), daemons talk over
   // loopback. Real clusters keep Open MPI's defaults.

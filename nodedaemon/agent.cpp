@@ -170,6 +170,7 @@ struct Agent::Impl {
     reg->set_boot_id(boot_id);
     reg->set_limits(limits);
     reg->set_step_address(step_address);
+    reg->set_emulated(!options.discovery.xml_path.empty() || !options.discovery.synthetic.empty());
     std::lock_guard lock(mu_);
     for (const auto& [key, pid] : by_key_) {
       auto* t = reg->add_running();

@@ -55,6 +55,7 @@ class Node {
   std::vector<std::string> features;
   std::string limits;  // how its daemon confines tasks (RegisterNode.limits)
   std::string step_address;  // its daemon's StepApi (RegisterNode.step_address)
+  bool emulated = false;     // RegisterNode.emulated
   std::shared_ptr<NodeChannel> channel;  // null while disconnected
 
  private:

@@ -1,0 +1,176 @@
+// Real Open MPI programs (tests/mpi, built with mpicc) across emulated nodes through
+// `locus run --mpi openmpi` and the `srun` shim: every rank runs on the node and cores Locus
+// allocated, results are right, an aborting rank ends the step and leaves nothing behind, and
+// real #SBATCH MPI scripts run with only their site module loads removed.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/topology.hpp"
+#include "tests/integration/test_cluster.hpp"
+
+namespace locus::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string mpiProgram(const std::string& name) { return std::string(LOCUS_MPI_DIR) + "/mpi_" + name; }
+
+// Live (not zombie) processes whose command line starts with `program`.
+int liveProcesses(const std::string& program) {
+  int found = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const std::string base = std::string("/proc/") + e->d_name;
+    std::ifstream cmd(base + "/cmdline");
+    std::string first;
+    std::getline(cmd, first, '\0');
+    if (first != program) continue;
+    std::ifstream stat(base + "/stat");
+    std::string pid, comm, state;
+    stat >> pid >> comm >> state;
+    if (state != "Z") ++found;
+  }
+  closedir(proc);
+  return found;
+}
+
+std::map<std::string, std::string> fieldsOf(const std::string& line) {
+  std::map<std::string, std::string> out;
+  std::istringstream words(line);
+  std::string w;
+  while (words >> w)
+    if (auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
+  return out;
+}
+
+class Mpi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cluster_.startController());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(cluster_.startNode(i));
+    ASSERT_TRUE(cluster_.waitNodesUp(3, std::chrono::seconds(20)));
+  }
+  // 3 nodes of 8 cores, 2 x 64 GB NUMA domains each (room for the real scripts' memory).
+  TestCluster cluster_{{.nodes = 3, .topology = "pack:1 numa:2(memory=68719476736) core:4 pu:1"}};
+};
+
+TEST_F(Mpi, RanksRunWhereLocusPutThemAndComputeTheRightResult) {
+  const std::string script = "PATH=" + binDir() + ":$PATH\n"
+                             "locus run --mpi openmpi " + mpiProgram("ring") + "; echo ring-rc=$?\n"
+                             "locus run " + mpiProgram("allreduce") + "; echo allreduce-rc=$?\n";
+  auto id = cluster_.submit({"-N", "3", "-n", "6", "-t", "5:00", "--wrap", script});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(cluster_.waitTerminal({*id}, std::chrono::seconds(120)));
+  nlohmann::json j = cluster_.job(*id);
+  std::string out = readFile(j["stdout"].get<std::string>());
+  ASSERT_EQ(j["state"], "COMPLETED") << out;
+  auto f = fieldsOf(out);
+  EXPECT_EQ(f["ring-rc"], "0") << out;
+  EXPECT_EQ(f["ring"], "15") << out;  // 0 + 1 + ... + 5: every rank passed the token on
+  // Without --mpi too: the program is linked with Open MPI, so it starts as one MPI job.
+  EXPECT_EQ(f["allreduce-rc"], "0") << out;
+  EXPECT_EQ(f["allreduce"], "21") << out;  // 1 + 2 + ... + 6
+  EXPECT_EQ(f["size"], "6") << out;
+
+  // The job's layout: 2 ranks on each node in allocation order, one core each.
+  const long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  std::map<uint32_t, std::pair<std::string, uint32_t>> want;  // rank -> node, host CPU
+  std::map<std::string, std::set<uint32_t>> node_cpus;
+  uint32_t rank = 0;
+  for (const auto& a : j["allocation"]) {
+    std::vector<uint32_t> cores = a["cores"];
+    std::sort(cores.begin(), cores.end());
+    for (uint32_t t = 0; t < 2; ++t, ++rank) {
+      want[rank] = {a["node"], cores[t] % host_cpus};
+      node_cpus[a["node"]].insert(cores[t] % host_cpus);
+    }
+  }
+  std::set<uint32_t> seen;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("rank=", 0) != 0) continue;
+    auto r = fieldsOf(line);
+    const uint32_t k = static_cast<uint32_t>(std::stoul(r["rank"]));
+    SCOPED_TRACE(line);
+    EXPECT_TRUE(seen.insert(k).second);
+    EXPECT_EQ(r["size"], "6");
+    EXPECT_EQ(r["node"], want.at(k).first);
+    // Each rank on its own core when the node's cores map to distinct host CPUs (a rankfile),
+    // else on its node's cores (the emulated node is bigger than this machine).
+    const auto& mine = node_cpus[want.at(k).first];
+    if (mine.size() == 2)
+      EXPECT_EQ(r["cpus"], std::to_string(want.at(k).second));
+    else
+      EXPECT_EQ(r["cpus"], formatCpuList({mine.begin(), mine.end()}));
+  }
+  EXPECT_EQ(seen.size(), 6u) << out;
+  // Each run started one Open MPI daemon per node, each a step through its node daemon.
+  ASSERT_EQ(j["steps"].size(), 6u);
+  for (const auto& s : j["steps"]) {
+    EXPECT_EQ(s["name"], "orted");
+    EXPECT_EQ(s["state"], "COMPLETED");
+  }
+}
+
+TEST_F(Mpi, AnAbortingRankEndsTheStepAndLeavesNothingBehind) {
+  const std::string script = "PATH=" + binDir() + ":$PATH\n"
+                             "locus run --mpi openmpi " + mpiProgram("abort") + "; echo abort-rc=$?\n";
+  auto id = cluster_.submit({"-N", "3", "-n", "6", "-t", "5:00", "--wrap", script});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(cluster_.waitTerminal({*id}, std::chrono::seconds(120)));
+  nlohmann::json j = cluster_.job(*id);
+  std::string out = readFile(j["stdout"].get<std::string>());
+  EXPECT_EQ(fieldsOf(out)["abort-rc"], "3") << out;  // MPI_Abort's error code
+  EXPECT_NE(out.find("MPI_ABORT was invoked on rank 1"), std::string::npos) << out;
+  EXPECT_TRUE(waitUntil([&] { return liveProcesses(mpiProgram("abort")) == 0; }, std::chrono::seconds(10)));
+  for (const auto& s : j["steps"]) EXPECT_NE(s["state"], "RUNNING") << s.dump();
+}
+
+// Two real MPI scripts from ../shared/data/sbatch, submitted with sbatch as they are except for
+// their `module load` lines (site software this machine lacks). Their programs (./mpi_pi built
+// by `make`, ./pi_monte_carlo.x) are stood in for by tests/mpi's allreduce program.
+TEST_F(Mpi, RealSbatchMpiScriptsRunThroughTheSrunShim) {
+  const std::string shared = std::string(LOCUS_SHARED_DIR) + "/data/sbatch/";
+  const std::vector<std::string> scripts = {"accre__archived-examples__mpi-job__mpi_job.slurm",
+                                            "fasrc__Parallel_Computing__MPI__Example1__run.sbatch"};
+  for (const auto& s : scripts)
+    if (!fs::exists(shared + s)) GTEST_SKIP() << shared + s << " is absent";
+  const std::string work = cluster_.workDir();
+  std::ofstream(work + "/Makefile") << "mpi_pi:\n\tcp " << mpiProgram("allreduce") << " mpi_pi\n";
+  fs::copy_file(mpiProgram("allreduce"), work + "/pi_monte_carlo.x", fs::copy_options::overwrite_existing);
+  std::vector<uint64_t> ids;
+  for (const auto& name : scripts) {
+    std::ifstream in(shared + name);
+    std::ostringstream kept;
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("module ", 0) != 0) kept << line << "\n";
+    std::ofstream(work + "/" + name) << kept.str();
+    auto r = runCommand({binDir() + "/sbatch", "--parsable", name},
+                        {{"LOCUS_CONTROLLER", cluster_.address()}, {"PATH", binDir() + ":/usr/bin:/bin"}}, work);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    ids.push_back(std::stoull(r.out));
+  }
+  ASSERT_TRUE(cluster_.waitTerminal(ids, std::chrono::seconds(180)));
+  // accre: 3 nodes x 8 tasks -> 24 ranks; the log has the node list, then rank 0's sum.
+  nlohmann::json accre = cluster_.job(ids[0]);
+  std::string log = readFile(work + "/job.log");
+  EXPECT_EQ(accre["state"], "COMPLETED") << log;
+  EXPECT_NE(log.find("n[1-3]"), std::string::npos) << log;
+  EXPECT_NE(log.find("allreduce=300 size=24"), std::string::npos) << log;  // 1 + ... + 24
+  // fasrc: srun -n $SLURM_NTASKS --mpi=pmix with 8 tasks.
+  nlohmann::json fasrc = cluster_.job(ids[1]);
+  std::string pi = readFile(work + "/pi_monte_carlo.out");
+  EXPECT_EQ(fasrc["state"], "COMPLETED") << pi << readFile(work + "/pi_monte_carlo.err");
+  EXPECT_NE(pi.find("allreduce=36 size=8"), std::string::npos) << pi;  // 1 + ... + 8
+}
+
+}  // namespace
+}  // namespace locus::testing
