@@ -3,7 +3,8 @@
 # real jobs showing each end state, the queue and the results, then the cluster torn down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="$PWD/build/bin"
+REPO="$PWD"
+BIN="$REPO/build/bin"
 export PATH="$BIN:$PATH"
 STATE="$(mktemp -d /tmp/locus-demo-XXXXXX)"
 WORK="$STATE/work"
@@ -28,8 +29,21 @@ echo "job $SLURM_JOB_ID on $(hostname): nodes=$LOCUS_NODELIST tasks=$LOCUS_NTASK
 grep Cpus_allowed_list /proc/self/status
 JOB
 
-step "submitting: a multi-node job, an array, a failing job, a job to cancel, a job that times out"
+cat > steps-and-mpi.sh <<JOB
+#!/bin/bash
+#SBATCH --job-name=steps-mpi
+#SBATCH --nodes=2
+#SBATCH --ntasks=4
+#SBATCH --time=00:05:00
+# Job steps through the node daemons (no ssh), each task on its own core:
+locus run --label bash -c 'echo "task \$LOCUS_PROCID on \$LOCUS_NODENAME, cpus \$(grep Cpus_allowed_list /proc/self/status | cut -f2)"'
+# A real Open MPI program across both nodes (mpirun with locus-rsh as its rsh agent):
+srun $REPO/build/tests/mpi/mpi_ring
+JOB
+
+step "submitting: a multi-node job, job steps and MPI, an array, a failing job, a job to cancel, a job that times out"
 multi=$(locus submit --parsable hello-mpi-style.sh)
+steps=$(locus submit --parsable steps-and-mpi.sh)
 array=$(locus submit --parsable -J squares --array 1-6%3 --wrap 'echo "task $LOCUS_ARRAY_TASK_ID: $((LOCUS_ARRAY_TASK_ID * LOCUS_ARRAY_TASK_ID))"')
 failing=$(locus submit --parsable -J failing --wrap 'echo "about to fail" >&2; exit 3')
 victim=$(locus submit --parsable -J to-cancel --wrap 'sleep 600')
@@ -43,7 +57,7 @@ step "locus cancel $victim"
 locus cancel "$victim"
 
 step "locus wait (the time limit of job $slow is 2 seconds; SIGTERM, then SIGKILL after the grace)"
-locus wait --timeout 120 "$multi" "$array" "$failing" "$victim" "$slow" || true
+locus wait --timeout 120 "$multi" "$steps" "$array" "$failing" "$victim" "$slow" || true
 
 step "locus queue --state all"
 locus queue --state all
@@ -68,7 +82,7 @@ step "GPU nodes: locus up --nodes 2 --topology-xml tests/data/gpu-node-2x32c-4gp
 GPU_STATE="$STATE/gpu"
 mkdir -p "$GPU_STATE"
 cleanup() { locus down --state "$GPU_STATE" >/dev/null 2>&1 || true; }
-eval "$(locus up --nodes 2 --state "$GPU_STATE" --topology-xml "$OLDPWD/tests/data/gpu-node-2x32c-4gpu.xml" --detach)"
+eval "$(locus up --nodes 2 --state "$GPU_STATE" --topology-xml "$REPO/tests/data/gpu-node-2x32c-4gpu.xml" --detach)"
 locus nodes
 report='echo "GPUs: CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"; grep -E "(Cpus|Mems)_allowed_list" /proc/self/status'
 g2=$(locus submit --parsable -J two-gpus -c 4 --mem 2G --gpus 2 --wrap "$report")
