@@ -192,6 +192,24 @@ TEST_F(Steps, InterruptIsForwardedToTheTasks) {
   EXPECT_NE(r->out.find("got-int"), std::string::npos);
 }
 
+TEST_F(Steps, ASecondInterruptKillsTheStep) {
+  // The task ignores SIGINT: the first Ctrl-C reaches it and changes nothing, the second kills.
+  BackgroundCommand client({binDir() + "/locus", "run", "-n", "1", "sh", "-c",
+                            "trap 'echo ignored' INT; echo ready; while :; do sleep 0.1; done"},
+                           {{"LOCUS_CONTROLLER", cluster_.address()}}, cluster_.workDir());
+  ASSERT_TRUE(waitUntil([&] { return client.outSoFar().find("ready") != std::string::npos; },
+                        std::chrono::seconds(20)));
+  client.signal(SIGINT);
+  // Taken (two pending SIGINTs would be one): then the second comes well within its second.
+  ASSERT_TRUE(waitUntil([&] { return client.errSoFar().find("forwarded") != std::string::npos; },
+                        std::chrono::seconds(10)));
+  client.signal(SIGINT);
+  auto r = client.wait(std::chrono::seconds(20));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exit_code, 128 + SIGKILL) << r->err;
+  EXPECT_NE(r->err.find("second interrupt"), std::string::npos) << r->err;
+}
+
 TEST_F(Steps, NoTaskOutlivesItsClient) {
   const std::string marker = "sleep 31" + std::to_string(getpid() % 1000);
   BackgroundCommand client({binDir() + "/locus", "run", "-N", "2", "-n", "4", "sh", "-c",

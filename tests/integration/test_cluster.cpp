@@ -127,6 +127,7 @@ void BackgroundCommand::signal(int sig) const {
 }
 
 std::string BackgroundCommand::outSoFar() const { return readFile(out_path_); }
+std::string BackgroundCommand::errSoFar() const { return readFile(err_path_); }
 
 std::optional<CommandResult> BackgroundCommand::wait(std::chrono::milliseconds timeout) {
   if (result_ || pid_ <= 0) return result_;

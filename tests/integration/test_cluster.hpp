@@ -39,6 +39,7 @@ class BackgroundCommand {
   // The result once it exits within `timeout`; nullopt while it still runs.
   std::optional<CommandResult> wait(std::chrono::milliseconds timeout);
   std::string outSoFar() const;
+  std::string errSoFar() const;
 
  private:
   pid_t pid_ = 0;
