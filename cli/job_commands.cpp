@@ -253,11 +253,17 @@ int runShow(const std::vector<std::string>& raw, const Globals& g) {
 
 int runCancel(const std::vector<std::string>& raw, const Globals& g) {
   Args args(raw);
+  auto signal_name = args.value("--signal", "-s");
   auto rest = args.positionals();
   if (!args.error().empty()) return fail(args.error(), 2);
   auto ids = parseJobIds(rest);
   if (!ids.ok()) return fail(ids.error().message, 2);
   proto::CancelJobRequest req;
+  if (signal_name) {
+    auto sig = parseSignal(*signal_name);
+    if (!sig.ok()) return fail(sig.error().message, 2);
+    req.set_signal(*sig);
+  }
   for (uint64_t id : *ids) req.add_job_ids(id);
   req.set_user(currentUser());
   req.set_uid(getuid());

@@ -3,6 +3,8 @@
 #include "common/slurm_formats.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <csignal>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -467,6 +469,23 @@ std::string expandOutputPattern(std::string_view pattern, const PatternContext& 
     i = j;
   }
   return out;
+}
+
+Result<int> parseSignal(std::string_view text) {
+  static const std::pair<const char*, int> kNames[] = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ABRT", SIGABRT}, {"KILL", SIGKILL},
+      {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
+      {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"URG", SIGURG},
+      {"XCPU", SIGXCPU}, {"WINCH", SIGWINCH}};
+  std::string upper;
+  for (char c : text) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (upper.rfind("SIG", 0) == 0) upper.erase(0, 3);
+  for (const auto& [name, number] : kNames)
+    if (upper == name) return number;
+  int n = 0;
+  auto [end, ec] = std::from_chars(upper.data(), upper.data() + upper.size(), n);
+  if (ec == std::errc() && end == upper.data() + upper.size() && n >= 1 && n <= 64) return n;
+  return invalidArgument("invalid signal '" + std::string(text) + "'");
 }
 
 }  // namespace locus

@@ -43,4 +43,8 @@ struct PatternContext {
 };
 std::string expandOutputPattern(std::string_view pattern, const PatternContext& ctx);
 
+// A signal as scancel --signal and kill take it: a name with or without "SIG" in any case
+// ("USR1", "sigterm") or a number 1-64. Errors (kInvalidArgument) name the text.
+Result<int> parseSignal(std::string_view text);
+
 }  // namespace locus

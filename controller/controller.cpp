@@ -419,6 +419,29 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
       continue;
     }
     bool any = false;
+    if (request.signal() != 0) {
+      // scancel --signal: to every node of each running job; nothing changes state.
+      if (request.signal() < 1 || request.signal() > 64) {
+        result->set_message("invalid signal " + std::to_string(request.signal()));
+        continue;
+      }
+      for (Job* job : targets) {
+        if (job->state != JobState::kRunning || job->completing) continue;
+        any = true;
+        for (const auto& a : job->allocation) {
+          Node* node = findNode(a.node);
+          if (!node || !node->channel) continue;
+          proto::ControllerToNode cmd;
+          cmd.mutable_signal()->set_job_id(job->id);
+          cmd.mutable_signal()->set_attempt(job->attempt);
+          cmd.mutable_signal()->set_signal(request.signal());
+          node->channel->send(cmd);
+        }
+      }
+      result->set_ok(any);
+      if (!any) result->set_message("job " + std::to_string(id) + " is not running");
+      continue;
+    }
     for (Job* job : targets) {
       if (isTerminal(job->state)) continue;
       any = true;

@@ -187,6 +187,7 @@ struct Agent::Impl {
       case proto::ControllerToNode::kKill: kill(cmd.kill()); break;
       case proto::ControllerToNode::kStepGrant: steps->grant(cmd.step_grant()); break;
       case proto::ControllerToNode::kEndSteps: steps->endJob(cmd.end_steps().job_id()); break;
+      case proto::ControllerToNode::kSignal: signalJob(cmd.signal()); break;
       case proto::ControllerToNode::kAck: {
         std::lock_guard lock(mu_);
         // Acknowledged means stored terminal: the controller never relaunches it, so the
@@ -342,6 +343,15 @@ struct Agent::Impl {
     by_key_[key] = *pid;
     log()->debug("job={} attempt={} pid={} cpus={}", key.first, key.second, *pid, formatCpuList(spec.cpus));
     cv_.notify_all();
+  }
+
+  // scancel --signal: the batch script's process group here, and the job's step tasks.
+  void signalJob(const proto::SignalJob& s) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = by_key_.find({s.job_id(), s.attempt()}); it != by_key_.end()) ::kill(-it->second, s.signal());
+    }
+    steps->signalJob(s.job_id(), s.signal());
   }
 
   void kill(const proto::KillTask& k) {

@@ -525,6 +525,15 @@ void StepService::endJob(uint64_t job_id) {
   }
 }
 
+void StepService::signalJob(uint64_t job_id, int signal) {
+  std::lock_guard lock(impl_->mu_);
+  for (auto& [key, step] : impl_->steps_) {
+    if (key.first != job_id) continue;
+    for (const Task& t : step->tasks)
+      if (t.pid > 0 && !t.exited) ::kill(-t.pid, signal);
+  }
+}
+
 bool StepService::reaped(pid_t pid, int status) {
   std::lock_guard lock(impl_->mu_);
   auto it = impl_->by_pid_.find(pid);

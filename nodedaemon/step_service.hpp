@@ -55,6 +55,8 @@ class StepService {
   void grant(const proto::StepGrant& grant);
   // The job ended: its steps' tasks are SIGKILLed and its unclaimed grants dropped.
   void endJob(uint64_t job_id);
+  // Sends `signal` to every running step task of the job here.
+  void signalJob(uint64_t job_id, int signal);
   // For the agent's reaper, which waits for every child: true when `pid` was a step task (its
   // status is taken here), false when it is not ours.
   bool reaped(pid_t pid, int status);

@@ -210,6 +210,38 @@ TEST_F(Steps, ASecondInterruptKillsTheStep) {
   EXPECT_NE(r->err.find("second interrupt"), std::string::npos) << r->err;
 }
 
+TEST_F(Steps, CancelWithASignalReachesTheScriptAndItsSteps) {
+  const std::string script =
+      "PATH=" + binDir() + ":$PATH\n"
+      "trap 'echo batch-got-usr1' USR1\n"
+      "locus run -n 2 sh -c 'trap \"echo step-got-usr1; exit 0\" USR1; echo ready; while :; do sleep 0.1; done' &\n"
+      "wait $!; wait $!\n"  // the first wait ends at the trap, the second when the step does
+      "echo step-rc=$?\n";
+  auto id = cluster_.submit({"-n", "2", "--wrap", script});
+  ASSERT_TRUE(id);
+  auto out = [&] {
+    auto j = cluster_.job(*id);
+    return j["stdout"].is_string() ? readFile(j["stdout"].get<std::string>()) : std::string();
+  };
+  ASSERT_TRUE(waitUntil([&] {
+    std::string o = out();
+    return o.find("ready") != o.rfind("ready");  // both tasks are up
+  }, std::chrono::seconds(20)));
+  auto r = cluster_.locus({"cancel", "--signal", "USR1", std::to_string(*id)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(cluster_.waitTerminal({*id}, std::chrono::seconds(20)));
+  std::string o = out();
+  EXPECT_EQ(cluster_.job(*id)["state"], "COMPLETED") << o;  // signalled, not cancelled
+  EXPECT_NE(o.find("batch-got-usr1"), std::string::npos) << o;
+  EXPECT_NE(o.find("step-got-usr1"), o.rfind("step-got-usr1")) << o;  // both tasks
+  EXPECT_NE(o.find("step-rc=0"), std::string::npos) << o;
+  // A bad signal is refused; so is signalling a job that does not run.
+  EXPECT_NE(cluster_.locus({"cancel", "--signal", "USR3", std::to_string(*id)}).exit_code, 0);
+  auto ended = cluster_.locus({"cancel", "--signal", "USR1", std::to_string(*id)});
+  EXPECT_NE(ended.exit_code, 0);
+  EXPECT_NE(ended.err.find("not running"), std::string::npos) << ended.err;
+}
+
 TEST_F(Steps, NoTaskOutlivesItsClient) {
   const std::string marker = "sleep 31" + std::to_string(getpid() % 1000);
   BackgroundCommand client({binDir() + "/locus", "run", "-N", "2", "-n", "4", "sh", "-c",

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -386,6 +388,31 @@ TEST(FormatElapsed, SqueueTimeColumn) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.seconds);
     EXPECT_EQ(formatElapsed(c.seconds), c.expected);
+  }
+}
+
+}  // namespace
+}  // namespace locus
+
+namespace locus {
+namespace {
+
+TEST(ParseSignal, NamesNumbersAndErrors) {
+  struct Case {
+    const char* text;
+    int want;  // 0: an error
+  };
+  const Case cases[] = {
+      {"USR1", SIGUSR1}, {"sigusr1", SIGUSR1}, {"SIGTERM", SIGTERM}, {"kill", SIGKILL},
+      {"10", 10},        {"64", 64},           {"0", 0},             {"65", 0},
+      {"", 0},           {"SIG", 0},           {"USR3", 0},          {"1x", 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto r = parseSignal(c.text);
+    ASSERT_EQ(r.ok(), c.want != 0);
+    if (r.ok()) EXPECT_EQ(*r, c.want);
+    else EXPECT_NE(r.error().message.find("invalid signal"), std::string::npos);
   }
 }
 
