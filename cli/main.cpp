@@ -16,7 +16,8 @@ Jobs:
   run [options] COMMAND [ARGS...]                  a job step: tasks on the job's cores (like srun)
   queue [--json] [--user U] [--state S]            pending and running jobs
   show JOBID [--json]                              one job in detail
-  cancel JOBID...                                  cancel jobs (an array id: all its tasks)
+  cancel JOBID... [--signal SIG]                   cancel jobs (an array id: all its tasks), or
+                                                   send SIG to their scripts and steps
   wait JOBID... [--timeout S]                      wait until jobs end; 0 only if all COMPLETED
   hold | release JOBID...                          keep pending jobs from starting / let them go
   requeue JOBID...                                 kill a running job and queue it again (attempt + 1)
