@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -469,7 +471,14 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   impl->host_pus = hostPuCount();
   impl->host_numa_nodes = hostNumaNodes();
   std::string why_not;
-  impl->cgroups = TaskCgroups::detect(options.name, &why_not);
+  // The cgroup subtree is this daemon's alone: named after the node and its spool, so a daemon
+  // restarted on the same spool finds (and clears) its predecessor's groups, while two
+  // clusters on one machine that both have a node "n1" (tests, emulation) never touch each
+  // other's tasks.
+  char spool_tag[16];
+  std::snprintf(spool_tag, sizeof spool_tag, "%06zx",
+                std::hash<std::string>{}(std::filesystem::absolute(options.state_dir).string()) & 0xffffff);
+  impl->cgroups = TaskCgroups::detect(options.name + "-" + spool_tag, &why_not);
   Impl* raw = impl.get();
   StepHost step_host;
   step_host.node_name = options.name;

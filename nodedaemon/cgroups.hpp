@@ -33,7 +33,8 @@ class TaskCgroups {
  public:
   enum class Version { kV1, kV2 };
 
-  // The cgroup support this daemon can use, or nullptr with the reason in `why_not`.
+  // The cgroup support this daemon can use, or nullptr with the reason in `why_not`. `node`
+  // names the daemon's subtree ("locus-<node>"): unique per daemon on a machine.
   // `cgroup_root` is where the hierarchies are mounted (normally /sys/fs/cgroup).
   static std::unique_ptr<TaskCgroups> detect(const std::string& node, std::string* why_not,
                                              const std::string& cgroup_root = "/sys/fs/cgroup");

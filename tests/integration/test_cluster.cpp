@@ -158,6 +158,16 @@ TestCluster::TestCluster(Options options) : options_(std::move(options)) {
 }
 
 TestCluster::~TestCluster() {
+  // Node daemons get SIGTERM first: they kill their tasks and remove their cgroups, which a
+  // SIGKILL would leave behind in /sys/fs/cgroup. Whatever is still running after that is killed.
+  for (pid_t pid : node_pids_)
+    if (pid > 0) kill(pid, SIGTERM);
+  for (pid_t& pid : node_pids_) {
+    if (pid <= 0) continue;
+    const pid_t mine = pid;
+    if (waitUntil([mine] { return waitpid(mine, nullptr, WNOHANG) == mine; }, std::chrono::seconds(5)))
+      pid = 0;
+  }
   for (int i = 0; i < options_.nodes; ++i) killNode(i);
   killController();
   // LOCUS_TEST_KEEP=1 keeps the logs and state of a failed run for a look.

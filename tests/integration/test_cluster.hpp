@@ -62,7 +62,7 @@ class TestCluster {
     std::string config;  // extra TOML appended to the test config
   };
   explicit TestCluster(Options options);
-  ~TestCluster();  // SIGKILLs every process still running and removes the temp dir
+  ~TestCluster();  // stops the node daemons (SIGTERM, then SIGKILL), kills the rest, removes the temp dir
 
   bool startController();  // first start picks a port; later starts reuse it
   void killController();   // SIGKILL, reaped
