@@ -7,6 +7,7 @@
 #include "cli/slurm/slurm_args.hpp"
 #include "cli/slurm/slurm_fields.hpp"
 #include "common/job_spec.hpp"
+#include "common/slurm_formats.hpp"
 
 namespace locus::slurm {
 namespace {
@@ -46,59 +47,127 @@ uint64_t memTotalMb(const proto::JobInfo& job) {
   return total > 0 ? total : job.mem_mb() * nodeCount(job);
 }
 
-// One printed row: the job itself or its batch step.
+// One printed row: the job itself, its batch script, or one of its steps (`locus run`).
 struct Row {
+  enum class Kind { kJob, kBatch, kStep };
+  Kind kind;
   const proto::JobInfo* job;
-  bool batch;
+  const proto::StepInfo* step = nullptr;  // kStep only
 };
+
+bool allocationOnly(const proto::JobInfo& job) {
+  return job.has_spec() && job.spec().allocation_only();
+}
+
+// A step's exit code as sacct shows a wait status: a task killed by a signal (Locus reports
+// 128+SIG) is "0:SIG", a task exit code N is "N:0"; "0:0" while the step runs.
+std::string stepExitCode(const proto::StepInfo& s) {
+  if (s.exit_code() > 128) return "0:" + std::to_string(s.exit_code() - 128);
+  return std::to_string(std::max(0, s.exit_code())) + ":0";
+}
+
+int64_t stepElapsed(const proto::StepInfo& s, int64_t now) {
+  if (s.start_time() == 0) return 0;
+  return std::max<int64_t>(0, (s.end_time() > 0 ? s.end_time() : now) - s.start_time());
+}
+
+// Step fields that describe the job as a whole (Partition, User, QOS, ...) are empty on step
+// lines, as in sacct's print_fields(JOBSTEP); Account is the job's on every line.
+std::string stepValue(std::string_view name, const proto::JobInfo& j, const proto::StepInfo& s,
+                      int64_t now) {
+  // Locus does not report a step's cores: it runs NTasks tasks of the job's cpus per task.
+  const uint32_t cpus =
+      std::max<uint32_t>(1, s.ntasks()) * std::max<uint32_t>(1, j.cpus_per_task());
+  const std::string step_id = "." + std::to_string(s.id());
+  if (name == "JobID") return displayJobId(j) + step_id;
+  if (name == "JobIDRaw") return std::to_string(j.id()) + step_id;
+  if (name == "JobName") return s.name();
+  if (name == "State") return s.state();
+  if (name == "ExitCode") return stepExitCode(s);
+  if (name == "Elapsed") return hmsDuration(stepElapsed(s, now));
+  if (name == "ElapsedRaw") return std::to_string(stepElapsed(s, now));
+  if (name == "CPUTime") return hmsDuration(stepElapsed(s, now) * cpus);
+  if (name == "CPUTimeRAW") return std::to_string(stepElapsed(s, now) * cpus);
+  if (name == "Start" || name == "Submit") return timestamp(s.start_time(), "Unknown");
+  if (name == "End") return timestamp(s.end_time(), "Unknown");
+  if (name == "NNodes" || name == "AllocNodes" || name == "ReqNodes")
+    return std::to_string(s.nodes_size());
+  if (name == "NCPUS" || name == "AllocCPUS" || name == "ReqCPUS") return std::to_string(cpus);
+  if (name == "NTasks") return std::to_string(s.ntasks());
+  if (name == "Account") return j.account();
+  if (name == "NodeList") {
+    if (s.nodes().empty()) return "None assigned";
+    return compressHostlist(std::vector<std::string>(s.nodes().begin(), s.nodes().end()));
+  }
+  if (name == "AllocTRES") {
+    // Steps share the job's memory on the nodes they run on.
+    uint64_t mem = 0;
+    for (const auto& a : j.allocation())
+      if (std::find(s.nodes().begin(), s.nodes().end(), a.node()) != s.nodes().end())
+        mem += a.mem_mb();
+    return "cpu=" + std::to_string(cpus) + (mem > 0 ? ",mem=" + memText(mem) : "") +
+           ",node=" + std::to_string(s.nodes_size());
+  }
+  return "";
+}
 
 std::string fieldValue(std::string_view name, const Row& r, int64_t now) {
   const proto::JobInfo& j = *r.job;
-  bool started = j.start_time() > 0;
-  if (name == "JobID") return displayJobId(j) + (r.batch ? ".batch" : "");
-  if (name == "JobIDRaw") return std::to_string(j.id()) + (r.batch ? ".batch" : "");
-  if (name == "JobName") return r.batch ? "batch" : j.name();
+  if (r.kind == Row::Kind::kStep) return stepValue(name, j, *r.step, now);
+  const bool batch = r.kind == Row::Kind::kBatch;
+  const bool started = j.start_time() > 0;
+  // The batch script runs on the first node with that node's cores.
+  const uint32_t batch_cpus =
+      j.allocation_size() > 0 ? static_cast<uint32_t>(j.allocation(0).cores_size()) : cpuCount(j);
+  const uint32_t cpus = batch ? batch_cpus : cpuCount(j);
+  if (name == "JobID") return displayJobId(j) + (batch ? ".batch" : "");
+  if (name == "JobIDRaw") return std::to_string(j.id()) + (batch ? ".batch" : "");
+  if (name == "JobName") return batch ? "batch" : j.name();
   if (name == "State") return j.state();
   if (name == "ExitCode") return exitCode(j);
   if (name == "Elapsed") return hmsDuration(elapsedSeconds(j, now));
   if (name == "ElapsedRaw") return std::to_string(elapsedSeconds(j, now));
-  if (name == "CPUTime") return hmsDuration(elapsedSeconds(j, now) * cpuCount(j));
-  if (name == "CPUTimeRAW") return std::to_string(elapsedSeconds(j, now) * cpuCount(j));
+  if (name == "CPUTime") return hmsDuration(elapsedSeconds(j, now) * cpus);
+  if (name == "CPUTimeRAW") return std::to_string(elapsedSeconds(j, now) * cpus);
   if (name == "Start") return timestamp(j.start_time(), "Unknown");
   if (name == "End") return timestamp(j.end_time(), "Unknown");
-  if (name == "Submit") return timestamp(j.submit_time(), "Unknown");
+  // A step's submit time is its start (sacct prints step->start).
+  if (name == "Submit") return timestamp(batch ? j.start_time() : j.submit_time(), "Unknown");
   if (name == "NNodes" || name == "AllocNodes")
-    return std::to_string(r.batch ? 1 : (started ? nodeCount(j) : (name == "AllocNodes" ? 0 : nodeCount(j))));
+    return std::to_string(
+        batch ? 1 : (started ? nodeCount(j) : (name == "AllocNodes" ? 0 : nodeCount(j))));
   if (name == "NCPUS" || name == "AllocCPUS") {
     if (!started) return name == "AllocCPUS" ? "0" : std::to_string(cpuCount(j));
-    if (r.batch && j.allocation_size() > 0) return std::to_string(j.allocation(0).cores_size());
-    return std::to_string(cpuCount(j));
+    return std::to_string(cpus);
   }
-  if (name == "ReqCPUS") return std::to_string(j.ntasks() * std::max<uint32_t>(1, j.cpus_per_task()));
-  if (name == "ReqNodes") return std::to_string(std::max<uint32_t>(1, j.nodes_requested()));
-  if (name == "NTasks") return r.batch ? "1" : "";
-  if (name == "Partition") return r.batch ? "" : partitionOf(j);
+  if (name == "ReqCPUS")
+    return std::to_string(batch ? batch_cpus
+                                : j.ntasks() * std::max<uint32_t>(1, j.cpus_per_task()));
+  if (name == "ReqNodes")
+    return std::to_string(batch ? 1 : std::max<uint32_t>(1, j.nodes_requested()));
+  if (name == "NTasks") return batch ? "1" : "";
+  if (name == "Partition") return batch ? "" : partitionOf(j);
   if (name == "Account") return j.account();
-  if (name == "QOS") return r.batch ? "" : (j.qos().empty() ? "normal" : j.qos());
-  if (name == "User") return r.batch ? "" : j.user();
-  if (name == "UID") return r.batch ? "" : std::to_string(j.uid());
-  if (name == "GID") return r.batch ? "" : std::to_string(j.gid());
+  if (name == "QOS") return batch ? "" : (j.qos().empty() ? "normal" : j.qos());
+  if (name == "User") return batch ? "" : j.user();
+  if (name == "UID") return batch ? "" : std::to_string(j.uid());
+  if (name == "GID") return batch ? "" : std::to_string(j.gid());
   if (name == "MaxRSS") return "";  // not collected per step yet
-  if (name == "ReqMem") return r.batch ? "" : memText(j.mem_mb());
-  if (name == "Timelimit") return r.batch ? "" : (j.time_limit_s() > 0 ? hmsDuration(j.time_limit_s()) : "UNLIMITED");
-  if (name == "Reason") return r.batch ? "" : reasonOf(j);
-  if (name == "WorkDir") return r.batch ? "" : j.work_dir();
+  if (name == "ReqMem") return batch ? "" : memText(j.mem_mb());
+  if (name == "Timelimit")
+    return batch ? "" : (j.time_limit_s() > 0 ? hmsDuration(j.time_limit_s()) : "UNLIMITED");
+  if (name == "Reason") return batch ? "" : reasonOf(j);
+  if (name == "WorkDir") return batch ? "" : j.work_dir();
   if (name == "NodeList") {
     if (!started) return "None assigned";
-    if (r.batch && j.nodes_size() > 0) return j.nodes(0);
+    if (batch && j.nodes_size() > 0) return j.nodes(0);
     return nodeListOf(j);
   }
   if (name == "AllocTRES") {
     if (!started) return "";
-    if (r.batch) {
-      uint32_t cpus = j.allocation_size() > 0 ? static_cast<uint32_t>(j.allocation(0).cores_size()) : cpuCount(j);
+    if (batch) {
       uint64_t mem = j.allocation_size() > 0 ? j.allocation(0).mem_mb() : j.mem_mb();
-      return "cpu=" + std::to_string(cpus) + ",mem=" + memText(mem) + ",node=1";
+      return "cpu=" + std::to_string(batch_cpus) + ",mem=" + memText(mem) + ",node=1";
     }
     return "billing=" + std::to_string(cpuCount(j)) + ",cpu=" + std::to_string(cpuCount(j)) +
            ",mem=" + memText(memTotalMb(j)) + ",node=" + std::to_string(nodeCount(j));
@@ -246,12 +315,17 @@ Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_
   SacctOptions o;
   o.help = parsed->has("help");
   o.jobs = parsed->list("jobs");
-  for (const auto& j : o.jobs) {
-    // "12.batch" selects a step; Locus lists the job with its batch line.
-    std::string id = j.substr(0, j.find('.'));
-    if (Status s = checkJobSelector(id); !s.ok()) return s.error();
+  for (auto& j : o.jobs) {
+    // "12.batch" or "12.0" selects one step of job 12.
+    auto dot = j.find('.');
+    if (Status s = checkJobSelector(j.substr(0, dot)); !s.ok()) return s.error();
+    std::string step = dot == std::string::npos ? "" : j.substr(dot + 1);
+    if (!step.empty() && step != "batch" &&
+        !std::all_of(step.begin(), step.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return invalidArgument("Invalid job id: " + j);
+    o.steps.push_back(step);
+    j = j.substr(0, dot);
   }
-  for (auto& j : o.jobs) j = j.substr(0, j.find('.'));
   o.users = parsed->list("user");
   o.all_users = parsed->has("allusers");
   for (const auto& s : parsed->list("state")) {
@@ -289,28 +363,37 @@ Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_
   return o;
 }
 
-std::string formatSacct(const std::vector<proto::JobInfo>& all, const SacctOptions& opts,
-                        int64_t now) {
+bool sacctSelects(const proto::JobInfo& job, const SacctOptions& opts, int64_t now) {
   int64_t start = opts.start.value_or(opts.jobs.empty() ? localMidnight(now) : 0);
   int64_t end = opts.end.value_or(now);
+  auto any = [](const std::vector<std::string>& list, auto&& pred) {
+    return std::any_of(list.begin(), list.end(), pred);
+  };
+  if (!opts.jobs.empty() &&
+      !any(opts.jobs, [&](const std::string& j) { return jobMatches(job, j); }))
+    return false;
+  if (!opts.users.empty() && !any(opts.users, [&](const std::string& u) {
+        return u == job.user() || u == std::to_string(job.uid());
+      }))
+    return false;
+  if (!opts.states.empty() &&
+      std::find(opts.states.begin(), opts.states.end(), job.state()) == opts.states.end())
+    return false;
+  if (job.submit_time() > end) return false;
+  if (job.end_time() > 0 && job.end_time() < start) return false;
+  return true;
+}
+
+bool sacctNeedsSpec(const proto::JobInfo& job, const SacctOptions& opts, int64_t now) {
+  return !opts.allocations && !job.has_spec() && job.start_time() > 0 && job.steps_size() > 0 &&
+         job.command() == "wrap" && sacctSelects(job, opts, now);
+}
+
+std::string formatSacct(const std::vector<proto::JobInfo>& all, const SacctOptions& opts,
+                        int64_t now) {
   std::vector<const proto::JobInfo*> jobs;
-  for (const auto& job : all) {
-    if (!opts.jobs.empty() && std::none_of(opts.jobs.begin(), opts.jobs.end(), [&](const std::string& j) {
-          return jobMatches(job, j);
-        }))
-      continue;
-    if (!opts.users.empty() &&
-        std::none_of(opts.users.begin(), opts.users.end(), [&](const std::string& u) {
-          return u == job.user() || u == std::to_string(job.uid());
-        }))
-      continue;
-    if (!opts.states.empty() &&
-        std::find(opts.states.begin(), opts.states.end(), job.state()) == opts.states.end())
-      continue;
-    if (job.submit_time() > end) continue;
-    if (job.end_time() > 0 && job.end_time() < start) continue;
-    jobs.push_back(&job);
-  }
+  for (const auto& job : all)
+    if (sacctSelects(job, opts, now)) jobs.push_back(&job);
   std::stable_sort(jobs.begin(), jobs.end(),
                    [](const proto::JobInfo* a, const proto::JobInfo* b) { return a->id() < b->id(); });
 
@@ -340,10 +423,31 @@ std::string formatSacct(const std::vector<proto::JobInfo>& all, const SacctOptio
       out += '\n';
     }
   }
+  auto emit_row = [&](const Row& row) {
+    emit([&](const SacctField& f) { return fieldValue(f.name, row, now); });
+  };
   for (const auto* job : jobs) {
-    emit([&](const SacctField& f) { return fieldValue(f.name, Row{job, false}, now); });
-    if (!opts.allocations && job->start_time() > 0)
-      emit([&](const SacctField& f) { return fieldValue(f.name, Row{job, true}, now); });
+    // Named only as "ID.STEP": just those steps (-X: the job line instead).
+    auto named = [&](const std::string& step) {
+      for (size_t i = 0; i < opts.jobs.size(); ++i) {
+        const std::string& s = i < opts.steps.size() ? opts.steps[i] : std::string();
+        if (s == step && jobMatches(*job, opts.jobs[i])) return true;
+      }
+      return false;
+    };
+    const bool whole = opts.jobs.empty() || opts.allocations || named("");
+    auto wanted = [&](const std::string& step) { return whole || named(step); };
+    if (whole) emit_row({Row::Kind::kJob, job});
+    if (opts.allocations) continue;
+    // The batch line first, then the steps in id order, as sacct lists them.
+    if (job->start_time() > 0 && !allocationOnly(*job) && wanted("batch"))
+      emit_row({Row::Kind::kBatch, job});
+    std::vector<const proto::StepInfo*> steps;
+    for (const auto& s : job->steps())
+      if (wanted(std::to_string(s.id()))) steps.push_back(&s);
+    std::stable_sort(steps.begin(), steps.end(),
+                     [](const auto* a, const auto* b) { return a->id() < b->id(); });
+    for (const auto* s : steps) emit_row({Row::Kind::kStep, job, s});
   }
   return out;
 }

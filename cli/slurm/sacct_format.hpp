@@ -3,8 +3,12 @@
 // Columns have sacct's default widths (JobID -12 i.e. left-aligned, JobName 10, State 10,
 // ExitCode 8, Start/End/Submit 19, NodeList 15, ...); a value longer than its column is cut
 // with a '+' in the last column; every column is followed by one space. -P prints fields joined
-// by '|', -p the same with a trailing '|'. Each job that started also gets an "ID.batch" line:
-// in Locus the batch step is the whole job, so it shares the job's state and exit code.
+// by '|', -p the same with a trailing '|'. Unless -X, each job line is followed by its step lines:
+// "ID.batch" for a job that ran a batch script (not for allocation-only jobs of `locus run`;
+// the batch step is the whole script, so it shares the job's state and exit code), then one
+// "ID.N" line per step in step id order. Step lines leave the job's own fields (Partition, User,
+// QOS, ReqMem, Timelimit, ...) empty and show the step's name, state, exit code, times, nodes
+// and tasks, as sacct does.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,7 +25,10 @@ struct SacctField {
 };
 
 struct SacctOptions {
-  std::vector<std::string> jobs;    // -j: "12", "10_3"
+  std::vector<std::string> jobs;    // -j: "12", "10_3" (of "12.batch": "12")
+  // Beside jobs[i]: the step it names ("batch", "0") or "" for the whole job. A job named only
+  // with steps prints just those step lines, without its job line, as sacct does.
+  std::vector<std::string> steps;
   std::vector<std::string> users;   // -u
   bool all_users = false;           // -a
   std::vector<std::string> states;  // -s, normalised Locus state names
@@ -45,8 +52,17 @@ Result<std::vector<SacctField>> parseSacctFormat(std::string_view format);
 Result<int64_t> parseSacctTime(std::string_view text, int64_t now);
 Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_t now);
 
+
 // Without -S: 00:00 today (local), or the epoch when -j is given, as sacct does. Without -E: now.
 // A job is listed when it was submitted before the window ends and had not ended before it began.
+// A job is allocation-only when its `spec` is filled and says so (ListJobs leaves spec empty: the
+// caller fills it, with GetJob, for jobs that may be allocations; see sacctNeedsSpec).
+// True when formatSacct lists this job (the filters and the window above).
+bool sacctSelects(const proto::JobInfo& job, const SacctOptions& opts, int64_t now);
+// True when formatSacct needs this listed job's spec to tell whether it has a batch line: a job
+// that started with no script file ("wrap": sbatch --wrap or an allocation of `locus run`) and
+// has steps.
+bool sacctNeedsSpec(const proto::JobInfo& job, const SacctOptions& opts, int64_t now);
 std::string formatSacct(const std::vector<proto::JobInfo>& jobs, const SacctOptions& opts,
                         int64_t now);
 

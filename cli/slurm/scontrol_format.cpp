@@ -1,5 +1,7 @@
 #include "cli/slurm/scontrol_format.hpp"
 
+#include <algorithm>
+
 #include "cli/slurm/sinfo_format.hpp"
 #include "cli/slurm/slurm_fields.hpp"
 #include "common/slurm_formats.hpp"
@@ -129,6 +131,69 @@ std::string formatScontrolPartition(const std::vector<proto::NodeInfo>& nodes) {
   line("JobDefaults=(null)");
   line("DefMemPerNode=UNLIMITED MaxMemPerNode=UNLIMITED");
   o += "\n";
+  return o;
+}
+
+std::string formatScontrolConfig(const Config& cfg, std::string_view controller,
+                                 const std::vector<proto::NodeInfo>& nodes, int64_t now) {
+  std::string o = "Configuration data as of " + timestamp(now, "Unknown") + "\n";
+  auto kv = [&](std::string_view key, const std::string& value) {
+    std::string k(key);
+    if (k.size() < 23) k.resize(23, ' ');
+    o += k + " = " + value + "\n";
+  };
+  auto secs = [](int64_t s) { return std::to_string(s) + " sec"; };
+  // "host:port", "[::1]:port" or a bare host (Slurm's default port then).
+  std::string host(controller), port = "6817";
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    if (close != std::string::npos && close + 1 < host.size() && host[close + 1] == ':')
+      port = host.substr(close + 2);
+    host = host.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+  } else if (auto colon = host.find(':');
+             colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    port = host.substr(colon + 1);
+    host.resize(colon);
+  }
+  uint32_t max_cpus = 0;
+  for (const auto& n : nodes) max_cpus = std::max(max_cpus, n.cpus());
+  const auto& p = cfg.priority;
+  // Locus's policies: EASY/conservative backfill is sched/backfill, firstfit/fcfs sched/builtin.
+  const bool backfill = cfg.scheduler_policy == "easy" || cfg.scheduler_policy == "conservative";
+
+  // sacct works (Locus keeps every job), so accounting is on as with slurmdbd.
+  kv("AccountingStorageType", "accounting_storage/slurmdbd");
+  // Toil reads these two to size its polling interval.
+  kv("AcctGatherNodeFreq", secs(0));
+  kv("ClusterName", "locus");
+  kv("DefMemPerNode", "UNLIMITED");
+  kv("FirstJobId", "1");
+  kv("KillWait", secs(cfg.kill_grace.count()));
+  kv("MaxArraySize", std::to_string(kMaxArrayIndex + 1));
+  kv("MaxJobCount", "10000");
+  kv("MaxTasksPerNode", std::to_string(max_cpus > 0 ? max_cpus : 512));
+  kv("MinJobAge", secs(300));
+  kv("MpiDefault", "none");
+  kv("PriorityDecayHalfLife",
+     p.decay_half_life_s > 0 ? formatDuration(p.decay_half_life_s) : "00:00:00");
+  kv("PriorityFavorSmall", p.favor_small ? "Yes" : "No");
+  kv("PriorityFlags", p.fairshare_mode == "classic" ? "NO_FAIR_TREE" : "");
+  kv("PriorityMaxAge", formatDuration(p.max_age_s));
+  kv("PriorityType", "priority/multifactor");
+  kv("PriorityWeightAge", std::to_string(p.weight_age));
+  kv("PriorityWeightFairShare", std::to_string(p.weight_fairshare));
+  kv("PriorityWeightJobSize", std::to_string(p.weight_job_size));
+  kv("PriorityWeightQOS", std::to_string(p.weight_qos));
+  // A DOWN node that heartbeats again is UP with no admin action.
+  kv("ReturnToService", "2");
+  kv("SchedulerTimeSlice", secs(30));
+  kv("SchedulerType", backfill ? "sched/backfill" : "sched/builtin");
+  kv("SelectType", "select/cons_tres");
+  kv("SelectTypeParameters", "CR_CORE_MEMORY");
+  kv("SlurmctldHost[0]", host.empty() ? "(null)" : host);
+  kv("SlurmctldPort", port);
+  kv("SlurmdTimeout", secs(cfg.node_timeout.count()));
+  kv("TopologyPlugin", cfg.switches.empty() ? "topology/none" : "topology/tree");
   return o;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.hpp"
 #include "proto/locus.pb.h"
 
 namespace locus::slurm {
@@ -18,5 +19,14 @@ std::string formatScontrolJob(const proto::JobInfo& job, int64_t now, const IdTo
 std::string formatScontrolNode(const proto::NodeInfo& node);
 // The one Locus partition holding `nodes`.
 std::string formatScontrolPartition(const std::vector<proto::NodeInfo>& nodes);
+
+// scontrol show config: "Configuration data as of TIME" and "%-23s = %s" lines, in Slurm's key
+// order, for the keys tools read. Values come from `config` (the cluster's locus.toml when the
+// front end can read it, else Locus's defaults), the controller address the commands talk to
+// ("host:port" -> SlurmctldHost[0], SlurmctldPort) and the nodes (MaxTasksPerNode = most cores
+// of a node). Keys Locus has no setting for carry Slurm 22.05's defaults (SchedulerTimeSlice =
+// 30 sec, MaxJobCount = 10000, MinJobAge = 300 sec, ...), so parsers find every key they expect.
+std::string formatScontrolConfig(const Config& config, std::string_view controller,
+                                 const std::vector<proto::NodeInfo>& nodes, int64_t now);
 
 }  // namespace locus::slurm

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +92,10 @@ int runSbatch(std::vector<std::string> args) {
   if (!stdin_script.empty()) std::filesystem::remove(stdin_script);
   if (!built.ok()) return error(built.error().message);
   for (const auto& w : built->warnings) std::fprintf(stderr, "sbatch: warning: %s\n", w.c_str());
+  // Slurm's default output file, which scripts look for (Locus's own is locus-%j.out).
+  proto::JobSpec& spec = *built->request.mutable_spec();
+  if (spec.stdout_path().empty())
+    spec.set_stdout_path(spec.array_spec().empty() ? "slurm-%j.out" : "slurm-%A_%a.out");
   auto reply = client().submit(built->request);
   if (!reply.ok()) return error("Batch job submission failed: " + reply.error().message);
   if (built->parsable) std::printf("%lu\n", static_cast<unsigned long>(reply->job_id()));
@@ -245,6 +250,13 @@ int runSacct(const std::vector<std::string>& args) {
     opts->users.push_back(cli::currentUserName());
   auto jobs = listJobs(true);
   if (!jobs.ok()) return error(jobs.error().message);
+  // ListJobs carries no spec; an allocation of `locus run` (no batch line) is told from an
+  // `sbatch --wrap` job by GetJob, asked only for listed "wrap" jobs with steps.
+  cli::Client c = client();
+  for (auto& j : *jobs) {
+    if (!sacctNeedsSpec(j, *opts, now)) continue;
+    if (auto full = c.getJob(j.id()); full.ok()) *j.mutable_spec() = full->spec();
+  }
   out(formatSacct(*jobs, *opts, now));
   return 0;
 }
@@ -267,7 +279,8 @@ int runScontrol(const std::vector<std::string>& raw) {
     args.push_back(a);
   }
   if (args.empty() || wantsHelp(args)) {
-    std::puts("Usage: scontrol show job [ID] | show node [NAME] | show partition [NAME]");
+    std::puts("Usage: scontrol show job [ID] | show node [NAME] | show partition [NAME] | "
+              "show config");
     return args.empty() ? 1 : 0;
   }
   auto print = [&](std::string block) {
@@ -380,7 +393,21 @@ int runScontrol(const std::vector<std::string>& raw) {
     }
     return 0;
   }
-  if (entity == "config") return notSupported("scontrol show config");
+  if (entity == "config") {
+    // The controller has no call for its settings: read the cluster's locus.toml when
+    // $LOCUS_CONFIG names it, else show Locus's defaults.
+    Config config;
+    if (const char* path = std::getenv("LOCUS_CONFIG"); path && *path) {
+      auto loaded = loadConfig(path);
+      if (!loaded.ok()) return error(loaded.error().message);
+      config = std::move(*loaded);
+    }
+    auto nodes = client().listNodes();
+    if (!nodes.ok()) return error(nodes.error().message);
+    std::vector<proto::NodeInfo> list(nodes->nodes().begin(), nodes->nodes().end());
+    out(formatScontrolConfig(config, cli::controllerAddress(""), list, unixNow()));
+    return 0;
+  }
   return error("invalid entity:" + entity + " for keyword:show");
 }
 

@@ -47,11 +47,27 @@ inline void allocate(proto::JobInfo& j, const std::string& node, uint32_t cores,
   a->set_ntasks(1);
 }
 
+inline void addStep(proto::JobInfo& j, uint32_t id, const std::string& name, const std::string& state,
+                    int32_t exit_code, uint32_t ntasks, const std::vector<std::string>& nodes,
+                    int64_t start, int64_t end) {
+  auto* s = j.add_steps();
+  s->set_id(id);
+  s->set_name(name);
+  s->set_state(state);
+  s->set_exit_code(exit_code);
+  s->set_ntasks(ntasks);
+  for (const auto& n : nodes) s->add_nodes(n);
+  s->set_start_time(start);
+  s->set_end_time(end);
+}
+
 // 101 train   alice RUNNING   on n1,n2 (4 cores, 4 GiB each) for 1:02:05, limit 2 h
+//             steps: 0 hostname COMPLETED (10 s), 1 train.py RUNNING, both 2 tasks on n1,n2
 // 102 prep    bob   PENDING   (Priority), 1 task x 2 cpus, limit 30 min
 // 103 (103_0) alice COMPLETED on n3, exit 0, ran 9 min
-// 104 (103_1) alice FAILED    on n3, exit 2, ran 100 s
-// 105 a-very-long-job-name alice CANCELLED by SIGTERM on n1 after 1 day and a bit
+// 104 (103_1) alice FAILED    on n3, exit 2, ran 100 s; step 0 check FAILED with exit 2
+// 105 a-very-long-job-name alice CANCELLED by SIGTERM on n1 after 1 day and a bit;
+//             step 0 sim CANCELLED, its task killed by SIGTERM (exit 143)
 inline std::vector<proto::JobInfo> jobs() {
   std::vector<proto::JobInfo> v;
   auto j = job(101, "train", "alice", 1000, "RUNNING");
@@ -63,6 +79,8 @@ inline std::vector<proto::JobInfo> jobs() {
   j.set_mem_mb(4096);
   allocate(j, "n1", 4, 4096);
   allocate(j, "n2", 4, 4096);
+  addStep(j, 1, "train.py", "RUNNING", -1, 2, {"n1", "n2"}, kNow - 3600, 0);
+  addStep(j, 0, "hostname", "COMPLETED", 0, 2, {"n1", "n2"}, kNow - 3700, kNow - 3690);
   v.push_back(j);
 
   j = job(102, "prep", "bob", 1001, "PENDING");
@@ -90,6 +108,7 @@ inline std::vector<proto::JobInfo> jobs() {
   j.set_exit_code(2);
   j.set_mem_mb(1000);
   allocate(j, "n3", 1, 1000);
+  addStep(j, 0, "check", "FAILED", 2, 1, {"n3"}, kNow - 590, kNow - 510);
   v.push_back(j);
 
   j = job(105, "a-very-long-job-name", "alice", 1000, "CANCELLED");
@@ -101,6 +120,7 @@ inline std::vector<proto::JobInfo> jobs() {
   j.set_term_signal(15);
   j.set_mem_mb(2048);
   allocate(j, "n1", 2, 2048);
+  addStep(j, 0, "sim", "CANCELLED", 143, 1, {"n1"}, kNow - 90000, kNow - 10);
   v.push_back(j);
   return v;
 }

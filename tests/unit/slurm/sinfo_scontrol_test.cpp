@@ -1,4 +1,4 @@
-// sinfo and scontrol show against Slurm 22.05's layouts.
+// sinfo and scontrol show (job, node, partition, config) against Slurm 22.05's layouts.
 #include <gtest/gtest.h>
 
 #include "cli/slurm/scontrol_format.hpp"
@@ -90,6 +90,67 @@ TEST(Scontrol, ShowNodeAndPartition) {
   EXPECT_EQ(text.substr(0, text.find('\n')), "PartitionName=locus");
   EXPECT_NE(text.find("   Nodes=n[1-5]\n"), std::string::npos);
   EXPECT_NE(text.find("   State=UP TotalCPUs=40 TotalNodes=5 SelectTypeParameters=NONE\n"), std::string::npos);
+}
+
+TEST(Scontrol, ShowConfigDefaults) {
+  useUtc();
+  EXPECT_EQ(formatScontrolConfig(Config{}, "10.0.0.5:6450", nodes(), kNow),
+            "Configuration data as of 2023-11-14T22:13:20\n"
+            "AccountingStorageType   = accounting_storage/slurmdbd\n"
+            "AcctGatherNodeFreq      = 0 sec\n"
+            "ClusterName             = locus\n"
+            "DefMemPerNode           = UNLIMITED\n"
+            "FirstJobId              = 1\n"
+            "KillWait                = 10 sec\n"
+            "MaxArraySize            = 4000001\n"
+            "MaxJobCount             = 10000\n"
+            "MaxTasksPerNode         = 8\n"
+            "MinJobAge               = 300 sec\n"
+            "MpiDefault              = none\n"
+            "PriorityDecayHalfLife   = 7-00:00:00\n"
+            "PriorityFavorSmall      = No\n"
+            "PriorityFlags           = NO_FAIR_TREE\n"
+            "PriorityMaxAge          = 7-00:00:00\n"
+            "PriorityType            = priority/multifactor\n"
+            "PriorityWeightAge       = 1000\n"
+            "PriorityWeightFairShare = 10000\n"
+            "PriorityWeightJobSize   = 0\n"
+            "PriorityWeightQOS       = 0\n"
+            "ReturnToService         = 2\n"
+            "SchedulerTimeSlice      = 30 sec\n"
+            "SchedulerType           = sched/backfill\n"
+            "SelectType              = select/cons_tres\n"
+            "SelectTypeParameters    = CR_CORE_MEMORY\n"
+            "SlurmctldHost[0]        = 10.0.0.5\n"
+            "SlurmctldPort           = 6450\n"
+            "SlurmdTimeout           = 30 sec\n"
+            "TopologyPlugin          = topology/none\n");
+}
+
+TEST(Scontrol, ShowConfigFromLocusToml) {
+  useUtc();
+  auto cfg = parseConfig(
+      "[controller]\nnode_timeout_s = 60\nkill_grace_s = 5\n"
+      "[scheduler]\npolicy = \"fcfs\"\n"
+      "[priority]\nweight_age = 7\nfairshare_mode = \"fairtree\"\nfavor_small = true\n"
+      "max_age = \"1-00:00:00\"\n"
+      "[[switch]]\nname = \"leaf\"\nnodes = \"n[1-5]\"\n",
+      "test.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  std::string text = formatScontrolConfig(*cfg, "[::1]:7000", {}, kNow);
+  for (const char* line :
+       {"KillWait                = 5 sec\n", "SlurmdTimeout           = 60 sec\n",
+        "SchedulerType           = sched/builtin\n", "PriorityWeightAge       = 7\n",
+        "PriorityFlags           = \n", "PriorityFavorSmall      = Yes\n",
+        "PriorityMaxAge          = 1-00:00:00\n", "TopologyPlugin          = topology/tree\n",
+        "SlurmctldHost[0]        = ::1\n", "SlurmctldPort           = 7000\n",
+        "MaxTasksPerNode         = 512\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  // Toil's getWaitDuration: the words after '=' on the SchedulerTimeSlice line are "30 sec".
+  EXPECT_NE(text.find("\nSchedulerTimeSlice      = 30 sec\n"), std::string::npos);
+  EXPECT_NE(formatScontrolConfig(Config{}, "ctl", {}, kNow).find("SlurmctldHost[0]        = ctl\n"
+                                                                  "SlurmctldPort           = 6817\n"),
+            std::string::npos);
 }
 
 }  // namespace
