@@ -21,36 +21,6 @@ namespace fs = std::filesystem;
 
 std::string mpiProgram(const std::string& name) { return std::string(LOCUS_MPI_DIR) + "/mpi_" + name; }
 
-// Live (not zombie) processes whose command line starts with `program`.
-int liveProcesses(const std::string& program) {
-  int found = 0;
-  DIR* proc = opendir("/proc");
-  if (!proc) return 0;
-  while (dirent* e = readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    const std::string base = std::string("/proc/") + e->d_name;
-    std::ifstream cmd(base + "/cmdline");
-    std::string first;
-    std::getline(cmd, first, '\0');
-    if (first != program) continue;
-    std::ifstream stat(base + "/stat");
-    std::string pid, comm, state;
-    stat >> pid >> comm >> state;
-    if (state != "Z") ++found;
-  }
-  closedir(proc);
-  return found;
-}
-
-std::map<std::string, std::string> fieldsOf(const std::string& line) {
-  std::map<std::string, std::string> out;
-  std::istringstream words(line);
-  std::string w;
-  while (words >> w)
-    if (auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
-  return out;
-}
-
 class Mpi : public ::testing::Test {
  protected:
   void SetUp() override {

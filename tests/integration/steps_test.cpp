@@ -16,33 +16,6 @@
 namespace locus::testing {
 namespace {
 
-// Processes of this machine whose command line is `needle` (arguments joined by spaces).
-int processesMatching(const std::string& needle) {
-  int found = 0;
-  DIR* proc = opendir("/proc");
-  if (!proc) return 0;
-  while (dirent* e = readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (char& c : cmd)
-      if (c == '\0') c = ' ';
-    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
-    if (cmd == needle) ++found;
-  }
-  closedir(proc);
-  return found;
-}
-
-std::map<std::string, std::string> fieldsOf(const std::string& line) {
-  std::map<std::string, std::string> out;
-  std::istringstream words(line);
-  std::string w;
-  while (words >> w)
-    if (auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
-  return out;
-}
-
 class Steps : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -247,13 +220,13 @@ TEST_F(Steps, NoTaskOutlivesItsClient) {
   BackgroundCommand client({binDir() + "/locus", "run", "-N", "2", "-n", "4", "sh", "-c",
                             "echo ready; exec " + marker},
                            {{"LOCUS_CONTROLLER", cluster_.address()}}, cluster_.workDir());
-  ASSERT_TRUE(waitUntil([&] { return processesMatching(marker) == 4; }, std::chrono::seconds(20)))
+  ASSERT_TRUE(waitUntil([&] { return liveProcesses(marker) == 4; }, std::chrono::seconds(20)))
       << client.outSoFar();
   client.signal(SIGKILL);
   ASSERT_TRUE(client.wait(std::chrono::seconds(10)));
   // Every node daemon saw its stream break and killed its tasks.
-  EXPECT_TRUE(waitUntil([&] { return processesMatching(marker) == 0; }, std::chrono::seconds(10)))
-      << processesMatching(marker) << " left";
+  EXPECT_TRUE(waitUntil([&] { return liveProcesses(marker) == 0; }, std::chrono::seconds(10)))
+      << liveProcesses(marker) << " left";
   // The allocation made for the step ended with it.
   EXPECT_TRUE(waitUntil([&] { return cluster_.jobs("PENDING,RUNNING").empty(); }, std::chrono::seconds(10)));
   auto all = cluster_.jobs("all");

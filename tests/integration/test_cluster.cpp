@@ -1,5 +1,6 @@
 #include "tests/integration/test_cluster.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -58,35 +59,38 @@ std::vector<char*> cStrings(std::vector<std::string>& v) {
 
 CommandResult runCommand(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env, const std::string& cwd) {
-  char out_tmpl[] = "/tmp/locus-test-out-XXXXXX";
-  char err_tmpl[] = "/tmp/locus-test-err-XXXXXX";
-  int out_fd = mkstemp(out_tmpl);
-  int err_fd = mkstemp(err_tmpl);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<std::string> args = argv;
-  std::vector<std::string> envs = currentEnvironment(env);
-  auto cargs = cStrings(args);
-  auto cenv = cStrings(envs);
-  pid_t pid = 0;
-  CommandResult result;
-  if (posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargs.data(), cenv.data()) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  BackgroundCommand command(argv, env, cwd);
+  return command.finish();
+}
+
+int liveProcesses(const std::string& command_line) {
+  int found = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const std::string base = std::string("/proc/") + e->d_name;
+    std::string cmd = readFile(base + "/cmdline");
+    for (char& c : cmd)
+      if (c == '\0') c = ' ';
+    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+    if (cmd != command_line) continue;
+    // /proc/PID/stat: "pid (comm) state ..."; comm may hold spaces, the state follows its ')'.
+    const std::string stat = readFile(base + "/stat");
+    const size_t close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z') ++found;
   }
-  posix_spawn_file_actions_destroy(&actions);
-  close(out_fd);
-  close(err_fd);
-  result.out = readFile(out_tmpl);
-  result.err = readFile(err_tmpl);
-  unlink(out_tmpl);
-  unlink(err_tmpl);
-  return result;
+  closedir(proc);
+  return found;
+}
+
+std::map<std::string, std::string> fieldsOf(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream words(text);
+  std::string w;
+  while (words >> w)
+    if (auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
+  return out;
 }
 
 BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv,
@@ -129,17 +133,31 @@ void BackgroundCommand::signal(int sig) const {
 std::string BackgroundCommand::outSoFar() const { return readFile(out_path_); }
 std::string BackgroundCommand::errSoFar() const { return readFile(err_path_); }
 
-std::optional<CommandResult> BackgroundCommand::wait(std::chrono::milliseconds timeout) {
-  if (result_ || pid_ <= 0) return result_;
+CommandResult BackgroundCommand::finish() {
+  if (result_) return *result_;
   int status = 0;
-  bool exited = waitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
-  if (!exited) return std::nullopt;
+  if (pid_ <= 0 || waitpid(pid_, &status, 0) != pid_) {
+    result_ = CommandResult{};  // could not start (exit_code -1)
+    return *result_;
+  }
+  return collect(status);
+}
+
+CommandResult BackgroundCommand::collect(int status) {
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = readFile(out_path_);
   r.err = readFile(err_path_);
   result_ = r;
-  return result_;
+  return r;
+}
+
+std::optional<CommandResult> BackgroundCommand::wait(std::chrono::milliseconds timeout) {
+  if (result_ || pid_ <= 0) return result_;
+  int status = 0;
+  bool exited = waitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!exited) return std::nullopt;
+  return collect(status);
 }
 
 TestCluster::TestCluster(Options options) : options_(std::move(options)) {

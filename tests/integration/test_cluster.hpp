@@ -38,10 +38,12 @@ class BackgroundCommand {
   void signal(int sig) const;
   // The result once it exits within `timeout`; nullopt while it still runs.
   std::optional<CommandResult> wait(std::chrono::milliseconds timeout);
+  CommandResult finish();  // waits as long as it takes
   std::string outSoFar() const;
   std::string errSoFar() const;
 
  private:
+  CommandResult collect(int status);
   pid_t pid_ = 0;
   std::string out_path_, err_path_;
   std::optional<CommandResult> result_;
@@ -51,6 +53,13 @@ class BackgroundCommand {
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 std::string readFile(const std::string& path);
+
+// Live (not zombie) processes of this machine whose command line, its arguments joined by
+// spaces, is `command_line`.
+int liveProcesses(const std::string& command_line);
+
+// The "key=value" words of `text` (a later word wins for the same key).
+std::map<std::string, std::string> fieldsOf(const std::string& text);
 std::string binDir();
 
 class TestCluster {
