@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git \
   libopenmpi-dev openmpi-bin libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 \
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev \
-  zlib1g-dev python3 procps
+  zlib1g-dev python3 procps toil
 
 .PHONY: deps build test demo bench clean
 
@@ -35,6 +35,7 @@ bench: deps build
 	bash bench/throughput.sh 2000
 	$(BUILD_DIR)/bin/bench_pass --pending 100000 --nodes 10000
 	$(BUILD_DIR)/bin/bench_placement
+	BUILD_DIR=$(BUILD_DIR) bash bench/mpi_launch.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -120,12 +120,15 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
     std::filesystem::remove_all(dir);
     return fail("cannot start " + plan.argv[0] + ": " + std::strerror(rc));
   }
+  // Signals are forwarded to mpirun until it exits; its SIGCHLD (blocked by the caller) ends
+  // the wait at once.
+  sigset_t waited = forwarded;
+  sigaddset(&waited, SIGCHLD);
   int status = 0;
-  while (true) {
-    timespec tick{0, 100 * 1000 * 1000};
-    int sig = sigtimedwait(&forwarded, nullptr, &tick);
-    if (sig > 0) kill(pid, sig);
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    timespec tick{1, 0};
+    int sig = sigtimedwait(&waited, nullptr, &tick);
+    if (sig > 0 && sig != SIGCHLD) kill(pid, sig);
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

@@ -380,12 +380,15 @@ int executeStep(Client& client, StepRun& run, const sigset_t& forwarded) {
   });
   stdin_thread.detach();  // a read() on a terminal cannot be interrupted; the process exits anyway
 
+  // SIGCHLD (blocked with the others) only wakes this thread: sent to it when the step is over.
+  sigset_t waited = forwarded;
+  sigaddset(&waited, SIGCHLD);
   std::thread signal_thread([&] {
     auto last_int = std::chrono::steady_clock::time_point{};
-    timespec tick{0, 100 * 1000 * 1000};
+    timespec tick{1, 0};
     while (!done) {
-      int sig = sigtimedwait(&forwarded, nullptr, &tick);
-      if (sig <= 0) continue;
+      int sig = sigtimedwait(&waited, nullptr, &tick);
+      if (sig <= 0 || sig == SIGCHLD) continue;
       const auto now = std::chrono::steady_clock::now();
       if (sig == SIGINT && now - last_int < kDoubleInterrupt) {
         std::fprintf(stderr, "locus: second interrupt: killing the step\n");
@@ -404,6 +407,7 @@ int executeStep(Client& client, StepRun& run, const sigset_t& forwarded) {
 
   for (auto& n : nodes) n->reader.join();
   done = true;
+  pthread_kill(signal_thread.native_handle(), SIGCHLD);  // now, not at its next tick
   signal_thread.join();
   for (auto& n : nodes)
     if (!n->error.empty()) std::fprintf(stderr, "locus: %s: %s\n", n->node.node().c_str(), n->error.c_str());
@@ -418,7 +422,9 @@ sigset_t blockForwardedSignals() {
   sigset_t forwarded;
   sigemptyset(&forwarded);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, s);
-  pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+  sigset_t blocked = forwarded;
+  sigaddset(&blocked, SIGCHLD);  // taken with sigtimedwait too: a child's end, or a wake-up
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   return forwarded;
 }
 
