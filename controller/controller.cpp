@@ -328,6 +328,7 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_qos(job.spec.qos);
   info.set_command(job.spec.script_path.empty() ? "wrap" : job.spec.script_path);
   info.set_nodes_min(job.spec.nodes);
+  info.set_allocation_only(job.spec.allocation_only);
   for (const JobStep& s : job.steps) {
     proto::StepInfo* si = info.add_steps();
     si->set_id(s.id);

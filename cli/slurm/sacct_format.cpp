@@ -56,7 +56,7 @@ struct Row {
 };
 
 bool allocationOnly(const proto::JobInfo& job) {
-  return job.has_spec() && job.spec().allocation_only();
+  return job.allocation_only() || (job.has_spec() && job.spec().allocation_only());
 }
 
 // A step's exit code as sacct shows a wait status: a task killed by a signal (Locus reports
@@ -382,11 +382,6 @@ bool sacctSelects(const proto::JobInfo& job, const SacctOptions& opts, int64_t n
   if (job.submit_time() > end) return false;
   if (job.end_time() > 0 && job.end_time() < start) return false;
   return true;
-}
-
-bool sacctNeedsSpec(const proto::JobInfo& job, const SacctOptions& opts, int64_t now) {
-  return !opts.allocations && !job.has_spec() && job.start_time() > 0 && job.steps_size() > 0 &&
-         job.command() == "wrap" && sacctSelects(job, opts, now);
 }
 
 std::string formatSacct(const std::vector<proto::JobInfo>& all, const SacctOptions& opts,

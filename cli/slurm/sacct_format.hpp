@@ -55,14 +55,10 @@ Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_
 
 // Without -S: 00:00 today (local), or the epoch when -j is given, as sacct does. Without -E: now.
 // A job is listed when it was submitted before the window ends and had not ended before it began.
-// A job is allocation-only when its `spec` is filled and says so (ListJobs leaves spec empty: the
-// caller fills it, with GetJob, for jobs that may be allocations; see sacctNeedsSpec).
+// An allocation-only job (JobInfo.allocation_only: made by `locus run` outside a job) has no
+// ID.batch line.
 // True when formatSacct lists this job (the filters and the window above).
 bool sacctSelects(const proto::JobInfo& job, const SacctOptions& opts, int64_t now);
-// True when formatSacct needs this listed job's spec to tell whether it has a batch line: a job
-// that started with no script file ("wrap": sbatch --wrap or an allocation of `locus run`) and
-// has steps.
-bool sacctNeedsSpec(const proto::JobInfo& job, const SacctOptions& opts, int64_t now);
 std::string formatSacct(const std::vector<proto::JobInfo>& jobs, const SacctOptions& opts,
                         int64_t now);
 

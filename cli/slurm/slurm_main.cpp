@@ -250,13 +250,6 @@ int runSacct(const std::vector<std::string>& args) {
     opts->users.push_back(cli::currentUserName());
   auto jobs = listJobs(true);
   if (!jobs.ok()) return error(jobs.error().message);
-  // ListJobs carries no spec; an allocation of `locus run` (no batch line) is told from an
-  // `sbatch --wrap` job by GetJob, asked only for listed "wrap" jobs with steps.
-  cli::Client c = client();
-  for (auto& j : *jobs) {
-    if (!sacctNeedsSpec(j, *opts, now)) continue;
-    if (auto full = c.getJob(j.id()); full.ok()) *j.mutable_spec() = full->spec();
-  }
   out(formatSacct(*jobs, *opts, now));
   return 0;
 }

@@ -120,22 +120,16 @@ TEST(Sacct, AllocationOnlyJobHasNoBatchLine) {
   useUtc();
   auto opts = parseSacctArgs({"-j", "110", "-P", "-n", "-o", "JobID,JobName,State,ExitCode,NTasks"}, kNow);
   ASSERT_TRUE(opts.ok());
-  // Without its spec (ListJobs gives none) the job may be an sbatch --wrap: ask for it.
-  EXPECT_TRUE(sacctNeedsSpec(j, *opts, kNow));
-  j.mutable_spec()->set_allocation_only(true);
-  EXPECT_FALSE(sacctNeedsSpec(j, *opts, kNow));
+  // An allocation of `locus run` has no batch line; an sbatch --wrap job has one.
+  j.set_allocation_only(true);
   EXPECT_EQ(formatSacct({j}, *opts, kNow),
             "110|python3|COMPLETED|0:0|\n"
             "110.0|python3|COMPLETED|0:0|2\n");
-  j.mutable_spec()->set_allocation_only(false);
+  j.set_allocation_only(false);
   EXPECT_EQ(formatSacct({j}, *opts, kNow),
             "110|python3|COMPLETED|0:0|\n"
             "110.batch|batch|COMPLETED|0:0|1\n"
             "110.0|python3|COMPLETED|0:0|2\n");
-  // Script jobs, jobs without steps and -X never need it.
-  j.clear_spec();
-  j.set_command("/home/alice/run.sh");
-  EXPECT_FALSE(sacctNeedsSpec(j, *opts, kNow));
 }
 
 TEST(Sacct, StepExitCodes) {
