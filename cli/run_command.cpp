@@ -22,6 +22,7 @@
 #include "cli/commands.hpp"
 #include "cli/mpi_command.hpp"
 #include "cli/submit_request.hpp"
+#include "common/exec_path.hpp"
 #include "common/job_options.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.grpc.pb.h"
@@ -68,27 +69,18 @@ struct RunOptions {
 // dynamic string table names Open MPI's sonames (libmpi.so.40 for Open MPI 3 to 5, .20 for 2;
 // MPICH and Intel MPI use libmpi.so.12) or Open MPI's runtime libraries.
 bool linkedWithOpenMpi(const std::string& name) {
-  std::string path = name;
-  if (name.find('/') == std::string::npos) {
-    const char* env = std::getenv("PATH");
-    std::string dirs = env ? env : "/usr/bin:/bin";
-    size_t start = 0;
-    path.clear();
-    while (start <= dirs.size()) {
-      size_t colon = dirs.find(':', start);
-      std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-      std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-      if (access(candidate.c_str(), X_OK) == 0) {
-        path = candidate;
-        break;
-      }
-      if (colon == std::string::npos) break;
-      start = colon + 1;
-    }
-  }
+  const char* env = std::getenv("PATH");
+  std::error_code ec;
+  const std::string path =
+      findExecutable(name, env ? env : "/usr/bin:/bin", std::filesystem::current_path(ec).string());
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The dynamic string table sits near the start, before the code; a big application's whole
+  // file is not read for it.
+  constexpr size_t kHeadBytes = 4 << 20;
+  std::string bytes(kHeadBytes, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
   if (bytes.size() < 4 || bytes.compare(0, 4, "\x7f" "ELF") != 0) return false;
   for (const char* soname : {"libmpi.so.40", "libmpi.so.20", "libopen-rte.so", "libopen-pal.so"})
     if (bytes.find(soname) != std::string::npos) return true;

@@ -33,6 +33,14 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
   auto tree = locality::buildSwitchTree(config.switches, config.configuredNodeNames());
   if (!tree.ok()) return invalidArgument("locus.toml: " + tree.error().message);
   c->switches_ = std::move(*tree);
+  // The scheduler's view of the switch tree, built once (the tree is fixed for our lifetime).
+  if (!config.switches.empty()) {
+    for (const auto& sw : c->switches_.switches)
+      c->network_.parent.push_back(sw.parent == locality::SwitchTree::kNone ? scheduler::Network::kNoSwitch
+                                                                            : sw.parent);
+    for (uint32_t s = 0; s < c->switches_.switches.size(); ++s)
+      for (const auto& name : c->switches_.switches[s].nodes) c->switch_of_node_.emplace(name, s);
+  }
   auto store = Store::open(config.state_dir);
   if (!store.ok()) return store.error();
   c->store_ = std::move(*store);
@@ -52,6 +60,7 @@ Status Controller::load() {
     if (!topo.ParseFromString(stored.topology))
       return internalError("corrupt topology of node " + stored.name + " in the store");
     auto node = std::make_unique<Node>(stored.name);
+    node->switch_index = switchOf(stored.name);
     node->setTopology(proto::fromProto(topo));
     node->boot_id = stored.boot_id;
     node->last_seen = now;  // it gets a full timeout to reconnect
@@ -59,7 +68,7 @@ Status Controller::load() {
   }
   for (const auto& group : config_.nodes)
     for (const auto& name : group.names)
-      if (auto it = nodes_.find(name); it != nodes_.end()) it->second->features = group.features;
+      if (auto it = nodes_.find(name); it != nodes_.end()) it->second->setFeatures(group.features);
 
   // Accounts changed with `locus account` since the config was written, replayed in order.
   auto changes = store_->loadAccountChanges();

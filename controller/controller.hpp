@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/config.hpp"
@@ -101,6 +102,7 @@ class Controller {
   void loop();
   void schedule();                   // one pass; requires mu_
   scheduler::Network networkFor(const std::vector<Node*>& index) const;
+  uint32_t switchOf(const std::string& node) const;  // its [[switch]], else the root
   void checkNodeTimeouts();          // requires mu_
   void failJobsOnNode(Node& node);   // requires mu_
   void handleExit(const std::string& node, const proto::TaskExited& exited);  // requires mu_
@@ -136,6 +138,8 @@ class Controller {
   std::unique_ptr<Store> store_;
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
   locality::SwitchTree switches_;             // from [[switch]]; immutable after create()
+  scheduler::Network network_;                // switches_ for the scheduler (parents only)
+  std::unordered_map<std::string, uint32_t> switch_of_node_;  // node -> its leaf; immutable
 
   std::mutex mu_;
   std::condition_variable loop_cv_;     // the scheduling loop waits here

@@ -29,9 +29,10 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   if (!node) {
     nodes_[msg.name()] = std::make_unique<Node>(msg.name());
     node = nodes_[msg.name()].get();
+    node->switch_index = switchOf(msg.name());
     for (const auto& group : config_.nodes)
       if (std::find(group.names.begin(), group.names.end(), msg.name()) != group.names.end())
-        node->features = group.features;
+        node->setFeatures(group.features);
   }
   if (node->channel && node->channel != channel) node->channel->close();
   if (!node->setTopology(topology) && node->cores() != topology.coreCount())

@@ -145,18 +145,16 @@ void Controller::endOnNodeFailure(Job& job, const std::string& reason, int64_t n
 // (empty) when no [[switch]] is configured, so a cluster without topology pays nothing.
 scheduler::Network Controller::networkFor(const std::vector<Node*>& index) const {
   scheduler::Network net;
-  if (config_.switches.empty()) return net;
-  for (const auto& sw : switches_.switches)
-    net.parent.push_back(sw.parent == locality::SwitchTree::kNone ? scheduler::Network::kNoSwitch
-                                                                 : sw.parent);
-  std::unordered_map<std::string_view, uint32_t> switch_of;
-  for (uint32_t s = 0; s < switches_.switches.size(); ++s)
-    for (const auto& name : switches_.switches[s].nodes) switch_of.emplace(name, s);
-  for (Node* node : index) {
-    auto it = switch_of.find(node->name());
-    net.switch_of_node.push_back(it == switch_of.end() ? switches_.root : it->second);
-  }
+  if (network_.empty()) return net;
+  net.parent = network_.parent;
+  net.switch_of_node.reserve(index.size());
+  for (Node* node : index) net.switch_of_node.push_back(node->switch_index);
   return net;
+}
+
+uint32_t Controller::switchOf(const std::string& node) const {
+  auto it = switch_of_node_.find(node);
+  return it == switch_of_node_.end() ? switches_.root : it->second;
 }
 
 void Controller::schedule() {

@@ -184,7 +184,6 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
     for (uint32_t gpu : a.gpus) g->add_gpus(gpu);
     for (uint32_t d : a.numa) g->add_numa(d);
     g->set_mem_bind(job.spec.mem_bind.empty() ? "local" : job.spec.mem_bind);
-    if (job.spec.time_limit_s > 0) g->set_deadline(job.start_time + job.spec.time_limit_s);
     findNode(a.node)->channel->send(cmd);
   }
   log()->info("job={} step={} tasks={} nodes={}", job.id, step.id, step.ntasks, compressHostlist(step.nodes));

@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "common/exec_path.hpp"
 #include "common/logging.hpp"
 #include "gpu/visible_devices.hpp"
 #include "nodedaemon/cgroups.hpp"
@@ -73,28 +74,6 @@ std::string joinIds(const std::vector<uint32_t>& ids) {
   std::string out;
   for (uint32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
   return out;
-}
-
-// execvp's search, done by the daemon: the child may not allocate, so it gets an absolute path.
-// Relative names with a slash are taken from the working directory.
-std::string resolveProgram(const std::string& name, const std::map<std::string, std::string>& env,
-                           const std::string& work_dir) {
-  if (name.empty()) return name;
-  if (name.find('/') != std::string::npos)
-    return name[0] == '/' ? name : work_dir + "/" + name;
-  auto it = env.find("PATH");
-  std::string path = it == env.end() ? "/usr/local/bin:/usr/bin:/bin" : it->second;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (dir.empty()) dir = work_dir;
-    std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return name;  // exec fails and says so
 }
 
 int exitCodeOf(int status) {
@@ -197,9 +176,10 @@ struct StepService::Impl final : public proto::StepApi::Service {
           !std::equal(start.token().begin(), start.token().end(), step->grant.token().begin()))
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "bad step token");
       if (step->claimed) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "step already started here");
+      // Refused before it is claimed: a claimed step always reports its end.
+      if (start.argv().empty()) return refuse("no command");
       step->claimed = true;
     }
-    if (start.argv().empty()) return refuse("no command");
     const std::string group = "job_" + std::to_string(key.first) + "." +
                               std::to_string(step->grant.attempt()) + ".step_" + std::to_string(key.second);
     std::string error = launchAll(*step, start, group);
@@ -283,10 +263,31 @@ struct StepService::Impl final : public proto::StepApi::Service {
 
   // Starts every task of the step on this node; returns "" or why a task could not start (the
   // tasks started before it are killed then).
+  // Tasks of the grant that never started count as ended with 127 (exec failure): the step
+  // ends, and fails, whatever stopped them. Requires mu_.
+  void addNeverStarted(Step& step) {
+    for (const auto& t : step.grant.node().tasks()) {
+      bool started = std::any_of(step.tasks.begin(), step.tasks.end(),
+                                 [&](const Task& s) { return s.procid == t.procid(); });
+      if (started) continue;
+      Task never;
+      never.procid = t.procid();
+      never.exited = true;
+      never.status = 127 << 8;
+      step.tasks.push_back(never);
+    }
+  }
+
   std::string launchAll(Step& step, const proto::StepStart& start, const std::string& group) {
     const proto::StepGrant& g = step.grant;
     const NodeTopology& topo = *host.topology;
-    if (pipe2(step.wake, O_CLOEXEC | O_NONBLOCK) != 0) return std::string("pipe: ") + std::strerror(errno);
+    auto failBeforeStart = [&](std::string why) {
+      std::lock_guard lock(mu_);
+      addNeverStarted(step);
+      return why;
+    };
+    if (pipe2(step.wake, O_CLOEXEC | O_NONBLOCK) != 0)
+      return failBeforeStart(std::string("pipe: ") + std::strerror(errno));
 
     std::vector<uint32_t> all_cpus;
     for (const auto& t : g.node().tasks()) {
@@ -305,12 +306,15 @@ struct StepService::Impl final : public proto::StepApi::Service {
       limits.cores = 0;
       for (const auto& t : g.node().tasks()) limits.cores += static_cast<uint32_t>(t.cores_size());
       auto created = host.cgroups->create(group, limits);
-      if (!created.ok()) return created.error().message;
+      if (!created.ok()) return failBeforeStart(created.error().message);
       procs = std::move(*created);
     }
     std::vector<uint32_t> gpus(g.gpus().begin(), g.gpus().end());
     const auto gpu_env = gpu::visibleDevicesEnvironment(topo.gpus, gpus);
     const bool root = geteuid() == 0;
+    std::map<uint32_t, uint32_t> domain_of_core;  // logical core -> position in topo.numa
+    for (uint32_t d = 0; d < topo.numa.size(); ++d)
+      for (const auto& core : topo.numa[d].cores) domain_of_core[core.id] = d;
 
     std::string error;
     onSpawner([&] {
@@ -352,13 +356,15 @@ struct StepService::Impl final : public proto::StepApi::Service {
         if (g.mem_bind() != "none") {
           std::vector<uint32_t> task_domains;
           for (uint32_t c : cores)
-            for (uint32_t d = 0; d < topo.numa.size(); ++d)
-              for (const auto& core : topo.numa[d].cores)
-                if (core.id == c) task_domains.push_back(d);
+            if (auto it = domain_of_core.find(c); it != domain_of_core.end()) task_domains.push_back(it->second);
           spec.mem_nodes = hostMemsForNuma(topo, task_domains, host.host_numa_nodes);
         }
         spec.work_dir = start.work_dir().empty() ? "/" : start.work_dir();
-        spec.program = resolveProgram(start.argv(0), spec.environment, spec.work_dir);
+        // execvp's search, done here: the launch child may not allocate.
+        auto path = spec.environment.find("PATH");
+        spec.program = findExecutable(start.argv(0),
+                                      path == spec.environment.end() ? "/usr/local/bin:/usr/bin:/bin" : path->second,
+                                      spec.work_dir);
         spec.args.assign(start.argv().begin() + 1, start.argv().end());
         spec.stdin_fd = stdin_here ? in[0] : -1;
         spec.stdout_fd = out[1];
@@ -386,17 +392,7 @@ struct StepService::Impl final : public proto::StepApi::Service {
         by_pid_[*pid] = steps_.at({g.job_id(), g.step_id()});
       }
       if (!error.empty()) killLocked(step);
-      // Tasks that never started count as ended with 127 (exec failure), so the step ends.
-      for (const auto& t : g.node().tasks()) {
-        bool started = std::any_of(step.tasks.begin(), step.tasks.end(),
-                                   [&](const Task& s) { return s.procid == t.procid(); });
-        if (started) continue;
-        Task never;
-        never.procid = t.procid();
-        never.exited = true;
-        never.status = 127 << 8;
-        step.tasks.push_back(never);
-      }
+      addNeverStarted(step);
     });
     if (host.spawned) host.spawned();
     return error;

@@ -19,7 +19,7 @@ bool Node::setTopology(NodeTopology topology) {
   if (cores_alloc_ > 0 || mem_alloc_mb_ > 0 || gpu_busy_ != 0) return false;
   if (topology.gpus.size() > 64) topology.gpus.resize(64);  // the scheduler's GPU masks hold 64
   topology_ = std::move(topology);
-  discovered_features_ = discoveredFeatures(topology_);
+  refreshFeatures();
   uint32_t max_core = 0;
   bool any = false;
   for (const auto& d : topology_.numa)
@@ -47,12 +47,17 @@ uint64_t Node::freeGpuMask() const {
   return all & ~gpu_busy_;
 }
 
-std::vector<std::string> Node::allFeatures() const {
-  std::vector<std::string> out = features;
-  out.insert(out.end(), discovered_features_.begin(), discovered_features_.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+void Node::setFeatures(std::vector<std::string> configured) {
+  configured_features_ = std::move(configured);
+  refreshFeatures();
+}
+
+void Node::refreshFeatures() {
+  all_features_ = configured_features_;
+  auto discovered = discoveredFeatures(topology_);
+  all_features_.insert(all_features_.end(), discovered.begin(), discovered.end());
+  std::sort(all_features_.begin(), all_features_.end());
+  all_features_.erase(std::unique(all_features_.begin(), all_features_.end()), all_features_.end());
 }
 
 void Node::allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb,

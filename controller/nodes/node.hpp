@@ -46,16 +46,19 @@ class Node {
   void release(const std::vector<uint32_t>& cores, uint64_t mem_mb,
                const std::vector<uint32_t>& gpus = {});
 
-  // The configured features plus what discovery implies (GPU types, CPU vendor), sorted.
-  std::vector<std::string> allFeatures() const;
+  // The configured features ([[node]] features in locus.toml).
+  void setFeatures(std::vector<std::string> configured);
+  // Those plus what discovery implies (GPU types, CPU vendor), sorted, unique. Kept up to date
+  // by setFeatures and setTopology: every scheduling pass reads it for every node.
+  const std::vector<std::string>& allFeatures() const { return all_features_; }
 
   NodeState state = NodeState::kUnknown;
   std::chrono::steady_clock::time_point last_seen{};
   uint64_t boot_id = 0;
-  std::vector<std::string> features;
   std::string limits;  // how its daemon confines tasks (RegisterNode.limits)
   std::string step_address;  // its daemon's StepApi (RegisterNode.step_address)
   bool emulated = false;     // RegisterNode.emulated
+  uint32_t switch_index = 0;  // its switch in the controller's tree (set when created)
   std::shared_ptr<NodeChannel> channel;  // null while disconnected
 
  private:
@@ -66,7 +69,9 @@ class Node {
   uint32_t cores_alloc_ = 0;
   uint64_t mem_alloc_mb_ = 0;
   uint64_t gpu_busy_ = 0;  // bit g: GPU g allocated (at most 64 GPUs per node)
-  std::vector<std::string> discovered_features_;
+  void refreshFeatures();
+  std::vector<std::string> configured_features_;
+  std::vector<std::string> all_features_;
 };
 
 }  // namespace locus::controller

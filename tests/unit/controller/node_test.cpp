@@ -151,7 +151,7 @@ Node withGpus() {
   }
   t.cpu_model = "Intel(R) Xeon(R) Gold 6148";
   EXPECT_TRUE(n.setTopology(t));
-  n.features = {"ib"};
+  n.setFeatures({"ib"});
   return n;
 }
 

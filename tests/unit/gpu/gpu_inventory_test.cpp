@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/gpu/gpu_test_support.hpp"
+
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -9,6 +11,9 @@
 
 namespace locus::gpu {
 namespace {
+
+using gpu::testing::describe;
+using gpu::testing::ScopedEnv;
 
 // Builders: gpu(...) is a GpuInfo as hwloc reports it, nvml(...) an NvmlGpu as probeNvml does.
 struct GpuBuilder {
@@ -81,22 +86,6 @@ NvmlBuilder nvml(uint32_t nvml_index, std::string bus) {
   return b;
 }
 
-// Every field of a GPU on one line, so a failure shows which field of which GPU differs.
-std::string describe(const GpuInfo& g) {
-  std::ostringstream os;
-  os << g.index << " " << g.os_name << " name=" << g.name << " uuid=" << g.uuid
-     << " bus=" << g.pci_bus_id << " mem=" << g.memory_mb << " numa=" << g.numa
-     << " switch=" << g.pcie_switch << " links=[";
-  for (size_t i = 0; i < g.links.size(); ++i)
-    os << (i ? " " : "") << g.links[i].peer << ":" << g.links[i].bandwidth_mbps;
-  os << "]";
-  return os.str();
-}
-std::vector<std::string> describe(const std::vector<GpuInfo>& gpus) {
-  std::vector<std::string> out;
-  for (const GpuInfo& g : gpus) out.push_back(describe(g));
-  return out;
-}
 
 // numa_of for the tests: a domain nobody else uses, to see where the value came from.
 constexpr int32_t kNumaFromCallback = 7;

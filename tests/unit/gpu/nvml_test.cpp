@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/gpu/gpu_test_support.hpp"
+
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -10,34 +12,13 @@
 namespace locus::gpu {
 namespace {
 
+using gpu::testing::describe;
+using gpu::testing::ScopedEnv;
+
 // tests/unit/gpu/fake_nvml.c, built by tests/CMakeLists.txt: a test double for the driver's
 // libnvidia-ml.so.1, because no NVIDIA driver can run where these tests run.
 const std::string kFakeNvml = LOCUS_FAKE_NVML;
 
-// Sets (or, with nullptr, unsets) an environment variable for one scope: the fake NVML reads its
-// knobs from the environment.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      unsetenv(name_.c_str());
-    }
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
 
 int envCount(const char* name) {
   const char* v = std::getenv(name);

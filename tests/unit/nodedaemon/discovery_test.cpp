@@ -1,6 +1,8 @@
 #include "nodedaemon/discovery.hpp"
 
 #include <gtest/gtest.h>
+
+#include "tests/unit/gpu/gpu_test_support.hpp"
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +18,9 @@
 
 namespace locus::nodedaemon {
 namespace {
+
+using gpu::testing::describe;
+using gpu::testing::ScopedEnv;
 
 std::string dataFile(const std::string& name) { return std::string(LOCUS_TEST_DATA) + "/" + name; }
 
@@ -409,22 +414,6 @@ TEST(DiscoveryTest, HostCpusForCoresMapsModuloHostPus) {
 
 // --- GPU links, PCIe switches and NVML ---
 
-// Every field of a GPU on one line, so a failure shows which field of which GPU differs.
-std::string describe(const GpuInfo& g) {
-  std::ostringstream os;
-  os << g.index << " " << g.os_name << " name=" << g.name << " uuid=" << g.uuid
-     << " bus=" << g.pci_bus_id << " mem=" << g.memory_mb << " numa=" << g.numa
-     << " switch=" << g.pcie_switch << " links=[";
-  for (size_t i = 0; i < g.links.size(); ++i)
-    os << (i ? " " : "") << g.links[i].peer << ":" << g.links[i].bandwidth_mbps;
-  os << "]";
-  return os.str();
-}
-std::vector<std::string> describe(const std::vector<GpuInfo>& gpus) {
-  std::vector<std::string> out;
-  for (const GpuInfo& g : gpus) out.push_back(describe(g));
-  return out;
-}
 
 TEST(DiscoveryTest, Dgx2NvlinksThroughNvswitches) {
   NodeTopology t = fromXml("nvidiaDGX2.xml");
@@ -510,30 +499,6 @@ TEST(DiscoveryTest, GpuNodeFixture) {
   EXPECT_NE(t.gpus[0].pcie_switch, t.gpus[2].pcie_switch);
 }
 
-// Sets (or, with nullptr, unsets) an environment variable for one scope: the fake NVML reads its
-// knobs from the environment.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      unsetenv(name_.c_str());
-    }
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
 
 TEST(DiscoveryTest, NvmlMergedIntoEmulatedMachine) {
   // LOCUS_FAKE_NVML is tests/unit/gpu/fake_nvml.c, a test double for the driver's NVML (no NVIDIA
