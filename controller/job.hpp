@@ -32,6 +32,9 @@ struct JobStep {
   uint32_t nodes_ended = 0;             // nodes that reported all their tasks ended
   bool killed = false;                  // some node killed its tasks (client gone, job ended)
   bool ends_job = false;                // the job was allocated for this step alone
+  // Marked CANCELLED because its job ended before every node had reported it; a node's report
+  // that comes after (it was on its way) still records how the tasks really ended.
+  bool ended_with_job = false;
 };
 
 struct Job {

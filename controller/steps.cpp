@@ -196,12 +196,13 @@ void Controller::handleStepEnded(const std::string& node_name, const proto::Step
   Job& job = it->second;
   auto st = std::find_if(job.steps.begin(), job.steps.end(),
                          [&](const JobStep& s) { return s.id == ended.step_id(); });
-  if (st == job.steps.end() || st->state != JobState::kRunning) return;
+  if (st == job.steps.end() || (st->state != JobState::kRunning && !st->ended_with_job)) return;
   if (std::find(st->nodes.begin(), st->nodes.end(), node_name) == st->nodes.end()) return;
   for (const auto& t : ended.tasks()) st->exit_code = std::max(st->exit_code, t.exit_code());
   st->killed = st->killed || ended.killed();
   st->nodes_ended += 1;
   if (st->nodes_ended >= st->nodes.size()) {
+    st->ended_with_job = false;
     st->end_time = unixNow();
     st->state = st->killed ? JobState::kCancelled
                 : st->exit_code == 0 ? JobState::kCompleted
@@ -233,6 +234,7 @@ void Controller::sendEndSteps(Job& job) {
   for (JobStep& s : job.steps) {
     if (s.state != JobState::kRunning) continue;
     s.state = JobState::kCancelled;
+    s.ended_with_job = true;
     s.end_time = unixNow();
   }
 }

@@ -391,7 +391,11 @@ struct StepService::Impl final : public proto::StepApi::Service {
         step.tasks.push_back(task);
         by_pid_[*pid] = steps_.at({g.job_id(), g.step_id()});
       }
-      if (!error.empty()) killLocked(step);
+      // A step that could not start whole does not run in part. It failed (127 for the tasks
+      // that never started), it was not killed: `killed` stays for a client gone or a job ended.
+      if (!error.empty())
+        for (const Task& t : step.tasks)
+          if (t.pid > 0 && !t.exited) ::kill(-t.pid, SIGKILL);
       addNeverStarted(step);
     });
     if (host.spawned) host.spawned();

@@ -117,7 +117,8 @@ std::string jobToJson(const Job& job) {
       steps.push_back({{"id", s.id}, {"name", s.name}, {"state", std::string(toString(s.state))},
                        {"exit_code", s.exit_code}, {"ntasks", s.ntasks}, {"nodes", s.nodes},
                        {"start_time", s.start_time}, {"end_time", s.end_time},
-                       {"nodes_ended", s.nodes_ended}, {"killed", s.killed}, {"ends_job", s.ends_job}});
+                       {"nodes_ended", s.nodes_ended}, {"killed", s.killed}, {"ends_job", s.ends_job},
+                       {"ended_with_job", s.ended_with_job}});
     j["steps"] = std::move(steps);
   }
   return j.dump();
@@ -177,6 +178,7 @@ Result<Job> jobFromJson(const std::string& text) {
       step.nodes_ended = s.value("nodes_ended", 0u);
       step.killed = s.value("killed", false);
       step.ends_job = s.value("ends_job", false);
+      step.ended_with_job = s.value("ended_with_job", false);
       job.steps.push_back(std::move(step));
     }
     job.max_rss_kb = j.value("max_rss_kb", uint64_t{0});

@@ -139,16 +139,29 @@ TEST_F(Steps, OutsideAJobTheStepGetsAnAllocationOfItsOwn) {
   }
   EXPECT_EQ(nodes.size(), 2u) << r.out;
   ASSERT_FALSE(job.empty());
-  nlohmann::json j = cluster_.job(std::stoull(job));
-  EXPECT_EQ(j["state"], "COMPLETED");
+  const uint64_t id = std::stoull(job);
+  EXPECT_TRUE(waitUntil([&] { return cluster_.job(id)["state"] == "COMPLETED"; }, std::chrono::seconds(10)));
+  nlohmann::json j = cluster_.job(id);
   EXPECT_EQ(j["steps"].size(), 1u);
   expectAllFree();
   // A failing command fails its allocation too, with its exit code.
   auto bad = run({"sh", "-c", "exit 9"});
   EXPECT_EQ(bad.exit_code, 9);
+  // The node reports the step's end to the controller as the client learns it: wait for both.
+  ASSERT_TRUE(waitUntil([&] { return cluster_.jobs("FAILED").size() == 1; }, std::chrono::seconds(10)));
   auto jobs = cluster_.jobs("FAILED");
-  ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0]["exit_code"], 9);
+  expectAllFree();
+  // A program that cannot start: exec's 127, the step and its allocation FAILED, the reason said.
+  auto missing = run({"-N", "2", "/nonexistent/program"});
+  EXPECT_EQ(missing.exit_code, 127) << missing.err;
+  EXPECT_NE(missing.err.find("exec"), std::string::npos) << missing.err;
+  ASSERT_TRUE(waitUntil([&] { return cluster_.jobs("FAILED").size() == 2; }, std::chrono::seconds(10)));
+  jobs = cluster_.jobs("FAILED");
+  nlohmann::json failed = cluster_.job(jobs[1]["id"].get<uint64_t>());
+  ASSERT_EQ(failed["steps"].size(), 1u);
+  EXPECT_EQ(failed["steps"][0]["state"], "FAILED");
+  EXPECT_EQ(failed["steps"][0]["exit_code"], 127);
   expectAllFree();
 }
 
