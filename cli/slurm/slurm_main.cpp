@@ -27,6 +27,7 @@
 #include "cli/slurm/squeue_format.hpp"
 #include "cli/submit_request.hpp"
 #include "common/job_options.hpp"
+#include "common/slurm_formats.hpp"
 #include "common/time_util.hpp"
 
 namespace {
@@ -133,11 +134,15 @@ int runScancel(const std::vector<std::string>& args) {
   auto parsed = parseArgs(args, kSpecs);
   if (!parsed.ok()) return error(parsed.error().message);
   if (parsed->has("help")) {
-    std::puts("Usage: scancel [-u USER] [-t STATE] [-n NAME] JOBID...");
+    std::puts("Usage: scancel [-u USER] [-t STATE] [-n NAME] [-s SIGNAL] JOBID...");
     return 0;
   }
-  if (parsed->has("signal"))
-    return error("--signal is not supported by Locus yet; scancel without it ends the job");
+  int signal_number = 0;
+  if (parsed->has("signal")) {
+    auto sig = parseSignal(parsed->last("signal"));
+    if (!sig.ok()) return error("Invalid job signal: " + parsed->last("signal"));
+    signal_number = *sig;
+  }
   if (parsed->has("interactive")) return error("--interactive is not supported by Locus yet");
   bool quiet = parsed->has("quiet");
   auto users = parsed->list("user");
@@ -196,6 +201,7 @@ int runScancel(const std::vector<std::string>& args) {
   if (targets.empty()) return status;
   proto::CancelJobRequest req;
   for (const auto& t : targets) req.add_job_ids(t.second);
+  req.set_signal(signal_number);
   req.set_user(cli::currentUserName());
   req.set_uid(getuid());
   auto reply = client().cancel(req);
@@ -204,7 +210,14 @@ int runScancel(const std::vector<std::string>& args) {
     const auto& r = reply->results(i);
     if (r.ok()) continue;
     const std::string& shown = i < static_cast<int>(targets.size()) ? targets[i].first : std::to_string(r.job_id());
-    if (r.message().find("already finished") != std::string::npos) {
+    if (signal_number != 0 && r.message().find("is not running") != std::string::npos) {
+      // A signal reaches running jobs only; Slurm says why for the others.
+      bool pending = false;
+      for (const auto& j : *jobs)
+        if (j.id() == r.job_id()) pending = j.state() == "PENDING";
+      status = error("Kill job error on job id " + shown + ": " +
+                     (pending ? "Job is pending execution" : "Job/step already completing or completed"));
+    } else if (r.message().find("already finished") != std::string::npos) {
       // Slurm ignores this error in its exit status when the signal is the default SIGKILL.
       if (!quiet) error("Kill job error on job id " + shown + ": Job/step already completing or completed");
     } else if (r.message().find("permission denied") != std::string::npos) {

@@ -64,6 +64,31 @@ TEST_F(SlurmShims, SubmitQueueCancelAccount) {
   EXPECT_EQ(slurm("sacct", {"-X", "-j", id2, "-P", "-n", "-o", "State,ExitCode"}).out, "COMPLETED|0:0\n");
 }
 
+TEST_F(SlurmShims, ScancelSignalReachesTheRunningScript) {
+  // The script traps USR1 and ends cleanly: signalled, not cancelled.
+  auto sub = slurm("sbatch", {"--parsable", "--wrap",
+                              "trap 'echo got-usr1; exit 0' USR1; echo ready; while :; do sleep 0.1; done"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  std::string id = sub.out.substr(0, sub.out.find('\n'));
+  auto out = [&] {
+    auto j = cluster_.job(std::stoull(id));
+    return j["stdout"].is_string() ? readFile(j["stdout"].get<std::string>()) : std::string();
+  };
+  ASSERT_TRUE(waitUntil([&] { return out().find("ready") != std::string::npos; }, std::chrono::seconds(20)));
+  auto r = slurm("scancel", {"--signal=USR1", id});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(cluster_.waitTerminal({std::stoull(id)}, std::chrono::seconds(20)));
+  EXPECT_NE(out().find("got-usr1"), std::string::npos) << out();
+  EXPECT_EQ(slurm("sacct", {"-X", "-j", id, "-P", "-n", "-o", "State,ExitCode"}).out, "COMPLETED|0:0\n");
+  // A job that no longer runs cannot be signalled; a bad signal name is refused.
+  r = slurm("scancel", {"-s", "USR1", id});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "scancel: error: Kill job error on job id " + id + ": Job/step already completing or completed\n");
+  r = slurm("scancel", {"--signal", "NOPE", id});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Invalid job signal"), std::string::npos) << r.err;
+}
+
 TEST_F(SlurmShims, ErrorsAsSlurmGivesThem) {
   auto r = slurm("scancel", {"999999"});
   EXPECT_EQ(r.exit_code, 1);
