@@ -4,14 +4,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/rsh_relay.hpp"
+#include "cli/step_client.hpp"
 #include "cli/submit_request.hpp"
 #include "mpi-launcher/openmpi_plan.hpp"
 
@@ -20,7 +24,11 @@ extern char** environ;
 namespace locus::cli {
 namespace {
 
-// This binary's directory: locus-rsh is the link beside it.
+// After mpirun exits, how long its daemons' steps may take to end by themselves before they are
+// killed (they normally end with mpirun, or just after).
+constexpr auto kDaemonGrace = std::chrono::seconds{2};
+
+// This binary's directory: locus-rsh and locus-mpi-agent are beside it.
 std::string selfDir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -43,6 +51,10 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
   plan_req.set_plan_only(true);
   auto layout = client.createStep(plan_req);
   if (!layout.ok()) return fail("MPI layout: " + layout.error().message);
+  // The daemons' steps will run there: connecting now overlaps with what follows.
+  std::vector<std::string> addresses;
+  for (const auto& sn : layout->nodes()) addresses.push_back(sn.address());
+  connectToNodeDaemons(addresses);
   auto nodes = client.listNodes();
   if (!nodes.ok()) return fail(nodes.error().message);
   std::map<std::string, const proto::NodeInfo*> by_name;
@@ -74,7 +86,16 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
   if (!mkdtemp(tmpl)) return fail("cannot create a directory for the MPI host files");
   const std::string dir = tmpl;
   mpi::OpenMpiOptions options;
-  options.rsh_agent = selfDir() + "/locus-rsh";
+  // The daemons start through this process (RshRelay) when the small agent is there; else each
+  // through a locus-rsh of its own.
+  std::unique_ptr<RshRelay> relay;
+  const std::string agent = selfDir() + "/locus-mpi-agent";
+  if (access(agent.c_str(), X_OK) == 0) {
+    auto started = RshRelay::start(client, job_id, dir + "/rsh.sock");
+    if (started.ok()) relay = std::move(*started);
+    else std::fprintf(stderr, "locus: %s; using locus-rsh\n", started.error().message.c_str());
+  }
+  options.rsh_agent = relay ? agent : selfDir() + "/locus-rsh";
   options.hostfile_path = dir + "/hostfile";
   options.rankfile_path = dir + "/rankfile";
   options.emulated = emulated;
@@ -92,9 +113,22 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
 
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  if (relay) env.push_back("LOCUS_RSH_SOCKET=" + relay->socketPath());
   if (emulated) {
     std::filesystem::create_directories(dir + "/sessions");
     env.push_back("LOCUS_MPI_SESSION_DIR=" + dir + "/sessions");
+  }
+  if (relay) {
+    // Each node's daemon step starts now, while mpirun starts up. Not on the node this runs on
+    // when that is a real host: mpirun starts that node's daemon itself, without an agent.
+    std::map<std::string, std::string> env_map;
+    for (const auto& e : env)
+      if (auto eq = e.find('='); eq != std::string::npos) env_map[e.substr(0, eq)] = e.substr(eq + 1);
+    const char* here = std::getenv("LOCUS_NODENAME");
+    std::vector<std::string> hosts;
+    for (const auto& sn : layout->nodes())
+      if (emulated || !here || sn.node() != here) hosts.push_back(sn.node());
+    relay->prepare(hosts, env_map, agent);
   }
   if (const char* v = std::getenv("LOCUS_RUN_VERBOSE"); v && *v == '1') {
     std::string line;
@@ -106,17 +140,22 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  // mpirun gets our signals' default handling back; it forwards SIGINT/SIGTERM to the ranks.
+  // mpirun gets our signals' default handling back (the relay ignores SIGPIPE); it forwards
+  // SIGINT/SIGTERM to the ranks.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none;
+  sigset_t none, pipe_signal;
   sigemptyset(&none);
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setsigdefault(&attr, &pipe_signal);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
   int rc = posix_spawnp(&pid, plan.argv[0].c_str(), nullptr, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
+    relay.reset();
     std::filesystem::remove_all(dir);
     return fail("cannot start " + plan.argv[0] + ": " + std::strerror(rc));
   }
@@ -130,6 +169,8 @@ int runMpi(Client& client, uint64_t job_id, const JobSpec& spec, bool cpus_given
     int sig = sigtimedwait(&waited, nullptr, &tick);
     if (sig > 0 && sig != SIGCHLD) kill(pid, sig);
   }
+  if (relay) relay->finish(kDaemonGrace);
+  relay.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (WIFEXITED(status)) return WEXITSTATUS(status);

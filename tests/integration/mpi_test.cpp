@@ -3,6 +3,7 @@
 // allocated, results are right, an aborting rank ends the step and leaves nothing behind, and
 // real #SBATCH MPI scripts run with only their site module loads removed.
 #include <dirent.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -102,6 +103,58 @@ TEST_F(Mpi, AnAbortingRankEndsTheStepAndLeavesNothingBehind) {
   EXPECT_NE(out.find("MPI_ABORT was invoked on rank 1"), std::string::npos) << out;
   EXPECT_TRUE(waitUntil([&] { return liveProcesses(mpiProgram("abort")) == 0; }, std::chrono::seconds(10)));
   for (const auto& s : j["steps"]) EXPECT_NE(s["state"], "RUNNING") << s.dump();
+}
+
+// mpirun starts each node's daemon through locus-mpi-agent, which hands it to the `locus run`
+// that started mpirun. An agent killed (as mpirun kills its agents when it gives up) takes its
+// node's daemon and ranks with it: nothing of the step is left on any node.
+TEST_F(Mpi, AKilledLaunchAgentTakesItsNodesDaemonAndRanksWithIt) {
+  const std::string marker = "sleep 4" + std::to_string(getpid() % 1000);
+  const std::string script = "PATH=" + binDir() + ":$PATH\n"
+                             "locus run --mpi openmpi " + marker + "; echo mpi-rc=$?\n";
+  auto id = cluster_.submit({"-N", "3", "-n", "3", "-t", "5:00", "--wrap", script});
+  ASSERT_TRUE(id);
+  // Every rank runs: three agents wait for their daemons.
+  ASSERT_TRUE(waitUntil([&] { return liveProcesses(marker) == 3; }, std::chrono::seconds(60)));
+  const std::string agent = binDir() + "/locus-mpi-agent";
+  int agents = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string argv0;
+    if (in && std::getline(in, argv0, '\0') && argv0 == agent) {
+      std::ifstream env(entry.path() / "environ");
+      std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+      if (all.find("LOCUS_JOB_ID=" + std::to_string(*id) + std::string(1, '\0')) == std::string::npos) continue;
+      kill(std::stoi(entry.path().filename().string()), SIGKILL);
+      ++agents;
+    }
+  }
+  EXPECT_EQ(agents, 3);
+  ASSERT_TRUE(cluster_.waitTerminal({*id}, std::chrono::seconds(60)));
+  nlohmann::json j = cluster_.job(*id);
+  std::string out = readFile(j["stdout"].get<std::string>());
+  EXPECT_NE(fieldsOf(out)["mpi-rc"], "0") << out;
+  EXPECT_TRUE(waitUntil([&] { return liveProcesses(marker) == 0; }, std::chrono::seconds(10)));
+  for (const auto& s : j["steps"]) EXPECT_NE(s["state"], "RUNNING") << s.dump();
+}
+
+// Without `locus run` behind it (no LOCUS_RSH_SOCKET: a user's own mpirun given the agent),
+// locus-mpi-agent does what locus-rsh does: the command runs on the named node as a step.
+TEST_F(Mpi, TheLaunchAgentAloneRunsTheCommandOnItsNode) {
+  const std::string script = "unset LOCUS_RSH_SOCKET\n" + binDir() + "/locus-mpi-agent " +
+                             cluster_.nodeName(2) + " 'echo agent-node=$LOCUS_NODENAME'; echo agent-rc=$?\n" +
+                             binDir() + "/locus-mpi-agent " + cluster_.nodeName(1) + " exit 7; echo failed-rc=$?\n";
+  auto id = cluster_.submit({"-N", "3", "-n", "3", "-t", "5:00", "--wrap", script});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(cluster_.waitTerminal({*id}, std::chrono::seconds(60)));
+  nlohmann::json j = cluster_.job(*id);
+  std::string out = readFile(j["stdout"].get<std::string>());
+  auto f = fieldsOf(out);
+  EXPECT_EQ(f["agent-node"], cluster_.nodeName(2)) << out;
+  EXPECT_EQ(f["agent-rc"], "0") << out;
+  EXPECT_EQ(f["failed-rc"], "7") << out;  // the remote command's status, as ssh gives it
+  ASSERT_EQ(j["steps"].size(), 2u);
+  EXPECT_EQ(j["steps"][0]["nodes"], nlohmann::json::array({cluster_.nodeName(2)})) << j["steps"].dump();
 }
 
 // Two real MPI scripts from ../shared/data/sbatch, submitted with sbatch as they are except for
