@@ -31,7 +31,8 @@ otherwise in an allocation of its own, made for it and released after it.
   -N, --nodes N              nodes of the job to use (default: as the tasks need)
   -n, --ntasks N             tasks (default: the job's task count)
   --ntasks-per-node K        at most K tasks per node
-  -c, --cpus-per-task C      cores per task (default: the job's -c)
+  -c, --cpus-per-task C      exactly C cores per task (default: the job's cores on each node,
+                             split evenly among the step's tasks there)
   -l, --label                prefix each output line with its task's rank: "3: ..."
   -K, --kill-on-bad-exit     kill the step when a task exits non-zero
   --mpi openmpi|none         how to start the program (default: openmpi for a program linked
@@ -51,6 +52,7 @@ struct RunOptions {
   bool label = false;
   bool kill_on_bad_exit = false;
   std::string mpi = "auto";  // --mpi; "auto": openmpi for a program linked with Open MPI
+  bool cpu_bind_none = false;  // --cpu-bind=none: tasks share the job's cores on their node
   std::vector<std::string> command;
 };
 
@@ -103,8 +105,13 @@ Result<RunOptions> parseRunArgs(const std::vector<std::string>& args) {
     } else if (a == "--overlap" || a == "--exact" || a == "--unbuffered" || a == "-u") {
       // Steps may always share the job's cores, and output is always passed on as it comes.
     } else if (a.rfind("--cpu-bind", 0) == 0 || a.rfind("--cpu_bind", 0) == 0) {
-      // srun's binding choices: Locus always binds each task to its own cores.
-      if (a.find('=') == std::string::npos && i + 1 < args.size()) ++i;
+      // srun's binding choices: Locus binds each task to its own cores, except with "none"
+      // (what Open MPI's mpirun passes when it starts its daemons through srun): then each
+      // node's tasks share all of the job's cores there.
+      std::string value;
+      if (auto eq = a.find('='); eq != std::string::npos) value = a.substr(eq + 1);
+      else if (i + 1 < args.size()) value = args[++i];
+      if (("," + value + ",").find(",none,") != std::string::npos) o.cpu_bind_none = true;
     } else if (a == "--pty" || a.rfind("--multi-prog", 0) == 0) {
       return invalidArgument(a + " is not supported by locus run");
     } else {
@@ -207,6 +214,10 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
     run.request.set_ntasks_per_node(o.spec.ntasks_per_node);
   }
   run.request.set_cpus_per_task(o.cpus_given ? o.spec.cpus_per_task : 0);
+  // As srun without --exact: a step without -c uses all of the job's cores on each of its
+  // nodes, split evenly among its tasks there (`srun --ntasks-per-node=1 ./openmp_app` gets
+  // the whole node; Open MPI's daemons started through srun get every core their ranks need).
+  run.request.set_whole_node(!o.cpus_given || o.cpu_bind_none);
   run.request.set_name(std::filesystem::path(o.command[0]).filename().string());
   run.request.set_ends_job(run.own_allocation);
   run.command = o.command;

@@ -86,6 +86,7 @@ struct Agent::Impl {
   std::string limits;                     // how tasks are confined, for the controller
   std::unique_ptr<StepService> steps;     // job steps (locus run) served here
   std::string step_address;
+  std::map<std::string, std::string> default_environment;  // emulatedNodeEnvironment(), or none
   uint64_t spawns_ = 0;                   // guarded by mu_: step tasks started, for the reaper
 
   std::mutex mu_;
@@ -284,6 +285,7 @@ struct Agent::Impl {
     }
     spec.args.insert(spec.args.end(), l.args().begin(), l.args().end());
     spec.environment.insert(l.environment().begin(), l.environment().end());
+    for (const auto& [k, v] : default_environment) spec.environment.try_emplace(k, v);
     spec.work_dir = l.work_dir();
     spec.stdout_path = l.stdout_path();
     spec.stderr_path = l.stderr_path();
@@ -462,6 +464,23 @@ struct Agent::Impl {
 Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Agent::~Agent() { stop(); }
 
+namespace {
+
+// What every task of an emulated node gets (unless its job sets them), so that an Open MPI
+// program started any way at all (plain `mpirun` in a batch script, which starts its daemons
+// through srun; `locus run --mpi openmpi` passes the same on mpirun's command line) works when
+// several emulated nodes share this machine: ranks of different nodes must not use the shared
+// memory transport between them (vader crashes), Open MPI talks over loopback, and each node's
+// daemon keeps its session directory apart from the others'. Real nodes get nothing.
+std::map<std::string, std::string> emulatedNodeEnvironment(const std::string& state_dir) {
+  return {{"OMPI_MCA_btl", "tcp,self"},
+          {"OMPI_MCA_btl_tcp_if_include", "lo"},
+          {"OMPI_MCA_oob_tcp_if_include", "lo"},
+          {"OMPI_MCA_orte_tmpdir_base", std::filesystem::absolute(state_dir).string() + "/ompi"}};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -479,9 +498,21 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   std::snprintf(spool_tag, sizeof spool_tag, "%06zx",
                 std::hash<std::string>{}(std::filesystem::absolute(options.state_dir).string()) & 0xffffff);
   impl->cgroups = TaskCgroups::detect(options.name + "-" + spool_tag, &why_not);
+  if (!options.discovery.xml_path.empty() || !options.discovery.synthetic.empty()) {
+    impl->default_environment = emulatedNodeEnvironment(options.state_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(options.state_dir + "/ompi", ec);
+    // Like /tmp: every job's user writes its session directory there.
+    std::filesystem::permissions(options.state_dir + "/ompi", std::filesystem::perms::all | std::filesystem::perms::sticky_bit, ec);
+  }
   Impl* raw = impl.get();
   StepHost step_host;
   step_host.node_name = options.name;
+  step_host.default_environment = impl->default_environment;
+  // Not for batch scripts: an mpirun there passes its OMPI_MCA_* settings on to every daemon it
+  // starts, so a session directory set here would be every emulated node's, which is the race
+  // it is meant to prevent. Its daemons are step tasks and get their own node's.
+  impl->default_environment.erase("OMPI_MCA_orte_tmpdir_base");
   step_host.topology = &raw->topology;
   step_host.host_pus = raw->host_pus;
   step_host.host_numa_nodes = raw->host_numa_nodes;

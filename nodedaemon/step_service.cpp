@@ -339,6 +339,7 @@ struct StepService::Impl final : public proto::StepApi::Service {
         LaunchSpec spec;
         spec.environment.insert(start.environment().begin(), start.environment().end());
         for (const auto& [k, v] : g.environment()) spec.environment[k] = v;
+        for (const auto& [k, v] : host.default_environment) spec.environment.try_emplace(k, v);
         for (const auto& [k, v] : gpu_env) spec.environment[k] = v;
         std::vector<uint32_t> cores(t.cores().begin(), t.cores().end());
         spec.cpus = hostCpusForCores(topo, cores, host.host_pus);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct StepHost {
   uint32_t host_pus = 1;
   std::vector<uint32_t> host_numa_nodes;
   TaskCgroups* cgroups = nullptr;  // null: no cgroups on this machine
+  // Every task gets these unless its own environment sets them (emulated nodes' Open MPI
+  // settings, emulatedNodeEnvironment()).
+  std::map<std::string, std::string> default_environment;
   std::function<void(const proto::StepEnded&)> report;  // to the controller, once per step
   std::function<void()> spawned;  // new children exist: the agent's reaper must wait for them
 };

@@ -105,6 +105,36 @@ TEST_F(Mpi, AnAbortingRankEndsTheStepAndLeavesNothingBehind) {
   for (const auto& s : j["steps"]) EXPECT_NE(s["state"], "RUNNING") << s.dump();
 }
 
+// A batch script that calls Open MPI's own mpirun (no locus run): Open MPI sees the Slurm
+// variables Locus sets, takes the hosts and slots from them and starts its daemons with `srun`
+// (the shim), one task per node; each daemon holds the job's cores on its node.
+TEST_F(Mpi, PlainMpirunInAJobTakesTheAllocationFromTheEnvironment) {
+  const std::string script = "PATH=" + binDir() + ":$PATH\n"
+                             "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n"
+                             "mpirun " + mpiProgram("ring") + "; echo mpirun-rc=$?\n";
+  auto id = cluster_.submit({"-N", "3", "-n", "6", "-t", "5:00", "--wrap", script});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(cluster_.waitTerminal({*id}, std::chrono::seconds(120)));
+  nlohmann::json j = cluster_.job(*id);
+  std::string out = readFile(j["stdout"].get<std::string>());
+  ASSERT_EQ(j["state"], "COMPLETED") << out << readFile(j["stderr"].get<std::string>());
+  auto f = fieldsOf(out);
+  EXPECT_EQ(f["mpirun-rc"], "0") << out;
+  EXPECT_EQ(f["ring"], "15") << out;
+  std::map<std::string, std::set<std::string>> cpus_of_node;  // node -> the CPUs its ranks ran on
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("rank=", 0) != 0) continue;
+    auto r = fieldsOf(line);
+    cpus_of_node[r["node"]].insert(r["cpus"]);
+  }
+  ASSERT_EQ(cpus_of_node.size(), 3u) << out;  // 2 ranks on each node, as the job was laid out
+  for (const auto& [node, cpus] : cpus_of_node) EXPECT_EQ(cpus.size(), 2u) << node << "\n" << out;
+  ASSERT_EQ(j["steps"].size(), 1u) << j["steps"].dump();
+  EXPECT_EQ(j["steps"][0]["name"], "orted");
+  EXPECT_EQ(j["steps"][0]["nodes"].size(), 3u);
+}
+
 // mpirun starts each node's daemon through locus-mpi-agent, which hands it to the `locus run`
 // that started mpirun. An agent killed (as mpirun kills its agents when it gives up) takes its
 // node's daemon and ranks with it: nothing of the step is left on any node.
