@@ -192,11 +192,8 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
   const sigset_t forwarded = blockForwardedSignals();
   Client client(g.controller);
   uint64_t job_id = jobFromEnvironment();
-  if (o.mpi == "openmpi") {
-    if (job_id == 0)
-      return fail("--mpi openmpi runs inside a job: submit a script that calls it (locus submit -N 2 -n 8 job.sh)", 2);
+  if (o.mpi == "openmpi" && job_id != 0)
     exitNow(runMpi(client, job_id, o.spec, o.cpus_given, o.command, forwarded));
-  }
   StepRun run;
   if (job_id == 0) {
     auto allocated = allocate(client, o);
@@ -221,8 +218,22 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
   run.request.set_name(std::filesystem::path(o.command[0]).filename().string());
   run.request.set_ends_job(run.own_allocation);
   run.command = o.command;
+  if (o.mpi == "openmpi") {
+    // Outside a job, the MPI launch itself (mpirun's host) is a one-task step on the
+    // allocation's first node: this same `locus run`, now inside the job. Its end ends the
+    // allocation, with its status.
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) return fail("cannot find the locus binary (/proc/self/exe): " + ec.message());
+    run.request.set_nodes(1);
+    run.request.set_ntasks(1);
+    run.request.set_cpus_per_task(0);
+    run.request.set_whole_node(true);
+    run.command = {self, "run"};
+    run.command.insert(run.command.end(), args.begin(), args.end());
+  }
   run.environment = ownEnvironment();
-  run.label = o.label;
+  run.label = o.label && o.mpi != "openmpi";  // every line would be the launcher's, task 0
   run.kill_on_bad_exit = o.kill_on_bad_exit;
   StepIo io;
   io.forwarded = &forwarded;

@@ -470,13 +470,12 @@ namespace {
 // program started any way at all (plain `mpirun` in a batch script, which starts its daemons
 // through srun; `locus run --mpi openmpi` passes the same on mpirun's command line) works when
 // several emulated nodes share this machine: ranks of different nodes must not use the shared
-// memory transport between them (vader crashes), Open MPI talks over loopback, and each node's
-// daemon keeps its session directory apart from the others'. Real nodes get nothing.
-std::map<std::string, std::string> emulatedNodeEnvironment(const std::string& state_dir) {
+// memory transport between them (vader crashes), and Open MPI talks over loopback. Real nodes
+// get nothing. (Each node's orted also needs a session directory of its own: StepHost.)
+std::map<std::string, std::string> emulatedNodeEnvironment() {
   return {{"OMPI_MCA_btl", "tcp,self"},
           {"OMPI_MCA_btl_tcp_if_include", "lo"},
-          {"OMPI_MCA_oob_tcp_if_include", "lo"},
-          {"OMPI_MCA_orte_tmpdir_base", std::filesystem::absolute(state_dir).string() + "/ompi"}};
+          {"OMPI_MCA_oob_tcp_if_include", "lo"}};
 }
 
 }  // namespace
@@ -499,7 +498,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
                 std::hash<std::string>{}(std::filesystem::absolute(options.state_dir).string()) & 0xffffff);
   impl->cgroups = TaskCgroups::detect(options.name + "-" + spool_tag, &why_not);
   if (!options.discovery.xml_path.empty() || !options.discovery.synthetic.empty()) {
-    impl->default_environment = emulatedNodeEnvironment(options.state_dir);
+    impl->default_environment = emulatedNodeEnvironment();
     std::error_code ec;
     std::filesystem::create_directories(options.state_dir + "/ompi", ec);
     // Like /tmp: every job's user writes its session directory there.
@@ -509,10 +508,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   StepHost step_host;
   step_host.node_name = options.name;
   step_host.default_environment = impl->default_environment;
-  // Not for batch scripts: an mpirun there passes its OMPI_MCA_* settings on to every daemon it
-  // starts, so a session directory set here would be every emulated node's, which is the race
-  // it is meant to prevent. Its daemons are step tasks and get their own node's.
-  impl->default_environment.erase("OMPI_MCA_orte_tmpdir_base");
+  if (!impl->default_environment.empty())
+    step_host.orted_session_base = std::filesystem::absolute(options.state_dir).string() + "/ompi";
   step_host.topology = &raw->topology;
   step_host.host_pus = raw->host_pus;
   step_host.host_numa_nodes = raw->host_numa_nodes;

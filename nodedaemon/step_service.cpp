@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -340,6 +341,9 @@ struct StepService::Impl final : public proto::StepApi::Service {
         spec.environment.insert(start.environment().begin(), start.environment().end());
         for (const auto& [k, v] : g.environment()) spec.environment[k] = v;
         for (const auto& [k, v] : host.default_environment) spec.environment.try_emplace(k, v);
+        if (!host.orted_session_base.empty() &&
+            std::filesystem::path(start.argv(0)).filename() == "orted")
+          spec.environment.try_emplace("OMPI_MCA_orte_tmpdir_base", host.orted_session_base);
         for (const auto& [k, v] : gpu_env) spec.environment[k] = v;
         std::vector<uint32_t> cores(t.cores().begin(), t.cores().end());
         spec.cpus = hostCpusForCores(topo, cores, host.host_pus);

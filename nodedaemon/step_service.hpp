@@ -39,6 +39,12 @@ struct StepHost {
   // Every task gets these unless its own environment sets them (emulated nodes' Open MPI
   // settings, emulatedNodeEnvironment()).
   std::map<std::string, std::string> default_environment;
+  // Emulated nodes: Open MPI's daemon (a task whose program is `orted`, as mpirun starts it
+  // through srun) gets OMPI_MCA_orte_tmpdir_base here, so that the daemons of different emulated
+  // nodes do not share a session directory (they crash writing one topology file there). Only
+  // orted: an mpirun passes its own OMPI_MCA_* settings on to all of its daemons, so giving it
+  // this would put them all in one directory again.
+  std::string orted_session_base;
   std::function<void(const proto::StepEnded&)> report;  // to the controller, once per step
   std::function<void()> spawned;  // new children exist: the agent's reaper must wait for them
 };

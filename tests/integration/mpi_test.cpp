@@ -135,6 +135,30 @@ TEST_F(Mpi, PlainMpirunInAJobTakesTheAllocationFromTheEnvironment) {
   EXPECT_EQ(j["steps"][0]["nodes"].size(), 3u);
 }
 
+// Outside a job, `locus run --mpi openmpi` first gets an allocation (as srun does), launches
+// from a step on its first node, and gives the allocation back with the program's status.
+TEST_F(Mpi, OutsideAJobTheMpiLaunchGetsAnAllocationOfItsOwn) {
+  auto r = runCommand({binDir() + "/locus", "run", "-N", "3", "-n", "6", "--mpi", "openmpi", mpiProgram("ring")},
+                      {{"LOCUS_CONTROLLER", cluster_.address()}}, cluster_.workDir());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fieldsOf(r.out)["ring"], "15") << r.out;
+  std::set<std::string> nodes;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("rank=", 0) == 0) nodes.insert(fieldsOf(line)["node"]);
+  EXPECT_EQ(nodes.size(), 3u) << r.out;
+  ASSERT_TRUE(waitUntil([&] { return cluster_.jobs("COMPLETED").size() == 1; }, std::chrono::seconds(10)));
+  nlohmann::json j = cluster_.job(cluster_.jobs("COMPLETED")[0]["id"].get<uint64_t>());
+  // The launcher's step, then one Open MPI daemon per node.
+  ASSERT_EQ(j["steps"].size(), 4u) << j["steps"].dump();
+  EXPECT_EQ(j["steps"][0]["name"], "mpi_ring");
+  // MPI_Abort's code comes back as the exit status, and fails the allocation.
+  r = runCommand({binDir() + "/locus", "run", "-n", "2", mpiProgram("abort")},
+                 {{"LOCUS_CONTROLLER", cluster_.address()}}, cluster_.workDir());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(waitUntil([&] { return cluster_.jobs("FAILED").size() == 1; }, std::chrono::seconds(10)));
+}
+
 // mpirun starts each node's daemon through locus-mpi-agent, which hands it to the `locus run`
 // that started mpirun. An agent killed (as mpirun kills its agents when it gives up) takes its
 // node's daemon and ranks with it: nothing of the step is left on any node.
