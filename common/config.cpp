@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
+#include <tuple>
 
 #include "common/slurm_formats.hpp"
 
@@ -197,7 +198,8 @@ Status readAccount(const toml::table& t, const std::string& source, Config& c) {
 Status readQos(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "qos.");
   LOCUS_TRY(r.checkKnown({"name", "priority", "max_jobs_per_user", "max_cores_per_user",
-                          "max_jobs_per_account", "max_cores_per_account", "max_wall"}));
+                          "max_jobs_per_account", "max_cores_per_account", "max_wall", "preempt",
+                          "preempt_mode", "preempt_exempt_time"}));
   QosConfig q;
   q.line = static_cast<int>(t.source().begin.line);
   LOCUS_TRY(r.read<std::string>("name", q.name, "a string"));
@@ -211,10 +213,138 @@ Status readQos(const toml::table& t, const std::string& source, Config& c) {
     *field = static_cast<uint32_t>(v);
   }
   LOCUS_TRY(readDuration(r, source, "max_wall", "qos.max_wall", q.max_wall_s));
+  LOCUS_TRY(r.readStrings("preempt", q.preempt));
+  LOCUS_TRY(r.read<std::string>("preempt_mode", q.preempt_mode, "a string"));
+  static const std::set<std::string> kPreemptModes{"requeue", "cancel", "suspend", "off"};
+  if (!kPreemptModes.count(q.preempt_mode))
+    return invalidArgument(where(source, *r.get("preempt_mode")) +
+                           ": key 'qos.preempt_mode' must be one of requeue, cancel, suspend, off "
+                           "(got '" + q.preempt_mode + "')");
+  LOCUS_TRY(readDuration(r, source, "preempt_exempt_time", "qos.preempt_exempt_time",
+                         q.preempt_exempt_s));
   for (const auto& other : c.qos)
     if (other.name == q.name)
       return invalidArgument(source + ":" + std::to_string(q.line) + ": duplicate [[qos]] '" + q.name + "'");
   c.qos.push_back(std::move(q));
+  return {};
+}
+
+// `preempt` may name a level defined later in the file, so this runs once every [[qos]] is read.
+// "normal" and "service" are the built-in levels the controller knows without a table.
+Status checkPreemptTargets(const std::string& source, const Config& c) {
+  static const std::set<std::string> kBuiltIn{"normal", "service"};
+  std::set<std::string> defined;
+  for (const auto& q : c.qos) defined.insert(q.name);
+  for (const auto& q : c.qos)
+    for (const auto& target : q.preempt)
+      if (!defined.count(target) && !kBuiltIn.count(target))
+        return invalidArgument(source + ":" + std::to_string(q.line) + ": qos '" + q.name +
+                               "' preempts unknown qos '" + target + "'");
+  return {};
+}
+
+// A resource vector of a quota, `{ cores = 16, mem = "64G", gpus = 2 }`. Keys left out keep the
+// value `out` comes with (0 for `guaranteed`, unlimited for `max`). `mem` takes what --mem takes
+// ("64G", "512M", "512" = MB) or an integer number of MB.
+Status readQuotaResources(const toml::node& node, const std::string& source,
+                          const std::string& full_key, QuotaResources& out) {
+  const toml::table* t = node.as_table();
+  if (!t)
+    return invalidArgument(where(source, node) + ": key '" + full_key +
+                           "' must be a table ({ cores = 16, mem = \"64G\", gpus = 2 })");
+  TableReader r(*t, source, full_key + ".");
+  LOCUS_TRY(r.checkKnown({"cores", "mem", "gpus"}));
+  for (auto [key, field] : {std::pair{"cores", &out.cores}, std::pair{"gpus", &out.gpus}}) {
+    if (!r.get(key)) continue;
+    int64_t v = 0;
+    LOCUS_TRY(r.readInt(key, v, 0));
+    *field = static_cast<uint64_t>(v);
+  }
+  if (const toml::node* mem = r.get("mem")) {
+    if (mem->is_integer()) {
+      int64_t v = 0;
+      LOCUS_TRY(r.readInt("mem", v, 0));
+      out.mem_mb = static_cast<uint64_t>(v);
+    } else if (mem->is_string()) {
+      auto parsed = parseMemoryMb(*mem->value<std::string>());
+      if (!parsed.ok())
+        return invalidArgument(where(source, *mem) + ": key '" + full_key + ".mem': " +
+                               parsed.error().message);
+      out.mem_mb = *parsed;
+    } else {
+      return invalidArgument(where(source, *mem) + ": key '" + full_key +
+                             ".mem' must be a size (\"64G\", \"512M\") or an integer of MB");
+    }
+  }
+  return {};
+}
+
+Status readPoolQuota(const toml::table& t, const std::string& source, PoolConfig& pool) {
+  TableReader r(t, source, "pool.quota.");
+  LOCUS_TRY(r.checkKnown({"account", "guaranteed", "max"}));
+  PoolQuotaConfig q;
+  q.line = static_cast<int>(t.source().begin.line);
+  const std::string at = source + ":" + std::to_string(q.line) + ": ";
+  LOCUS_TRY(r.read<std::string>("account", q.account, "a string"));
+  if (q.account.empty()) return invalidArgument(at + "[[pool.quota]] needs 'account'");
+  if (const toml::node* g = r.get("guaranteed"))
+    LOCUS_TRY(readQuotaResources(*g, source, "pool.quota.guaranteed", q.guaranteed));
+  if (const toml::node* m = r.get("max")) {
+    q.max = QuotaResources{UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    LOCUS_TRY(readQuotaResources(*m, source, "pool.quota.max", *q.max));
+  }
+  for (const auto& other : pool.quotas)
+    if (other.account == q.account)
+      return invalidArgument(at + "duplicate [[pool.quota]] for account '" + q.account +
+                             "' in pool '" + pool.name + "'");
+  if (q.max) {
+    // A guarantee above the borrowing limit could never be used in full: surely a typo.
+    for (auto [what, g, m] : {std::tuple{"cores", q.guaranteed.cores, q.max->cores},
+                              std::tuple{"mem", q.guaranteed.mem_mb, q.max->mem_mb},
+                              std::tuple{"gpus", q.guaranteed.gpus, q.max->gpus}}) {
+      if (g > m)
+        return invalidArgument(at + "quota of account '" + q.account + "' in pool '" + pool.name +
+                               "': guaranteed " + what + " (" + std::to_string(g) +
+                               ") is greater than max (" + std::to_string(m) + ")");
+    }
+  }
+  pool.quotas.push_back(std::move(q));
+  return {};
+}
+
+Status readPool(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "pool.");
+  LOCUS_TRY(r.checkKnown({"name", "nodes", "default", "quota"}));
+  PoolConfig p;
+  p.line = static_cast<int>(t.source().begin.line);
+  const std::string at = source + ":" + std::to_string(p.line) + ": ";
+  LOCUS_TRY(r.read<std::string>("name", p.name, "a string"));
+  if (p.name.empty()) return invalidArgument(at + "[[pool]] needs a non-empty 'name'");
+  for (const auto& other : c.pools)
+    if (other.name == p.name) return invalidArgument(at + "duplicate [[pool]] '" + p.name + "'");
+  LOCUS_TRY(r.read<std::string>("nodes", p.nodes_hostlist, "a string (hostlist, e.g. \"n[1-8]\")"));
+  if (!p.nodes_hostlist.empty()) {
+    auto expanded = expandHostlist(p.nodes_hostlist);
+    if (!expanded.ok())
+      return invalidArgument(where(source, *r.get("nodes")) + ": key 'pool.nodes': " +
+                             expanded.error().message);
+    p.nodes = std::move(*expanded);
+  }
+  LOCUS_TRY(r.read<bool>("default", p.is_default, "true or false"));
+  if (p.is_default)
+    for (const auto& other : c.pools)
+      if (other.is_default)
+        return invalidArgument(at + "more than one default [[pool]] ('" + other.name + "' and '" +
+                               p.name + "')");
+  // [[pool.quota]] tables after a [[pool]] land in its `quota` array.
+  if (const toml::node* quotas = r.get("quota")) {
+    const toml::array* arr = quotas->as_array();
+    if (!arr || !arr->is_array_of_tables())
+      return invalidArgument(where(source, *quotas) +
+                             ": 'pool.quota' must be an array of tables ([[pool.quota]])");
+    for (const auto& el : *arr) LOCUS_TRY(readPoolQuota(*el.as_table(), source, p));
+  }
+  c.pools.push_back(std::move(p));
   return {};
 }
 
@@ -304,6 +434,14 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
         Status s = readAccount(*el.as_table(), source, c);
         if (!s.ok()) return s.error();
       }
+    } else if (k == "pool") {
+      const toml::array* arr = value.as_array();
+      if (!arr || !arr->is_array_of_tables())
+        return invalidArgument(where(source, value) + ": 'pool' must be an array of tables ([[pool]])");
+      for (const auto& el : *arr) {
+        Status s = readPool(*el.as_table(), source, c);
+        if (!s.ok()) return s.error();
+      }
     } else if (k == "node") {
       const toml::array* arr = value.as_array();
       if (!arr || !arr->is_array_of_tables())
@@ -316,6 +454,8 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       return invalidArgument(where(source, value) + ": unknown key '" + std::string(k) + "'");
     }
   }
+  Status preempt = checkPreemptTargets(source, c);
+  if (!preempt.ok()) return preempt.error();
   return c;
 }
 

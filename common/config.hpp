@@ -34,6 +34,18 @@
 //   priority = 0                  # feeds the QoS factor (weight_qos in [priority])
 //   max_jobs_per_user = 0         # running jobs; 0 = no limit (also max_cores_per_user,
 //   max_wall = "1-00:00:00"       #   max_jobs_per_account, max_cores_per_account)
+//   preempt = ["scavenger"]       # levels whose jobs this level's jobs may preempt
+//   preempt_mode = "requeue"      # what happens to a preempted job: requeue | cancel | suspend | off
+//   preempt_exempt_time = "00:10:00"  # a job running less than this is not preempted
+//
+//   [[pool]]                      # a partition of the nodes with per-account quotas
+//   name = "gpu"
+//   nodes = "gpu[1-4]"            # hostlist; omitted = every node
+//   default = true                # jobs without --pool go here; at most one pool
+//   [[pool.quota]]                # guaranteed: always available to the account (lent when idle);
+//   account = "physics"           # max: borrowing limit (omitted = none; a key omitted = unlimited)
+//   guaranteed = { cores = 16, mem = "64G", gpus = 2 }
+//   max = { cores = 32, gpus = 4 }
 //
 //   [[account]]                   # fair-share tree; without any, each user gets 1 share under root
 //   name = "physics"
@@ -53,6 +65,7 @@
 //   features = ["ib", "nvme"]
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +103,35 @@ struct QosConfig {
   uint32_t max_jobs_per_user = 0, max_cores_per_user = 0;
   uint32_t max_jobs_per_account = 0, max_cores_per_account = 0;
   int64_t max_wall_s = 0;  // also the default time limit of its jobs
+  std::vector<std::string> preempt;     // QoS levels whose jobs this level may preempt
+  std::string preempt_mode = "requeue";  // requeue | cancel | suspend | off
+  int64_t preempt_exempt_s = 0;         // jobs running less than this are not preempted
+  int line = 0;
+};
+
+// One resource vector of a [[pool.quota]]: `{ cores = 16, mem = "64G", gpus = 2 }`.
+struct QuotaResources {
+  uint64_t cores = 0;
+  uint64_t mem_mb = 0;
+  uint64_t gpus = 0;
+};
+
+// One [[pool.quota]]: what an account is guaranteed in a pool and how far it may borrow.
+struct PoolQuotaConfig {
+  std::string account;
+  QuotaResources guaranteed;          // unset keys: 0
+  std::optional<QuotaResources> max;  // unset table: no borrowing limit
+  // When `max` is given but a key in it is missing, that resource is unlimited: UINT64_MAX.
+  int line = 0;
+};
+
+// One [[pool]]: a named set of nodes (like a Slurm partition) with per-account quotas.
+struct PoolConfig {
+  std::string name;
+  std::string nodes_hostlist;       // as written; "" = every node
+  std::vector<std::string> nodes;   // expanded
+  bool is_default = false;          // at most one pool is the default
+  std::vector<PoolQuotaConfig> quotas;  // in file order, one per account
   int line = 0;
 };
 
@@ -123,6 +165,7 @@ struct Config {
   std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
   std::vector<SwitchConfig> switches;   // in file order
   std::vector<QosConfig> qos;           // a job without --qos gets "normal" when it is defined
+  std::vector<PoolConfig> pools;        // in file order
 
   // Every node name the [[node]] tables list, in order.
   std::vector<std::string> configuredNodeNames() const;

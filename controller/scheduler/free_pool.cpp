@@ -126,6 +126,9 @@ void FreePool::hide(uint32_t node) {
   state_[node] = kHidden;
 }
 
+bool FreePool::listed(uint32_t node) const { return state_[node] == kListed; }
+bool FreePool::hidden(uint32_t node) const { return state_[node] == kHidden; }
+
 void FreePool::unhide(uint32_t node) {
   LOCUS_CHECK(state_[node] == kHidden) << "node " << node << " is not hidden";
   list(node);

@@ -123,6 +123,8 @@ class FreePool {
 
   // Removes a listed node from the index for the duration of one placement.
   void hide(uint32_t node);
+  bool listed(uint32_t node) const;  // in the index: schedulable, a free core, not hidden
+  bool hidden(uint32_t node) const;
   // Puts a hidden node back, unchanged.
   void unhide(uint32_t node);
   // Takes `cores` cores, `mem_mb` and `gpus` GPUs from a hidden node, then lists it again under

@@ -16,6 +16,7 @@
 #include "controller/scheduler/failed_shapes.hpp"
 #include "controller/scheduler/free_pool.hpp"
 #include "controller/scheduler/placement.hpp"
+#include "controller/scheduler/preemption.hpp"
 #include "controller/scheduler/profile.hpp"
 #include "controller/scheduler/task_layout.hpp"
 
@@ -27,6 +28,7 @@ constexpr std::string_view kReasonPriority = "Priority";
 constexpr std::string_view kReasonArrayLimit = "JobArrayTaskLimit";
 constexpr std::string_view kReasonBadConstraints = "BadConstraints";
 constexpr std::string_view kReasonNodeNotAvail = "ReqNodeNotAvail";
+constexpr std::string_view kReasonPreempting = "Preempting";
 
 // Priority desc, then submit time asc, then id asc; the input position breaks the last ties
 // (duplicate ids) so the order never depends on the sort implementation.
@@ -75,8 +77,8 @@ Decision pending(uint64_t job_id, std::string_view reason) {
   return d;
 }
 
-// Which nodes a job may use by their features: one bitmap per distinct (GPU type, constraint)
-// in the pass, computed on first use. Key 0 is "no requirement" (no bitmap).
+// Which nodes a job may use by its pool and their features: one bitmap per distinct (pool, GPU
+// type, constraint) in the pass, computed on first use. Key 0 is "no requirement" (no bitmap).
 class Eligibility {
  public:
   struct Entry {
@@ -89,8 +91,11 @@ class Eligibility {
   Eligibility(const Snapshot& s, size_t words) : s_(s), words_(words) {}
 
   const Entry& of(const JobRequest& job) {
-    if (job.gpu_type.empty() && job.constraint.empty()) return none_;
-    std::string key = job.gpu_type;
+    const bool any_pool = job.pool == kAnyPool || job.pool >= s_.pools.size();
+    if (job.gpu_type.empty() && job.constraint.empty() && any_pool) return none_;
+    std::string key = any_pool ? std::string() : std::to_string(job.pool);
+    key += '\x1f';
+    key += job.gpu_type;
     key += '\x1f';
     key += job.constraint;
     auto [it, fresh] = cache_.try_emplace(std::move(key));
@@ -107,8 +112,15 @@ class Eligibility {
       constraint = std::move(*parsed);
     }
     e.mask.assign(words_, 0);
+    std::vector<uint8_t> in_pool;
+    if (!any_pool) {
+      in_pool.assign(s_.nodes.size(), 0);
+      for (uint32_t n : s_.pools[job.pool])
+        if (n < in_pool.size()) in_pool[n] = 1;
+    }
     for (size_t n = 0; n < s_.nodes.size(); ++n) {
       const NodeState& node = s_.nodes[n];
+      if (!in_pool.empty() && !in_pool[n]) continue;
       if (!job.gpu_type.empty() && std::find(node.features.begin(), node.features.end(),
                                              job.gpu_type) == node.features.end())
         continue;
@@ -134,8 +146,12 @@ class Pass {
         pool_(s.nodes),
         network_(s.network, s.nodes.size()),
         eligibility_(s, pool_.maskWords()),
-        throttle_(s.array_running) {
+        throttle_(s.array_running),
+        taken_(s.running.size(), false),
+        groups_(s.quota_groups) {
     if (s.policy != Policy::kFirstFit) profile_.emplace(s, pool_);
+    for (size_t i = 0; i < s.running.size(); ++i)
+      if (s.running[i].preempted_for != 0) own_[s.running[i].preempted_for].push_back(i);
   }
 
   std::vector<Decision> run() {
@@ -145,6 +161,8 @@ class Pass {
       // Every job needs at least one core: with none free, the rest of the pass starts nothing.
       if (!s_.report_waiting && pool_.totalFreeCores() == 0) break;
       Decision d = decide(s_.pending[index]);
+      for (Decision& p : preempts_) decisions.push_back(std::move(p));
+      preempts_.clear();
       if (s_.report_waiting || d.kind == Decision::Kind::kStart) decisions.push_back(std::move(d));
     }
     return decisions;
@@ -180,6 +198,9 @@ class Pass {
         return d;
       }
     }
+
+    if (!never && (job.preempts != 0 || job.reclaim_group != kNoGroup || own_.count(job.id)))
+      if (preempt(job, counts, ctx)) return pending(job.id, kReasonPreempting);
 
     if (s_.policy == Policy::kFcfs) blocked_ = true;
     // Failed attempts count too: without running jobs in the snapshot no job can be reserved,
@@ -260,6 +281,28 @@ class Pass {
     return allocation;
   }
 
+  // Makes room for the job by preemption (preemption.hpp). True when it will fit once its
+  // victims (new ones, in preempts_, or those of earlier passes) are gone: the nodes it will use
+  // are then kept from the jobs after it in this pass.
+  bool preempt(const JobRequest& job, const std::vector<uint32_t>& counts, const PlaceContext& ctx) {
+    static const std::vector<size_t> kNone;
+    auto own = own_.find(job.id);
+    VictimChoice choice =
+        chooseVictims(job, s_, pool_, ctx, counts, own == own_.end() ? kNone : own->second, taken_, groups_);
+    if (!choice.fits) return false;
+    for (size_t v : choice.victims) {
+      taken_[v] = true;
+      Decision d;
+      d.kind = Decision::Kind::kPreempt;
+      d.job_id = s_.running[v].id;
+      d.preempted_for = job.id;
+      preempts_.push_back(std::move(d));
+    }
+    for (const Pick& p : choice.picks)
+      if (pool_.listed(p.node)) pool_.hide(p.node);
+    return true;
+  }
+
   const Snapshot& s_;
   FreePool pool_;
   NetworkIndex network_;
@@ -271,6 +314,10 @@ class Pass {
   uint32_t tried_ = 0;    // reservations attempted (kEasy, kFcfs count them against the depth)
   std::vector<uint32_t> limited_;
   std::vector<NodeUse> lowered_;
+  std::vector<bool> taken_;      // running job i is a victim of this pass already
+  std::vector<QuotaGroup> groups_;  // borrowing left after this pass's reclaims
+  std::unordered_map<uint64_t, std::vector<size_t>> own_;  // pending job -> its victims still ending
+  std::vector<Decision> preempts_;  // the current job's kPreempt decisions
 };
 
 }  // namespace

@@ -24,6 +24,20 @@
 // the job got, and a multi-GPU request prefers a fully NVLink-connected set. Node features
 // filter nodes by --constraint (and a GPU type by the feature of that name).
 //
+// Pools (Snapshot::pools): a job with a pool may use only that pool's nodes.
+//
+// Preemption: a job that cannot start now and has the right to preempt (JobRequest::preempts:
+// the preempt classes, i.e. QoS levels, it may displace; JobRequest::reclaim_group: it stays
+// within its account's guaranteed quota in its pool, so it may take back what other accounts
+// borrow there) gets victims: running jobs it may displace whose resources, with what is free,
+// let it be placed. Victims are chosen youngest first (least work lost), then the set is pruned
+// of every victim it can do without, oldest first, so no more than needed is preempted; jobs
+// still in their exempt time (RunningJob::preemptible false) are never victims. Each victim gets
+// a kPreempt decision naming the job it makes room for, and that job stays pending
+// ("Preempting"); a job whose victims of an earlier pass are still ending
+// (RunningJob::preempted_for) counts their resources as its own and preempts nobody more unless
+// it no longer fits even with them. The nodes it will use are kept from later jobs in the pass.
+//
 // Without running jobs in the snapshot (or with unlimited time limits) busy resources never free
 // in the plan, so no blocked job can be reserved and EASY degrades to first fit; it never starts
 // a job that would break a reservation it could make (e.g. from jobs started in the same pass).
@@ -55,6 +69,9 @@ struct NodeState {
   std::vector<std::string> features;  // configured and discovered labels ("ib", "v100")
 };
 
+inline constexpr uint32_t kAnyPool = UINT32_MAX;   // JobRequest::pool, RunningJob::pool: no pool
+inline constexpr uint32_t kNoGroup = UINT32_MAX;   // no quota group
+
 struct JobRequest {
   uint64_t id = 0;
   int64_t priority = 0;
@@ -73,6 +90,9 @@ struct JobRequest {
   std::string constraint;          // --constraint over node features ("ib&nvme", "a|b"); "" none
   uint32_t max_switches = 0;       // --switches: at most this many leaf switches; 0 = no limit
   int64_t switches_wait_until = 0;  // from this time on max_switches no longer applies
+  uint32_t pool = kAnyPool;         // index into Snapshot::pools: only its nodes
+  uint64_t preempts = 0;            // bit c: may preempt running jobs of preempt class c (< 64)
+  uint32_t reclaim_group = kNoGroup;  // its quota group, when it stays within the guarantee
 };
 
 // Resources a job holds or will hold on one node, by count (planning needs no core ids).
@@ -89,6 +109,22 @@ struct RunningJob {
   int64_t expected_end = 0;  // start + time limit; 0 = never ends (plan as held forever).
                              // An overdue job (<= now) is planned to end at now + 1.
   std::vector<NodeUse> use;
+  // Preemption:
+  int64_t start_time = 0;
+  uint32_t preempt_class = 0;      // its QoS level's class (< 64)
+  bool preemptible = false;        // may be preempted now (its QoS allows it, exempt time over)
+  uint64_t preempted_for = 0;      // != 0: being preempted already, for this pending job
+  uint32_t quota_group = kNoGroup;  // index into Snapshot::quota_groups
+};
+
+// An account's quota in one pool, as preemption sees it: what it holds beyond its guarantee.
+// Positive in any resource: it borrows, and jobs reclaiming a guarantee in that pool may
+// preempt its jobs until it no longer does.
+struct QuotaGroup {
+  uint32_t pool = kAnyPool;
+  int64_t over_cores = 0;
+  int64_t over_mem_mb = 0;
+  int64_t over_gpus = 0;
 };
 
 enum class Policy { kFirstFit, kFcfs, kEasy, kConservative };
@@ -113,13 +149,15 @@ struct Network {
 
 struct Decision {
   // kReserve: the job stays pending (reason "Resources") with resources planned for it later.
-  enum class Kind { kStart, kPending, kReserve };
+  // kPreempt: job_id is a running job to preempt, for the pending job preempted_for.
+  enum class Kind { kStart, kPending, kReserve, kPreempt };
   Kind kind = Kind::kPending;
   uint64_t job_id = 0;
   std::vector<NodeAllocation> allocation;  // kStart only; the first node runs the batch script
   std::string reason;                      // kPending, kReserve: "Resources", "Priority", ...
   int64_t start_at = 0;                    // kStart: now; kReserve: the planned start
   std::vector<NodeUse> planned;            // kReserve only: the planned resources per node
+  uint64_t preempted_for = 0;              // kPreempt only
 };
 
 struct Snapshot {
@@ -129,6 +167,8 @@ struct Snapshot {
   std::vector<std::pair<uint64_t, uint32_t>> array_running;  // array_job_id -> running tasks
   std::vector<RunningJob> running;                           // any order; for planning only
   Network network;                                           // empty: topology-blind
+  std::vector<std::vector<uint32_t>> pools;                  // node indices of each pool
+  std::vector<QuotaGroup> quota_groups;
   Policy policy = Policy::kEasy;
   uint32_t reserve_depth = 1;  // kEasy, kFcfs: how many blocked jobs get a reservation
   // false: return only kStart decisions, and stop the pass once no core is free (no later job
@@ -140,7 +180,8 @@ struct Snapshot {
 // One scheduling pass. Deterministic: the same snapshot gives the same decisions.
 // Every pending job gets exactly one decision (only the started ones without report_waiting);
 // decisions come in pass order (the order above), which is also the order in which their
-// allocations were committed. Pending reasons: "Resources" (does not fit now, or would delay a
+// allocations were committed; a job's kPreempt decisions come right before its own. Pending
+// reasons: "Preempting" (its victims are ending), "Resources" (does not fit now, or would delay a
 // reservation), "Priority" (kFcfs: a higher-priority job is waiting), "JobArrayTaskLimit" (array
 // throttle), "ReqNodeNotAvail" (no schedulable node has the features or GPU type asked for),
 // "BadConstraints" (malformed request, e.g. cpus_per_task == 0; checkSatisfiable refuses

@@ -404,3 +404,237 @@ TEST(ParseConfig, SchedulerPolicyAndDepth) {
 
 }  // namespace
 }  // namespace locus
+
+// ---- [[pool]], [[pool.quota]] and QoS preemption ----------------------------------------------
+
+namespace locus {
+namespace {
+
+constexpr uint64_t kNoLimit = UINT64_MAX;
+
+// One line per pool and quota, so a failing case shows the whole parsed shape at once.
+std::string describePools(const Config& c) {
+  std::ostringstream os;
+  auto res = [&](const QuotaResources& r) {
+    auto n = [&](uint64_t v) { return v == kNoLimit ? std::string("inf") : std::to_string(v); };
+    os << "{" << n(r.cores) << "," << n(r.mem_mb) << "," << n(r.gpus) << "}";
+  };
+  for (const auto& p : c.pools) {
+    os << "pool " << p.name << " line=" << p.line << " hostlist='" << p.nodes_hostlist
+       << "' nodes=[";
+    for (size_t i = 0; i < p.nodes.size(); ++i) os << (i ? "," : "") << p.nodes[i];
+    os << "] default=" << p.is_default << "\n";
+    for (const auto& q : p.quotas) {
+      os << "  quota " << q.account << " line=" << q.line << " guaranteed=";
+      res(q.guaranteed);
+      os << " max=";
+      if (q.max) res(*q.max); else os << "none";
+      os << "\n";
+    }
+  }
+  return os.str();
+}
+
+TEST(ParseConfig, Pools) {
+  const char* text =
+      "[[pool]]\n"                                           // 1
+      "name = \"cpu\"\n"                                     // 2
+      "default = true\n"                                     // 3
+      "\n"                                                   // 4
+      "[[pool]]\n"                                           // 5
+      "name = \"gpu\"\n"                                     // 6
+      "nodes = \"gpu[1-3],n7\"\n"                            // 7
+      "\n"                                                   // 8
+      "[[pool.quota]]\n"                                     // 9
+      "account = \"physics\"\n"                              // 10
+      "guaranteed = { cores = 16, mem = \"64G\", gpus = 2 }\n"  // 11
+      "max = { cores = 32, mem = \"128G\", gpus = 4 }\n"     // 12
+      "\n"                                                   // 13
+      "[[pool.quota]]\n"                                     // 14
+      "account = \"chem\"\n"                                 // 15
+      "guaranteed = { gpus = 1 }\n"                          // 16
+      "max = { cores = 8, mem = 2048 }\n"                    // 17
+      "\n"                                                   // 18
+      "[[pool.quota]]\n"                                     // 19
+      "account = \"bio\"\n"                                  // 20
+      "max = { mem = \"512M\" }\n"                           // 21
+      "\n"                                                   // 22
+      "[[pool.quota]]\n"                                     // 23
+      "account = \"guest\"\n";                               // 24
+  auto r = parseConfig(text, "locus.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  // 64G = 64 * 1024 = 65536 MB, 128G = 131072 MB; a bare integer mem is MB (2048); keys left out
+  // of `max` are unlimited, of `guaranteed` 0; no `max` table at all is "none".
+  EXPECT_EQ(describePools(*r),
+            "pool cpu line=1 hostlist='' nodes=[] default=1\n"
+            "pool gpu line=5 hostlist='gpu[1-3],n7' nodes=[gpu1,gpu2,gpu3,n7] default=0\n"
+            "  quota physics line=9 guaranteed={16,65536,2} max={32,131072,4}\n"
+            "  quota chem line=14 guaranteed={0,0,1} max={8,2048,inf}\n"
+            "  quota bio line=19 guaranteed={0,0,0} max={inf,512,inf}\n"
+            "  quota guest line=23 guaranteed={0,0,0} max=none\n");
+}
+
+TEST(ParseConfig, PoolsDefaultToNone) {
+  auto r = parseConfig("[[node]]\nnames = \"n1\"\n", "locus.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->pools.empty());
+}
+
+TEST(ParseConfig, QosPreemption) {
+  const char* text =
+      "[[qos]]\n"
+      "name = \"high\"\n"
+      "preempt = [\"scavenger\", \"normal\"]\n"  // "normal" is built in: no table needed
+      "preempt_mode = \"suspend\"\n"
+      "preempt_exempt_time = \"00:10:00\"\n"
+      "\n"
+      "[[qos]]\n"
+      "name = \"scavenger\"\n"
+      "preempt_mode = \"cancel\"\n";
+  auto r = parseConfig(text, "locus.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->qos.size(), 2u);
+  EXPECT_EQ(r->qos[0].preempt, (Names{"scavenger", "normal"}));
+  EXPECT_EQ(r->qos[0].preempt_mode, "suspend");
+  EXPECT_EQ(r->qos[0].preempt_exempt_s, 600);  // 10 min = 600 s
+  EXPECT_TRUE(r->qos[1].preempt.empty());
+  EXPECT_EQ(r->qos[1].preempt_mode, "cancel");
+  EXPECT_EQ(r->qos[1].preempt_exempt_s, 0);
+
+  auto defaults = parseConfig("[[qos]]\nname = \"normal\"\n", "locus.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_TRUE(defaults->qos[0].preempt.empty());
+  EXPECT_EQ(defaults->qos[0].preempt_mode, "requeue");
+  EXPECT_EQ(defaults->qos[0].preempt_exempt_s, 0);
+
+  // A target defined later in the file and the built-in "service" are known.
+  auto later = parseConfig(
+      "[[qos]]\nname = \"a\"\npreempt = [\"b\", \"service\"]\n[[qos]]\nname = \"b\"\n"
+      "preempt_mode = \"off\"\n",
+      "locus.toml");
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_EQ(later->qos[1].preempt_mode, "off");
+}
+
+TEST(ParseConfig, RejectsBadPoolsAndPreemption) {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* message;  // the whole error message
+  };
+  const Case cases[] = {
+      {"pool without name", "[[pool]]\nnodes = \"n1\"\n",
+       "locus.toml:1: [[pool]] needs a non-empty 'name'"},
+      {"pool with empty name", "[[pool]]\nname = \"\"\n",
+       "locus.toml:1: [[pool]] needs a non-empty 'name'"},
+      {"duplicate pool", "[[pool]]\nname = \"gpu\"\n\n[[pool]]\nname = \"gpu\"\n",
+       "locus.toml:4: duplicate [[pool]] 'gpu'"},
+      {"two default pools",
+       "[[pool]]\nname = \"a\"\ndefault = true\n[[pool]]\nname = \"b\"\n[[pool]]\nname = \"c\"\n"
+       "default = true\n",
+       "locus.toml:6: more than one default [[pool]] ('a' and 'c')"},
+      {"unknown key in pool", "[[pool]]\nname = \"a\"\nnode = \"n1\"\n",
+       "locus.toml:3: unknown key 'pool.node'"},
+      {"int for pool nodes", "[[pool]]\nname = \"a\"\nnodes = 3\n",
+       "locus.toml:3: key 'pool.nodes' must be a string (hostlist, e.g. \"n[1-8]\")"},
+      {"string for default", "[[pool]]\nname = \"a\"\ndefault = \"yes\"\n",
+       "locus.toml:3: key 'pool.default' must be true or false"},
+      {"pool as a single table", "[pool]\nname = \"a\"\n",
+       "locus.toml:1: 'pool' must be an array of tables ([[pool]])"},
+      {"quota without account", "[[pool]]\nname = \"a\"\n[[pool.quota]]\nmax = { cores = 1 }\n",
+       "locus.toml:3: [[pool.quota]] needs 'account'"},
+      {"duplicate quota account",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\n[[pool.quota]]\naccount = \"x\"\n",
+       "locus.toml:5: duplicate [[pool.quota]] for account 'x' in pool 'a'"},
+      {"unknown key in quota", "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nmin = {}\n",
+       "locus.toml:5: unknown key 'pool.quota.min'"},
+      {"unknown key in guaranteed",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nguaranteed = { cpus = 4 }\n",
+       "locus.toml:5: unknown key 'pool.quota.guaranteed.cpus'"},
+      {"unknown key in max",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nmax = { cores = 4, gpu = 1 }\n",
+       "locus.toml:5: unknown key 'pool.quota.max.gpu'"},
+      {"guaranteed not a table",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nguaranteed = 4\n",
+       "locus.toml:5: key 'pool.quota.guaranteed' must be a table "
+       "({ cores = 16, mem = \"64G\", gpus = 2 })"},
+      {"negative cores",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nmax = { cores = -1 }\n",
+       "locus.toml:5: key 'pool.quota.max.cores' must be >= 0"},
+      {"float gpus",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nguaranteed = { gpus = 1.5 }\n",
+       "locus.toml:5: key 'pool.quota.guaranteed.gpus' must be an integer"},
+      {"bool mem",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nmax = { mem = true }\n",
+       "locus.toml:5: key 'pool.quota.max.mem' must be a size (\"64G\", \"512M\") or an integer "
+       "of MB"},
+      // 16 > 8 cores; the line is the quota's table
+      {"guaranteed cores above max",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\n"
+       "guaranteed = { cores = 16 }\nmax = { cores = 8 }\n",
+       "locus.toml:3: quota of account 'x' in pool 'a': guaranteed cores (16) is greater than "
+       "max (8)"},
+      // 2G = 2048 MB > 1024 MB; cores within (4 <= unlimited)
+      {"guaranteed mem above max",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\n"
+       "guaranteed = { cores = 4, mem = \"2G\" }\nmax = { mem = \"1G\" }\n",
+       "locus.toml:3: quota of account 'x' in pool 'a': guaranteed mem (2048) is greater than "
+       "max (1024)"},
+      {"guaranteed gpus above max in the second quota",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\n[[pool.quota]]\naccount = \"y\"\n"
+       "guaranteed = { gpus = 2 }\nmax = { gpus = 1 }\n",
+       "locus.toml:5: quota of account 'y' in pool 'a': guaranteed gpus (2) is greater than "
+       "max (1)"},
+      {"quota as a single table", "[[pool]]\nname = \"a\"\n[pool.quota]\naccount = \"x\"\n",
+       "locus.toml:3: 'pool.quota' must be an array of tables ([[pool.quota]])"},
+      // QoS preemption
+      {"bad preempt_mode", "[[qos]]\nname = \"a\"\npreempt_mode = \"kill\"\n",
+       "locus.toml:3: key 'qos.preempt_mode' must be one of requeue, cancel, suspend, off "
+       "(got 'kill')"},
+      {"preempt not an array", "[[qos]]\nname = \"a\"\npreempt = \"b\"\n",
+       "locus.toml:3: key 'qos.preempt' must be an array of strings"},
+      {"preempt_exempt_time not a string", "[[qos]]\nname = \"a\"\npreempt_exempt_time = 60\n",
+       "locus.toml:3: key 'qos.preempt_exempt_time' must be a string (Slurm time format)"},
+      {"preempts an unknown qos",
+       "[[qos]]\nname = \"a\"\n\n[[qos]]\nname = \"high\"\npreempt = [\"a\", \"scavanger\"]\n",
+       "locus.toml:4: qos 'high' preempts unknown qos 'scavanger'"},
+      {"unknown key in qos", "[[qos]]\nname = \"a\"\npreempt_grace = 1\n",
+       "locus.toml:3: unknown key 'qos.preempt_grace'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = parseConfig(c.text, "locus.toml");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().message, c.message);
+  }
+}
+
+// Errors whose tail comes from the hostlist, memory and time parsers.
+TEST(ParseConfig, RejectsBadPoolValuesWithPrefix) {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* prefix;
+  };
+  const Case cases[] = {
+      {"bad pool hostlist", "[[pool]]\nname = \"a\"\nnodes = \"n[3-1]\"\n",
+       "locus.toml:3: key 'pool.nodes': "},
+      {"bad mem size",
+       "[[pool]]\nname = \"a\"\n[[pool.quota]]\naccount = \"x\"\nmax = { mem = \"4X\" }\n",
+       "locus.toml:5: key 'pool.quota.max.mem': "},
+      {"bad preempt_exempt_time", "[[qos]]\nname = \"a\"\n\npreempt_exempt_time = \"1:2:3:4\"\n",
+       "locus.toml:4: key 'qos.preempt_exempt_time': "},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = parseConfig(c.text, "locus.toml");
+    ASSERT_FALSE(r.ok());
+    const std::string& msg = r.error().message;
+    EXPECT_EQ(msg.rfind(c.prefix, 0), 0u) << msg;
+    EXPECT_GT(msg.size(), std::string(c.prefix).size()) << "no explanation after the prefix";
+  }
+}
+
+}  // namespace
+}  // namespace locus

@@ -147,6 +147,19 @@ class JobBuilder {
     j_.switches_wait_until = until;
     return *this;
   }
+  JobBuilder& pool(uint32_t p) {
+    j_.pool = p;
+    return *this;
+  }
+  // May preempt running jobs of these preempt classes.
+  JobBuilder& preempts(std::initializer_list<uint32_t> classes) {
+    for (uint32_t c : classes) j_.preempts |= uint64_t{1} << c;
+    return *this;
+  }
+  JobBuilder& reclaims(uint32_t group) {
+    j_.reclaim_group = group;
+    return *this;
+  }
   operator JobRequest() const { return j_; }  // NOLINT
 
  private:
@@ -179,9 +192,21 @@ inline std::string coreRanges(const std::vector<uint32_t>& cores) {
   return out;
 }
 
+// A preemptible running job of preempt class `cls`, started at `start`.
+inline RunningJob victim(uint64_t id, uint32_t node, uint32_t cores, int64_t start, uint32_t cls = 0,
+                         uint32_t group = kNoGroup) {
+  RunningJob r = running(id, node, cores, 0);
+  r.start_time = start;
+  r.preempt_class = cls;
+  r.preemptible = true;
+  r.quota_group = group;
+  return r;
+}
+
 inline std::string describe(const Decision& d, const std::vector<NodeState>& nodes) {
   std::string out = std::to_string(d.job_id);
   if (d.kind == Decision::Kind::kPending) return out + " pending " + d.reason;
+  if (d.kind == Decision::Kind::kPreempt) return out + " preempt for " + std::to_string(d.preempted_for);
   if (d.kind == Decision::Kind::kReserve) {
     out += " reserve@" + std::to_string(d.start_at);
     for (const NodeUse& u : d.planned) {
