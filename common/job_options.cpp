@@ -376,12 +376,14 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
     }
     case Opt::kRequeue:
       spec.requeue = true;
+      spec.no_requeue = false;
       break;
     case Opt::kHold:
       spec.hold = true;
       break;
     case Opt::kNoRequeue:
       spec.requeue = false;
+      spec.no_requeue = true;
       break;
     case Opt::kExport: {
       auto e = parseExport(v);

@@ -37,6 +37,7 @@ struct JobSpec {
   std::string work_dir;             // -D; absolute; defaults to the submit directory
   std::string array_spec;           // --array as given ("1-100%10"); empty = not an array
   bool requeue = false;             // --requeue: NODE_FAIL puts the job back to PENDING
+  bool no_requeue = false;          // --no-requeue: never requeued (preemption cancels it instead)
   bool hold = false;                // -H/--hold: submitted held (released with `locus release`)
   std::string export_spec = "ALL";  // --export: ALL | NONE | VAR[,VAR=val...] (ALL,... allowed)
   std::map<std::string, std::string> environment;  // submitter's environment, filtered by export

@@ -41,6 +41,10 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
     for (uint32_t s = 0; s < c->switches_.switches.size(); ++s)
       for (const auto& name : c->switches_.switches[s].nodes) c->switch_of_node_.emplace(name, s);
   }
+  auto pools = Pools::fromConfig(config);
+  if (!pools.ok()) return invalidArgument("locus.toml: " + pools.error().message);
+  c->pools_ = std::move(*pools);
+  c->preemption_ = PreemptionPolicy::fromConfig(config.qos);
   auto store = Store::open(config.state_dir);
   if (!store.ok()) return store.error();
   c->store_ = std::move(*store);
@@ -82,6 +86,13 @@ Status Controller::load() {
     if (Status s = priority_->applyAccountChange(change); !s.ok())
       log()->warn("stored account change no longer applies (config changed?): {}: {}", text, s.error().message);
   }
+
+  // Quotas changed with `locus quota set`, replayed in order.
+  auto quota_changes = store_->loadQuotaChanges();
+  if (!quota_changes.ok()) return quota_changes.error();
+  for (const auto& text : *quota_changes)
+    if (Status s = applyQuotaChange(pools_, text); !s.ok())
+      log()->warn("stored quota change no longer applies (config changed?): {}: {}", text, s.error().message);
 
   auto usage = store_->loadUsage();
   if (!usage.ok()) return usage.error();
@@ -229,12 +240,20 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
       return invalidArgument("--time " + formatDuration(spec.time_limit_s) + " exceeds QoS " + spec.qos +
                              "'s limit of " + formatDuration(*level->max_wall_s));
   }
+  // The pool: -p, else the default. Without [[pool]] tables every node is in the one pool and
+  // a -p name is kept as a label (scripts from other sites name their own partitions).
+  if (spec.partition.empty()) spec.partition = pools_.defaultName();
+  const bool pools_configured = !config_.pools.empty();
+  std::optional<uint32_t> pool_index = pools_.indexOf(spec.partition);
+  if (pools_configured && !pool_index)
+    return invalidArgument("invalid partition specified: " + spec.partition + " (pools: " + pools_.namesList() + ")");
   Job proto_job;
   proto_job.spec = spec;
   // Refuse what no node set could ever hold, judged against the nodes the controller knows.
   if (!nodes_.empty()) {
     std::vector<scheduler::NodeState> totals;
     for (const auto& [name, node] : nodes_) {
+      if (pools_configured && !pools_.at(*pool_index).hasNode(name)) continue;
       scheduler::NodeState n;
       n.name = name;
       n.total_cores = node->cores();
@@ -243,8 +262,11 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
       n.features = node->allFeatures();
       totals.push_back(std::move(n));
     }
-    Status fits = scheduler::checkSatisfiable(toRequest(proto_job), totals);
-    if (!fits.ok()) return fits.error();
+    // None of the pool's nodes registered yet: nothing to judge by (like no nodes at all).
+    if (!totals.empty()) {
+      Status fits = scheduler::checkSatisfiable(toRequest(proto_job), totals);
+      if (!fits.ok()) return fits.error();
+    }
   }
 
   int64_t now = unixNow();
@@ -333,6 +355,9 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_cpu_time_s(job.cpu_time_s);
   info.set_expected_start_time(job.expected_start);
   info.set_partition(job.spec.partition);
+  info.set_preempted_by(job.preempted_by);
+  info.set_preemption(job.preemption);
+  info.set_reason_detail(job.reason_detail);
   info.set_account(job.spec.account);
   info.set_qos(job.spec.qos);
   info.set_command(job.spec.script_path.empty() ? "wrap" : job.spec.script_path);

@@ -21,6 +21,8 @@
 #include "controller/job.hpp"
 #include "controller/node_channel.hpp"
 #include "controller/nodes/node.hpp"
+#include "controller/pools.hpp"
+#include "controller/preemption_policy.hpp"
 #include "controller/priority_engine.hpp"
 #include "locality/switch_tree.hpp"
 #include "controller/scheduler/scheduler.hpp"
@@ -120,6 +122,10 @@ class Controller {
   void endOnNodeFailure(Job& job, const std::string& reason, int64_t now);  // requires mu_
   void sendLaunch(const Job& job);   // requires mu_
   void sendKill(const Job& job, bool cancel);  // requires mu_
+  // Marks `victim` preempted for pending job `for_job` as its QoS says (requeue or cancel);
+  // `why` says what gives the right. requires mu_. The caller persists the victim, then sends
+  // its kill: sendKill(victim, victim.cancel_requested).
+  void preempt(Job& victim, uint64_t for_job, const std::string& why, int64_t now);
   void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
   void markDirty();                  // requires mu_: wake the scheduler
@@ -137,6 +143,8 @@ class Controller {
   std::string address_;  // set before start(), read-only after
   std::unique_ptr<Store> store_;
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
+  Pools pools_;                   // guarded by mu_ (quotas change at run time)
+  PreemptionPolicy preemption_;   // immutable after create()
   locality::SwitchTree switches_;             // from [[switch]]; immutable after create()
   scheduler::Network network_;                // switches_ for the scheduler (parents only)
   std::unordered_map<std::string, uint32_t> switch_of_node_;  // node -> its leaf; immutable

@@ -62,11 +62,18 @@ struct Job {
   // confirms they are gone (a cancelled job during its SIGTERM grace, say).
   bool completing = false;
   int64_t expected_start = 0;         // the backfill plan's start for a PENDING job; not stored
+  std::string reason_detail;          // the pending reason in words (a quota's numbers); not stored
   double cpu_time_s = 0;              // user + system time of the batch script, from the node
   uint64_t max_rss_kb = 0;
   bool cancel_requested = false;
   bool held = false;                  // scontrol hold: not scheduled until released
   bool requeue_requested = false;     // scontrol requeue of a running job: PENDING again at exit
+  // Preemption. preempted_for: this running job is being preempted (requeued or cancelled) to
+  // make room for that pending job; cleared at its exit. preempted_by: the last job it was
+  // preempted for. preemption: what happened, in words, for `locus show` and `locus why`.
+  uint64_t preempted_for = 0;
+  uint64_t preempted_by = 0;
+  std::string preemption;
   std::vector<JobStep> steps;         // in id order; ids restart at 0 with each attempt
 
   bool isArrayTask() const { return array_job_id != 0; }

@@ -170,12 +170,13 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
     job.max_rss_kb = exited.max_rss_kb();
   }
   if (job.state == JobState::kRunning && job.requeue_requested) {
-    // scontrol requeue: this attempt is over, the job waits for its next one.
+    // scontrol requeue or preemption: this attempt is over, the job waits for its next one.
+    const bool preempted = job.preempted_for != 0;
     releaseAllocation(job);
     job.requeue_requested = false;
     job.state = JobState::kPending;
     job.attempt += 1;
-    job.reason = "Requeued";
+    job.reason = preempted ? "Preempted" : "Requeued";
     job.allocation.clear();
     job.start_time = 0;
     job.stdout_path.clear();
@@ -229,6 +230,7 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
 }
 
 void Controller::releaseAllocation(Job& job, bool charge) {
+  job.preempted_for = 0;  // what it was preempted for has its resources now
   uint32_t cores = 0;
   uint64_t mem = 0;
   for (const auto& a : job.allocation) {

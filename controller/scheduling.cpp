@@ -12,6 +12,7 @@
 #include "common/time_util.hpp"
 #include "controller/controller_internal.hpp"
 #include "controller/job_environment.hpp"
+#include "controller/policy/quota.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.pb.h"
@@ -194,10 +195,74 @@ void Controller::schedule() {
   snap.reserve_depth = config_.reserve_depth;
   std::map<std::string, uint32_t> node_index;
   for (uint32_t i = 0; i < index.size(); ++i) node_index[index[i]->name()] = i;
+
+  // Pools: each pool's node indices. A job's pool is its -p (the implicit pool of every node
+  // when there are no [[pool]] tables, whatever its -p says).
+  const bool pools_configured = !config_.pools.empty();
+  for (const Pool& p : pools_.all()) {
+    std::vector<uint32_t> members;
+    for (uint32_t i = 0; i < index.size(); ++i)
+      if (p.hasNode(index[i]->name())) members.push_back(i);
+    snap.pools.push_back(std::move(members));
+  }
+  auto poolOf = [&](const Job& job) -> uint32_t {
+    if (!pools_configured) return 0;
+    auto i = pools_.indexOf(job.spec.partition);
+    return i ? *i : scheduler::kAnyPool;
+  };
+  // Quotas: what each account holds in each pool, and the quota groups preemption sees.
+  const bool quotas = pools_.anyQuota();
+  std::map<std::pair<uint32_t, std::string>, policy::Resources> held;
+  auto heldBy = [](const Job& job) {
+    policy::Resources r;
+    for (const auto& a : job.allocation) {
+      r.cores += a.cores.size();
+      r.mem_mb += a.mem_mb;
+      r.gpus += a.gpus.size();
+    }
+    return r;
+  };
+  if (quotas)
+    for (uint64_t id : active_) {
+      const Job& job = jobs_.at(id);
+      const uint32_t p = poolOf(job);
+      if (p != scheduler::kAnyPool) held[{p, job.spec.account}] = held[{p, job.spec.account}] + heldBy(job);
+    }
+  auto quotaOf = [&](uint32_t pool, const std::string& account) {
+    if (const policy::Quota* q = pools_.at(pool).quotaOf(account)) return *q;
+    return policy::Quota{account, {}, {}};  // no quota: nothing guaranteed, no max
+  };
+  std::map<std::pair<uint32_t, std::string>, uint32_t> group_index;
+  auto groupOf = [&](uint32_t pool, const std::string& account) -> uint32_t {
+    if (!quotas || pool == scheduler::kAnyPool || pools_.at(pool).quotas.empty()) return scheduler::kNoGroup;
+    auto [it, fresh] = group_index.try_emplace({pool, account}, static_cast<uint32_t>(snap.quota_groups.size()));
+    if (fresh) {
+      const policy::Resources h = held[{pool, account}];
+      const policy::Quota q = quotaOf(pool, account);
+      auto over = [](uint64_t have, uint64_t guaranteed) {
+        return static_cast<int64_t>(have) - static_cast<int64_t>(std::min<uint64_t>(guaranteed, INT64_MAX));
+      };
+      snap.quota_groups.push_back({pool, over(h.cores, q.guaranteed.cores), over(h.mem_mb, q.guaranteed.mem_mb),
+                                   over(h.gpus, q.guaranteed.gpus)});
+    }
+    return it->second;
+  };
+  const bool preemption = preemption_.any() || quotas;
+
   for (uint64_t id : active_) {
     const Job& job = jobs_.at(id);
     scheduler::RunningJob r;
     r.id = id;
+    if (preemption) {
+      const PreemptLevel& level = preemption_.of(job.spec.qos);
+      r.start_time = job.start_time;
+      r.preempt_class = level.cls;
+      // A `locus run` allocation has nothing to requeue: it is not preempted.
+      r.preemptible = level.mode != PreemptMode::kOff && !job.completing && !job.spec.allocation_only &&
+                      job.preempted_for == 0 && snap.now - job.start_time >= level.exempt_s;
+      r.preempted_for = job.preempted_for;
+      r.quota_group = groupOf(poolOf(job), job.spec.account);
+    }
     // A completing job is on its way out; unlimited jobs never end in the plan.
     if (job.completing) r.expected_end = snap.now + 1;
     else if (job.spec.time_limit_s > 0) r.expected_end = job.start_time + job.spec.time_limit_s;
@@ -242,9 +307,10 @@ void Controller::schedule() {
       if (a->second.submit_time != b->second.submit_time) return a->second.submit_time < b->second.submit_time;
       return a->first < b->first;
     });
+  std::map<std::pair<uint32_t, std::string>, policy::Resources> admitted = held;  // + this pass's
   for (auto* entry : order) {
     const uint64_t id = entry->first;
-    const scheduler::JobRequest& request = entry->second;
+    scheduler::JobRequest& request = entry->second;
     if (Job& held = jobs_.at(id); held.held) {
       held.reason = "JobHeldUser";
       held.expected_start = 0;
@@ -278,6 +344,27 @@ void Controller::schedule() {
         }
       }
     }
+    Job& job = jobs_.at(id);
+    request.pool = poolOf(job);
+    request.preempts = preemption ? preemption_.of(job.spec.qos).preempts : 0;
+    request.reclaim_group = scheduler::kNoGroup;
+    if (quotas && request.pool != scheduler::kAnyPool && !pools_.at(request.pool).quotas.empty()) {
+      // Like the QoS limits: what runs counts, and so does each earlier job of this pass.
+      const uint32_t nodes = std::max(1u, request.nodes);
+      const policy::Resources want{uint64_t{request.ntasks} * request.cpus_per_task, request.mem_mb * nodes,
+                                   uint64_t{request.gpus_per_node} * nodes + uint64_t{request.gpus_per_task} * request.ntasks};
+      policy::Resources& have = admitted[{request.pool, job.spec.account}];
+      const policy::Quota quota = quotaOf(request.pool, job.spec.account);
+      auto verdict = policy::checkMax(quota, pools_.at(request.pool).name, have, want);
+      if (!verdict.ok) {
+        job.reason = std::string(verdict.reason);
+        job.reason_detail = verdict.detail;  // `locus why` says which limit
+        job.expected_start = 0;
+        continue;
+      }
+      if (policy::withinGuarantee(quota, have, want)) request.reclaim_group = groupOf(request.pool, job.spec.account);
+      have = have + want;
+    }
     snap.pending.push_back(request);
   }
   // Dependencies that can no longer hold cancel their job (Slurm's kill_invalid_depend).
@@ -307,11 +394,19 @@ void Controller::schedule() {
   auto decisions = scheduler::schedulePass(snap);
 
   std::vector<Job*> started;
+  std::vector<std::pair<uint64_t, uint64_t>> preemptions;  // (victim, for job)
+  std::vector<Job*> preempting;  // pending jobs waiting for their victims
   for (const auto& d : decisions) {
     Job& job = jobs_.at(d.job_id);
+    if (d.kind == scheduler::Decision::Kind::kPreempt) {
+      preemptions.emplace_back(d.job_id, d.preempted_for);
+      continue;
+    }
     if (d.kind != scheduler::Decision::Kind::kStart) {
       // Not transitions: kept in memory only.
       job.reason = d.reason;
+      job.reason_detail.clear();
+      if (d.reason == "Preempting") preempting.push_back(&job);
       job.expected_start = d.kind == scheduler::Decision::Kind::kReserve ? d.start_at : 0;
       continue;
     }
@@ -359,6 +454,48 @@ void Controller::schedule() {
     return;
   }
   for (Job* job : started) sendLaunch(*job);
+  if (!preemptions.empty()) {
+    std::vector<const Job*> victims;
+    for (const auto& [victim_id, for_id] : preemptions) {
+      Job& victim = jobs_.at(victim_id);
+      const Job& for_job = jobs_.at(for_id);
+      const PreemptLevel& mine = preemption_.of(for_job.spec.qos);
+      const PreemptLevel& theirs = preemption_.of(victim.spec.qos);
+      std::string why = (mine.preempts >> theirs.cls & 1) != 0
+                            ? "QoS " + mine.name + " may preempt " + theirs.name
+                            : "account " + for_job.spec.account + " reclaims its guarantee in pool " +
+                                  for_job.spec.partition + " from borrower " + victim.spec.account;
+      preempt(victim, for_id, why, snap.now);
+      victims.push_back(&victim);
+    }
+    if (Status st = persist(victims); st.ok()) {
+      for (const Job* v : victims) sendKill(*v, v->cancel_requested);
+    } else {
+      // Not stored: not done. The victims run on; a later pass decides again.
+      log()->error("preemptions not stored, undone: {}", st.error().message);
+      for (const Job* v : victims) {
+        Job& j = jobs_.at(v->id);
+        j.preempted_for = 0;
+        j.requeue_requested = false;
+        if (j.cancel_requested) {
+          j.cancel_requested = j.completing = false;
+          j.state = JobState::kRunning;
+          j.end_time = 0;
+          j.reason.clear();
+        }
+      }
+    }
+    changed_cv_.notify_all();
+  }
+  // `locus why`: whose end a preempting job waits for.
+  for (Job* job : preempting) {
+    for (uint64_t id : active_) {
+      const Job& v = jobs_.at(id);
+      if (v.preempted_for != job->id) continue;
+      job->reason_detail += (job->reason_detail.empty() ? "waiting for job " : ", job ") + std::to_string(id) +
+                            " to end (" + v.preemption + ")";
+    }
+  }
   if (!started.empty()) {
     log()->debug("pass started={} pending={}", started.size(), pending_.size());
     changed_cv_.notify_all();

@@ -71,12 +71,6 @@ struct Step {
   int wake[2] = {-1, -1};   // the reaper writes a byte here when one of the tasks exits
 };
 
-std::string joinIds(const std::vector<uint32_t>& ids) {
-  std::string out;
-  for (uint32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return out;
-}
-
 int exitCodeOf(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

@@ -81,6 +81,7 @@ void toProto(const locus::JobSpec& s, JobSpec& o) {
   o.set_work_dir(s.work_dir);
   o.set_array_spec(s.array_spec);
   o.set_requeue(s.requeue);
+  o.set_no_requeue(s.no_requeue);
   o.set_hold(s.hold);
   o.set_export_spec(s.export_spec);
   for (const auto& [k, v] : s.environment) (*o.mutable_environment())[k] = v;
@@ -117,6 +118,7 @@ locus::JobSpec fromProto(const JobSpec& o) {
   s.work_dir = o.work_dir();
   s.array_spec = o.array_spec();
   s.requeue = o.requeue();
+  s.no_requeue = o.no_requeue();
   s.hold = o.hold();
   s.export_spec = o.export_spec();
   s.environment.insert(o.environment().begin(), o.environment().end());

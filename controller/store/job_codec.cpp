@@ -25,6 +25,7 @@ json specToJson(const JobSpec& s) {
               {"work_dir", s.work_dir},
               {"array", s.array_spec},
               {"requeue", s.requeue},
+              {"no_requeue", s.no_requeue},
               {"export", s.export_spec},
               {"environment", s.environment},
               {"partition", s.partition},
@@ -60,6 +61,7 @@ JobSpec specFromJson(const json& j) {
   s.work_dir = j.at("work_dir");
   s.array_spec = j.at("array");
   s.requeue = j.at("requeue");
+  s.no_requeue = j.value("no_requeue", false);
   s.export_spec = j.at("export");
   s.environment = j.at("environment").get<std::map<std::string, std::string>>();
   s.partition = j.at("partition");
@@ -109,6 +111,9 @@ std::string jobToJson(const Job& job) {
          {"cpu_time_s", job.cpu_time_s},
          {"held", job.held},
          {"requeue_requested", job.requeue_requested},
+         {"preempted_for", job.preempted_for},
+         {"preempted_by", job.preempted_by},
+         {"preemption", job.preemption},
          {"max_rss_kb", job.max_rss_kb},
          {"cancel_requested", job.cancel_requested}};
   if (!job.steps.empty()) {
@@ -163,6 +168,9 @@ Result<Job> jobFromJson(const std::string& text) {
     job.cpu_time_s = j.value("cpu_time_s", 0.0);
     job.held = j.value("held", false);
     job.requeue_requested = j.value("requeue_requested", false);
+    job.preempted_for = j.value("preempted_for", uint64_t{0});
+    job.preempted_by = j.value("preempted_by", uint64_t{0});
+    job.preemption = j.value("preemption", "");
     for (const auto& s : j.value("steps", json::array())) {
       JobStep step;
       step.id = s.at("id");

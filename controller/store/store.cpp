@@ -34,6 +34,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
            " as_of INTEGER NOT NULL)",
            "CREATE TABLE IF NOT EXISTS account_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
            " change TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS quota_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+           " change TEXT NOT NULL)",
        }) {
     Status s = store->exec(sql);
     if (!s.ok()) return s.error();
@@ -160,10 +162,10 @@ Result<std::vector<std::tuple<std::string, double, int64_t>>> Store::loadUsage()
   return out;
 }
 
-Status Store::appendAccountChange(const std::string& change_json) {
+Status Store::appendChange(const char* table, const std::string& change_json) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, "INSERT INTO account_changes (change) VALUES (?)", -1, &stmt, nullptr) != SQLITE_OK)
-    return internalError(sqlite3_errmsg(db_));
+  const std::string sql = std::string("INSERT INTO ") + table + " (change) VALUES (?)";
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return internalError(sqlite3_errmsg(db_));
   sqlite3_bind_text(stmt, 1, change_json.c_str(), -1, SQLITE_STATIC);
   int rc = sqlite3_step(stmt);
   sqlite3_finalize(stmt);
@@ -171,10 +173,10 @@ Status Store::appendAccountChange(const std::string& change_json) {
   return {};
 }
 
-Result<std::vector<std::string>> Store::loadAccountChanges() {
+Result<std::vector<std::string>> Store::loadChanges(const char* table) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT change FROM account_changes ORDER BY seq", -1, &stmt, nullptr) != SQLITE_OK)
-    return internalError(sqlite3_errmsg(db_));
+  const std::string sql = std::string("SELECT change FROM ") + table + " ORDER BY seq";
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return internalError(sqlite3_errmsg(db_));
   std::vector<std::string> out;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
@@ -182,5 +184,10 @@ Result<std::vector<std::string>> Store::loadAccountChanges() {
   if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
   return out;
 }
+
+Status Store::appendAccountChange(const std::string& change_json) { return appendChange("account_changes", change_json); }
+Result<std::vector<std::string>> Store::loadAccountChanges() { return loadChanges("account_changes"); }
+Status Store::appendQuotaChange(const std::string& change_json) { return appendChange("quota_changes", change_json); }
+Result<std::vector<std::string>> Store::loadQuotaChanges() { return loadChanges("quota_changes"); }
 
 }  // namespace locus::controller

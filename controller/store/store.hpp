@@ -43,12 +43,17 @@ class Store {
   // `locus account` changes, as JSON, in the order they were made (replayed over the config).
   Status appendAccountChange(const std::string& change_json);
   Result<std::vector<std::string>> loadAccountChanges();
+  // `locus quota set` changes, as JSON (pools.hpp), in order (replayed over the config).
+  Status appendQuotaChange(const std::string& change_json);
+  Result<std::vector<std::string>> loadQuotaChanges();
   Status commit();
   void rollback();
 
  private:
   Store() = default;
   Status exec(const char* sql);
+  Status appendChange(const char* table, const std::string& change_json);
+  Result<std::vector<std::string>> loadChanges(const char* table);
   sqlite3* db_ = nullptr;
   sqlite3_stmt* save_job_ = nullptr;
   sqlite3_stmt* save_node_ = nullptr;

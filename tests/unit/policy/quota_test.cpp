@@ -128,7 +128,7 @@ TEST(QuotaGuarantee, WithinGuarantee) {
     EXPECT_EQ(withinGuarantee(physics(), c.in_use, c.request), c.within);
   }
   // No guarantee at all: any asked resource is over.
-  EXPECT_FALSE(withinGuarantee(Quota{"bio"}, {}, {1, 0, 0}));
+  EXPECT_FALSE(withinGuarantee(Quota{"bio", {}}, {}, {1, 0, 0}));
 }
 
 TEST(QuotaGuarantee, Borrowed) {
@@ -236,7 +236,7 @@ TEST(QuotaReport, Lending) {
       // name (bravo, mike); mike's two entries add up (1 + 4 = 5); idle holds nothing: no row.
       // Unguaranteed 1000 - 0: nothing lent.
       {"row order and summed entries",
-       {{"zeta"}, {"alpha"}},
+       {{"zeta", {}}, {"alpha", {}}},
        {{"mike", {1, 0, 0}}, {"bravo", {2, 0, 0}}, {"zeta", {3, 0, 0}}, {"mike", {4, 0, 0}},
         {"idle", {}}},
        {1000, 0, 0},
