@@ -66,6 +66,26 @@ Result<proto::CreateStepReply> Client::createStep(const proto::CreateStepRequest
   return reply;
 }
 
+Result<proto::QuotasReply> Client::quotas(const std::string& pool) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::QuotasRequest req;
+  req.set_pool(pool);
+  proto::QuotasReply reply;
+  auto s = impl_->stub->GetQuotas(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
+Status Client::setQuota(const proto::SetQuotaRequest& req) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::SetQuotaReply reply;
+  auto s = impl_->stub->SetQuota(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return {};
+}
+
 Result<proto::JobInfo> Client::getJob(uint64_t id) {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

@@ -131,6 +131,12 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
       {"cpu_time_s", job.cpu_time_s()},
       {"expected_start_time", timeOrNull(job.expected_start_time())},
       {"max_rss_kb", job.max_rss_kb()},
+      {"partition", job.partition()},
+      {"qos", job.qos()},
+      {"account", job.account()},
+      {"reason_detail", job.reason_detail().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.reason_detail())},
+      {"preempted_by", job.preempted_by() ? nlohmann::json(job.preempted_by()) : nlohmann::json(nullptr)},
+      {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
   };
 }
 
@@ -238,6 +244,10 @@ int runShow(const std::vector<std::string>& raw, const Globals& g) {
                 gpus.empty() ? "-" : formatCpuList(gpus).c_str(), static_cast<unsigned long>(a.mem_mb()),
                 a.ntasks());
   }
+  std::printf("   Partition=%s QOS=%s Account=%s\n", job->partition().c_str(),
+              job->qos().empty() ? "normal" : job->qos().c_str(), job->account().c_str());
+  if (!job->reason_detail().empty()) std::printf("   ReasonDetail=%s\n", job->reason_detail().c_str());
+  if (!job->preemption().empty()) std::printf("   Preemption=%s\n", job->preemption().c_str());
   std::printf("   WorkDir=%s\n   StdOut=%s\n   StdErr=%s\n", job->work_dir().c_str(),
               job->stdout().empty() ? "(not started)" : job->stdout().c_str(),
               job->stderr().empty() ? "(not started)" : job->stderr().c_str());
@@ -352,11 +362,13 @@ int runWhy(const std::vector<std::string>& raw, const Globals& g) {
     std::vector<std::string> nodes(job->nodes().begin(), job->nodes().end());
     std::printf("job %s is RUNNING on %s since %s\n", id.c_str(), compressHostlist(nodes).c_str(),
                 formatRfc3339(job->start_time()).c_str());
+    if (!job->preemption().empty()) std::printf("%s\n", job->preemption().c_str());
     return 0;
   }
   if (job->state() != "PENDING") {
     std::printf("job %s ended %s%s%s\n", id.c_str(), job->state().c_str(),
                 job->reason().empty() ? "" : ": ", job->reason().c_str());
+    if (!job->preemption().empty()) std::printf("%s\n", job->preemption().c_str());
     return 0;
   }
   const std::string& reason = job->reason();
@@ -372,6 +384,15 @@ int runWhy(const std::vector<std::string>& raw, const Globals& g) {
   } else if (reason == "Dependency") {
     std::printf("job %s is PENDING (Dependency): waiting until --dependency=%s holds\n", id.c_str(),
                 job->spec().dependency().c_str());
+  } else if (reason == "Preempting") {
+    std::printf("job %s is PENDING (Preempting): room is being made for it: %s\n", id.c_str(),
+                job->reason_detail().empty() ? "its victims are ending" : job->reason_detail().c_str());
+  } else if (reason == "Preempted") {
+    std::printf("job %s is PENDING (Preempted): back in the queue after %s\n", id.c_str(),
+                job->preemption().empty() ? "a preemption" : job->preemption().c_str());
+  } else if (reason == "PoolQuotaMaxLimit") {
+    std::printf("job %s is PENDING (PoolQuotaMaxLimit): %s\n", id.c_str(),
+                job->reason_detail().empty() ? "its account is at its max in the pool" : job->reason_detail().c_str());
   } else if (reason == "JobArrayTaskLimit") {
     std::printf("job %s is PENDING (JobArrayTaskLimit): array %lu runs as many tasks at once as its "
                 "%%N limit allows\n",
@@ -379,6 +400,7 @@ int runWhy(const std::vector<std::string>& raw, const Globals& g) {
   } else {
     std::printf("job %s is PENDING (%s)\n", id.c_str(), reason.c_str());
   }
+  if (reason != "Preempted" && !job->preemption().empty()) std::printf("earlier: %s\n", job->preemption().c_str());
   if (job->expected_start_time() > 0)
     std::printf("expected start: %s (a reservation in the backfill plan; earlier if running jobs end "
                 "before their time limits)\n",

@@ -26,6 +26,8 @@ Policy:
   account add|modify|remove NAME [--parent P] [--shares N] [--users|--add-users|--remove-users a,b]
   account list [--json]                            the account tree (admins change it)
   share [--json]                                   the fair-share tree: shares, usage, factors (like sshare)
+  quota show [POOL] [--json]                       pool quotas: guaranteed, max, in use, borrowed, lent
+  quota set POOL ACCOUNT [--guaranteed R] [--max R] | --remove    change a quota (admins)
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Cluster:
   nodes [--json | --topology]                      nodes and their resources; the switch tree
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

@@ -47,6 +47,8 @@ class TaskExited;
 class StepEnded;
 class CreateStepRequest;
 class CreateStepReply;
+class QuotasReply;
+class SetQuotaRequest;
 }  // namespace locus::proto
 
 namespace locus::controller {
@@ -71,6 +73,10 @@ class Controller {
   proto::SharesReply shares();
   // Admins only (kPermissionDenied otherwise); stored before it takes effect.
   Status changeAccount(const proto::AccountChangeRequest& request);
+  // `locus quota show`: every pool's (or one pool's) quota rows. Errors: unknown pool.
+  Result<proto::QuotasReply> quotas(const std::string& pool);
+  // `locus quota set`: admins only; stored before it applies.
+  Status setQuota(const proto::SetQuotaRequest& request);
   proto::PrioritiesReply priorities(const std::vector<uint64_t>& job_ids);
   // A job step (locus run) in a RUNNING job of the caller: lays its tasks out over the job's
   // cores, records it, grants it to each node involved and says where to connect. Errors:

@@ -1,9 +1,14 @@
 // Acting on the scheduler core's kPreempt decisions (see preemption_policy.hpp for who may
 // preempt whom, and scheduler/preemption.hpp for how victims are chosen).
+#include <algorithm>
+#include <map>
+
 #include "common/logging.hpp"
 #include "common/time_util.hpp"
 #include "controller/controller.hpp"
 #include "controller/controller_internal.hpp"
+#include "controller/policy/quota.hpp"
+#include "proto/locus.pb.h"
 
 namespace locus::controller {
 using namespace internal;
@@ -30,6 +35,82 @@ void Controller::preempt(Job& victim, uint64_t for_job, const std::string& why, 
     victim.requeue_requested = true;
   }
   log()->info("job={} preempted ({}) for job={}: {}", victim.id, modeName(mode), for_job, why);
+}
+
+namespace {
+
+proto::QuotaAmount amount(const policy::Resources& r) {
+  proto::QuotaAmount a;
+  a.set_cores(r.cores);
+  a.set_mem_mb(r.mem_mb);
+  a.set_gpus(r.gpus);
+  return a;
+}
+
+policy::Resources resources(const proto::QuotaAmount& a) { return {a.cores(), a.mem_mb(), a.gpus()}; }
+
+}  // namespace
+
+Result<proto::QuotasReply> Controller::quotas(const std::string& pool_name) {
+  std::lock_guard lock(mu_);
+  proto::QuotasReply reply;
+  if (!pool_name.empty() && !pools_.indexOf(pool_name))
+    return notFound("no pool '" + pool_name + "' (pools: " + pools_.namesList() + ")");
+  const bool pools_configured = !config_.pools.empty();
+  for (const Pool& pool : pools_.all()) {
+    if (!pool_name.empty() && pool.name != pool_name) continue;
+    reply.add_pools(pool.name);
+    // The pool's capacity: its nodes' totals. What each account holds there: its running jobs'.
+    policy::Resources total;
+    for (const auto& [name, node] : nodes_) {
+      if (!pool.hasNode(name)) continue;
+      total.cores += node->cores();
+      total.mem_mb += node->memMb();
+      total.gpus += node->topology().gpus.size();
+    }
+    std::map<std::string, policy::Resources> by_account;
+    for (uint64_t id : active_) {
+      const Job& job = jobs_.at(id);
+      if (pools_configured && job.spec.partition != pool.name) continue;
+      policy::Resources& r = by_account[job.spec.account];
+      for (const auto& a : job.allocation) {
+        r.cores += a.cores.size();
+        r.mem_mb += a.mem_mb;
+        r.gpus += a.gpus.size();
+      }
+    }
+    std::vector<std::pair<std::string, policy::Resources>> in_use(by_account.begin(), by_account.end());
+    for (const policy::QuotaRow& row : policy::quotaReport(pool.quotas, in_use, total)) {
+      auto* r = reply.add_rows();
+      r->set_pool(pool.name);
+      r->set_account(row.account);
+      *r->mutable_guaranteed() = amount(row.guaranteed);
+      *r->mutable_max() = amount(row.max);
+      *r->mutable_in_use() = amount(row.in_use);
+      *r->mutable_borrowed() = amount(row.borrowed);
+      *r->mutable_lent() = amount(row.lent);
+      r->set_configured(pool.quotaOf(row.account) != nullptr);
+    }
+  }
+  return reply;
+}
+
+Status Controller::setQuota(const proto::SetQuotaRequest& request) {
+  std::lock_guard lock(mu_);
+  const bool is_admin = request.uid() == 0 || std::find(config_.admins.begin(), config_.admins.end(),
+                                                        request.user()) != config_.admins.end();
+  if (!is_admin) return Error{ErrorCode::kPermissionDenied, "permission denied: only admins may change quotas"};
+  const std::string change = quotaChangeToJson(request.pool(), request.account(), request.remove(),
+                                               resources(request.guaranteed()), resources(request.max()));
+  // Tried on a copy first: stored only if it applies, applied only once stored.
+  Pools trial = pools_;
+  if (Status s = applyQuotaChange(trial, change); !s.ok()) return s;
+  if (Status s = store_->appendQuotaChange(change); !s.ok()) return s;
+  pools_ = std::move(trial);
+  log()->info("quota {} {} in pool {} by {}", request.remove() ? "removed for" : "set for", request.account(),
+              request.pool(), request.user());
+  markDirty();  // a raised max or guarantee may let jobs start
+  return {};
 }
 
 }  // namespace locus::controller

@@ -100,6 +100,8 @@ policy::AssocId PriorityEngine::assocFor(const std::string& account, const std::
 Result<std::string> PriorityEngine::resolveQos(const std::string& requested) const {
   if (qos_.empty()) return requested;
   if (requested.empty()) return std::string(qos_.count("normal") ? "normal" : "");
+  // The built-in levels of preemption (preemption_policy.hpp) exist without a [[qos]] table.
+  if (requested == "normal" || requested == "service") return requested;
   if (!qos_.count(requested)) return invalidArgument("--qos: QoS '" + requested + "' does not exist");
   return requested;
 }

@@ -143,6 +143,22 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status GetQuotas(grpc::ServerContext*, const proto::QuotasRequest* req, proto::QuotasReply* reply) override {
+    return guarded("GetQuotas", [&] {
+      auto r = c_.quotas(req->pool());
+      if (!r.ok()) return toGrpc(r.error());
+      *reply = std::move(*r);
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status SetQuota(grpc::ServerContext*, const proto::SetQuotaRequest* req, proto::SetQuotaReply*) override {
+    return guarded("SetQuota", [&] {
+      Status s = c_.setQuota(*req);
+      return s.ok() ? grpc::Status::OK : toGrpc(s.error());
+    });
+  }
+
   grpc::Status GetPriorities(grpc::ServerContext*, const proto::PrioritiesRequest* req,
                              proto::PrioritiesReply* reply) override {
     return guarded("GetPriorities", [&] {

@@ -30,14 +30,20 @@ constexpr std::string_view kReasonBadConstraints = "BadConstraints";
 constexpr std::string_view kReasonNodeNotAvail = "ReqNodeNotAvail";
 constexpr std::string_view kReasonPreempting = "Preempting";
 
-// Priority desc, then submit time asc, then id asc; the input position breaks the last ties
-// (duplicate ids) so the order never depends on the sort implementation.
+bool mayPreemptAny(const JobRequest& job) { return job.preempts != 0 || job.reclaim_group != kNoGroup; }
+
+// Jobs that may preempt first, then priority desc, then submit time asc, then id asc; the input
+// position breaks the last ties (duplicate ids) so the order never depends on the sort
+// implementation. Preempting jobs go first because they would displace whatever started before
+// them: the jobs they preempted, requeued and older, would otherwise take the freed resources
+// back in the next pass, be preempted again, and so on without end.
 std::vector<size_t> passOrder(const std::vector<JobRequest>& pending) {
   std::vector<size_t> order(pending.size());
   std::iota(order.begin(), order.end(), size_t{0});
   auto before = [&](size_t a, size_t b) {
     const JobRequest& x = pending[a];
     const JobRequest& y = pending[b];
+    if (mayPreemptAny(x) != mayPreemptAny(y)) return mayPreemptAny(x);
     if (x.priority != y.priority) return x.priority > y.priority;
     if (x.submit_time != y.submit_time) return x.submit_time < y.submit_time;
     if (x.id != y.id) return x.id < y.id;

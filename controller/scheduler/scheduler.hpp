@@ -2,7 +2,7 @@
 // The scheduler core: a pure function from a snapshot to decisions. No RPC, no SQL, no clock
 // (time comes in the snapshot), so the controller and the simulator run the same code.
 //
-// Pass: jobs in (priority desc, submit time asc, id asc) order; for each, filter the nodes that
+// Pass: jobs in (may preempt first, priority desc, submit time asc, id asc) order; for each, filter the nodes that
 // can hold its per-node share, pick nodes, pick cores packed into as few NUMA domains as
 // possible, commit into the pass's working copy of free resources. What happens to a job that
 // does not fit now depends on the policy (Snapshot::policy):

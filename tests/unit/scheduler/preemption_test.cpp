@@ -149,6 +149,18 @@ TEST(Preemption, NeverTwiceForTheSameNeed) {
   });
 }
 
+// The jobs it preempted are requeued and older: were they placed first, they would take their
+// cores back and be preempted again, pass after pass.
+TEST(Preemption, APreemptingJobGoesBeforeJobsOfHigherPriority) {
+  runCases({
+      {"before older, higher-priority jobs",
+       {node("n1").numa(1, 2)},
+       {},
+       {job(1).prio(100).submit(1), job(2).prio(100).submit(2), job(3).cpus(2).prio(1).submit(50).preempts({0})},
+       {"3 -> n1[0-1]:1t", "1 pending Resources", "2 pending Resources"}},
+  });
+}
+
 TEST(Preemption, ReclaimingAGuaranteeTakesOnlyWhatOthersBorrow) {
   // Group 0 (the job's account) stays within its guarantee; group 1 holds 2 cores beyond its
   // own in the same pool; group 2 is another pool's.
