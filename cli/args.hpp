@@ -46,6 +46,32 @@ class Args {
     return found;
   }
 
+  // Every value of a repeatable --name (or --name=V), in order, removed from the list.
+  std::vector<std::string> values(std::string_view name) {
+    std::vector<std::string> out;
+    const std::string prefix = std::string(name) + "=";
+    for (size_t i = 0; i < args_.size();) {
+      if (args_[i] == name) {
+        if (i + 1 >= args_.size()) {
+          error_ = std::string(name) + " needs a value";
+          args_.erase(args_.begin() + static_cast<long>(i));
+          continue;
+        }
+        out.push_back(args_[i + 1]);
+        args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
+      } else if (args_[i].rfind(prefix, 0) == 0) {
+        out.push_back(args_[i].substr(prefix.size()));
+        args_.erase(args_.begin() + static_cast<long>(i));
+      } else {
+        ++i;
+      }
+    }
+    return out;
+  }
+
+  // Everything not taken yet, unchecked.
+  std::vector<std::string> remaining() const { return args_; }
+
   // What is left; sets error() if an unknown option remains.
   std::vector<std::string> positionals() {
     for (const auto& a : args_)

@@ -77,6 +77,15 @@ Result<proto::QuotasReply> Client::quotas(const std::string& pool) {
   return reply;
 }
 
+Result<proto::ServiceReply> Client::manageService(const proto::ServiceRequest& req) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::ServiceReply reply;
+  auto s = impl_->stub->ManageService(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
 Status Client::setQuota(const proto::SetQuotaRequest& req) {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

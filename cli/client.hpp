@@ -31,6 +31,7 @@ class Client {
   Result<proto::CreateStepReply> createStep(const proto::CreateStepRequest& req);
   Result<proto::QuotasReply> quotas(const std::string& pool);
   Status setQuota(const proto::SetQuotaRequest& req);
+  Result<proto::ServiceReply> manageService(const proto::ServiceRequest& req);
   Result<proto::ListNodesReply> listNodes(std::chrono::milliseconds timeout = std::chrono::seconds{30});
   // Calls on_done for each job as it ends. kUnavailable on timeout ("timed out").
   Status wait(const std::vector<uint64_t>& ids, double timeout_s,

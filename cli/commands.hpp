@@ -25,6 +25,7 @@ int runWhy(const std::vector<std::string>& args, const Globals& g);
 int runAccount(const std::vector<std::string>& args, const Globals& g);
 int runShare(const std::vector<std::string>& args, const Globals& g);
 int runQuota(const std::vector<std::string>& args, const Globals& g);  // cli/quota_command.cpp
+int runService(const std::vector<std::string>& args, const Globals& g);  // cli/service_command.cpp
 int runPriority(const std::vector<std::string>& args, const Globals& g);
 int runHold(const std::vector<std::string>& args, const Globals& g);
 int runRelease(const std::vector<std::string>& args, const Globals& g);

@@ -27,6 +27,9 @@ Policy:
   account list [--json]                            the account tree (admins change it)
   share [--json]                                   the fair-share tree: shares, usage, factors (like sshare)
   quota show [POOL] [--json]                       pool quotas: guaranteed, max, in use, borrowed, lent
+Services:
+  service create NAME --replicas R --cpus C --mem M [--port auto] [--health-http PATH | --health-cmd CMD] -- COMMAND...
+  service list | show NAME | endpoints NAME | scale NAME R | update NAME ... | rollback NAME | delete NAME
   quota set POOL ACCOUNT [--guaranteed R] [--max R] | --remove    change a quota (admins)
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Cluster:
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

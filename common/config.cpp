@@ -1,5 +1,6 @@
 #include "common/config.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -88,7 +89,7 @@ class TableReader {
 Status readController(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "controller.");
   LOCUS_TRY(r.checkKnown({"listen", "state_dir", "node_timeout_s", "heartbeat_interval_ms",
-                          "kill_grace_s", "default_time_limit", "admins"}));
+                          "kill_grace_s", "default_time_limit", "admins", "service_ports"}));
   LOCUS_TRY(r.read<std::string>("listen", c.listen, "a string"));
   LOCUS_TRY(r.read<std::string>("state_dir", c.state_dir, "a string"));
   int64_t v = c.node_timeout.count();
@@ -110,6 +111,17 @@ Status readController(const toml::table& t, const std::string& source, Config& c
     c.default_time_limit_s = *parsed;
   }
   LOCUS_TRY(r.readStrings("admins", c.admins));
+  std::string ports;
+  LOCUS_TRY(r.read<std::string>("service_ports", ports, "a string (\"31000-32999\")"));
+  if (!ports.empty()) {
+    unsigned lo = 0, hi = 0;
+    char tail = 0;
+    if (std::sscanf(ports.c_str(), "%u-%u%c", &lo, &hi, &tail) != 2 || lo == 0 || lo > hi || hi > 65535)
+      return invalidArgument(where(source, *r.get("service_ports")) +
+                             ": key 'controller.service_ports' must be a port range like \"31000-32999\"");
+    c.service_port_min = lo;
+    c.service_port_max = hi;
+  }
   return {};
 }
 

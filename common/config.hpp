@@ -156,6 +156,10 @@ struct Config {
   std::chrono::milliseconds heartbeat_interval{2000};
   std::chrono::seconds kill_grace{10};
   int64_t default_time_limit_s = 0;  // 0 = unlimited
+  // Service replicas' LOCUS_PORT comes from this range ([controller] service_ports = "31000-32999"),
+  // unique in the cluster (emulated nodes share one host).
+  uint32_t service_port_min = 31000;
+  uint32_t service_port_max = 32999;
   std::vector<std::string> admins{"root"};
   std::chrono::milliseconds scheduler_interval{1000};
   std::string scheduler_policy = "easy";  // firstfit | fcfs | easy | conservative

@@ -113,8 +113,9 @@ Status Controller::load() {
     }
     jobs_.emplace(job.id, std::move(job));
   }
-  log()->info("loaded jobs={} pending={} active={} nodes={} next_id={}", jobs_.size(),
-              pending_.size(), active_.size(), nodes_.size(), next_job_id_);
+  if (Status s = loadServices(); !s.ok()) return s;
+  log()->info("loaded jobs={} pending={} active={} nodes={} services={} next_id={}", jobs_.size(),
+              pending_.size(), active_.size(), nodes_.size(), services_.size(), next_job_id_);
   return {};
 }
 

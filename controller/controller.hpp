@@ -23,6 +23,7 @@
 #include "controller/nodes/node.hpp"
 #include "controller/pools.hpp"
 #include "controller/preemption_policy.hpp"
+#include "controller/services.hpp"
 #include "controller/priority_engine.hpp"
 #include "locality/switch_tree.hpp"
 #include "controller/scheduler/scheduler.hpp"
@@ -49,6 +50,10 @@ class CreateStepRequest;
 class CreateStepReply;
 class QuotasReply;
 class SetQuotaRequest;
+class ServiceRequest;
+class ServiceReply;
+class ServiceInfo;
+class HealthReport;
 }  // namespace locus::proto
 
 namespace locus::controller {
@@ -77,6 +82,8 @@ class Controller {
   Result<proto::QuotasReply> quotas(const std::string& pool);
   // `locus quota set`: admins only; stored before it applies.
   Status setQuota(const proto::SetQuotaRequest& request);
+  // `locus service ...` (service_requests.cpp).
+  Result<proto::ServiceReply> manageService(const proto::ServiceRequest& request);
   proto::PrioritiesReply priorities(const std::vector<uint64_t>& job_ids);
   // A job step (locus run) in a RUNNING job of the caller: lays its tasks out over the job's
   // cores, records it, grants it to each node involved and says where to connect. Errors:
@@ -132,6 +139,13 @@ class Controller {
   // `why` says what gives the right. requires mu_. The caller persists the victim, then sends
   // its kill: sendKill(victim, victim.cancel_requested).
   void preempt(Job& victim, uint64_t for_job, const std::string& why, int64_t now);
+  // Services (service_requests.cpp); all require mu_.
+  Status loadServices();
+  void reconcileServices();  // creates and stops replicas as planReconcile says
+  uint32_t assignPort() const;  // a free LOCUS_PORT for a replica starting now; 0: none left
+  void handleHealth(const std::string& node, const proto::HealthReport& report);
+  bool replicaHealthy(const Job& job, const Service& service) const;
+  void fillServiceInfo(const Service& service, proto::ServiceInfo& info) const;
   void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
   void markDirty();                  // requires mu_: wake the scheduler
@@ -151,6 +165,14 @@ class Controller {
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
   Pools pools_;                   // guarded by mu_ (quotas change at run time)
   PreemptionPolicy preemption_;   // immutable after create()
+  struct ServiceRuntime {
+    std::set<uint64_t> live;          // its replicas not known to have ended
+    uint32_t failures = 0;            // replicas that failed in a row (restart back-off)
+    int64_t next_create_after = 0;
+    uint32_t restarts = 0;            // since the controller started
+  };
+  std::map<std::string, Service> services_;                // guarded by mu_
+  std::map<std::string, ServiceRuntime> service_runtime_;  // guarded by mu_
   locality::SwitchTree switches_;             // from [[switch]]; immutable after create()
   scheduler::Network network_;                // switches_ for the scheduler (parents only)
   std::unordered_map<std::string, uint32_t> switch_of_node_;  // node -> its leaf; immutable

@@ -74,6 +74,15 @@ struct Job {
   uint64_t preempted_for = 0;
   uint64_t preempted_by = 0;
   std::string preemption;
+  // A service replica (services.hpp): its service, the revision it runs, its LOCUS_PORT (given
+  // at start), and whether the service stopped it (scale down, rollout) rather than it failing.
+  std::string service;
+  uint32_t service_revision = 0;
+  uint32_t port = 0;
+  bool service_stop = false;
+  // Its health as its node last reported (not stored: nodes report again after a restart).
+  enum class Health { kUnknown, kHealthy, kUnhealthy } health = Health::kUnknown;
+  std::string health_detail;
   std::vector<JobStep> steps;         // in id order; ids restart at 0 with each attempt
 
   bool isArrayTask() const { return array_job_id != 0; }

@@ -57,6 +57,12 @@ std::map<std::string, std::string> jobEnvironment(const Job& job) {
   env["LOCUS_NODENAME"] = first;
   env["SLURMD_NODENAME"] = first;
   env["LOCUS_JOB_ATTEMPT"] = std::to_string(job.attempt);
+  if (!job.service.empty()) {
+    // A service replica: its service, revision and (with --port auto) its port on its node.
+    env["LOCUS_SERVICE"] = job.service;
+    env["LOCUS_SERVICE_REVISION"] = std::to_string(job.service_revision);
+    if (job.port > 0) env["LOCUS_PORT"] = std::to_string(job.port);
+  }
   return env;
 }
 

@@ -139,6 +139,9 @@ void Controller::nodeMessage(const std::string& node_name, const proto::NodeToCo
     case proto::NodeToController::kStepEnded:
       handleStepEnded(node_name, msg.step_ended());
       break;
+    case proto::NodeToController::kHealth:
+      handleHealth(node_name, msg.health());
+      break;
     case proto::NodeToController::kStarted:
       log()->debug("job={} started on node={} pid={}", msg.started().job_id(), node_name,
                    msg.started().pid());
@@ -277,6 +280,19 @@ void Controller::sendLaunch(const Job& job) {
   // A job's own locus run (and srun) must find us; the submitter's exported value wins.
   if (!address_.empty()) env.try_emplace("LOCUS_CONTROLLER", address_);
   for (const auto& [k, v] : env) (*launch->mutable_environment())[k] = v;
+  if (!job.service.empty()) {
+    auto service = services_.find(job.service);
+    if (service != services_.end() && service->second.health.any()) {
+      const ServiceHealth& h = service->second.health;
+      auto* check = launch->mutable_health();
+      check->set_cmd(h.cmd);
+      check->set_http_path(h.http_path);
+      check->set_port(job.port);
+      check->set_interval_s(h.interval_s);
+      check->set_grace_s(h.grace_s);
+      check->set_max_failures(h.max_failures);
+    }
+  }
   const AllocatedNode& here = job.allocation.front();
   for (uint32_t c : here.cores) launch->add_cores(c);
   for (uint32_t g : here.gpus) launch->add_gpus(g);

@@ -86,6 +86,7 @@ void Controller::loop() {
     dirty_ = false;
     checkNodeTimeouts();
     checkAllocationJobs();
+    reconcileServices();
     schedule();
   }
 }
@@ -414,6 +415,12 @@ void Controller::schedule() {
     job.state = JobState::kRunning;
     job.reason.clear();
     job.start_time = snap.now;
+    job.health = Job::Health::kUnknown;
+    job.health_detail.clear();
+    if (!job.service.empty()) {
+      auto service = services_.find(job.service);
+      if (service != services_.end() && service->second.port) job.port = assignPort();
+    }
     job.allocation.clear();
     for (const auto& a : d.allocation) {
       Node* node = index.at(a.node);

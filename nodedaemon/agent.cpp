@@ -22,6 +22,7 @@
 #include "common/time_util.hpp"
 #include "gpu/visible_devices.hpp"
 #include "nodedaemon/cgroups.hpp"
+#include "nodedaemon/health_probe.hpp"
 #include "nodedaemon/step_service.hpp"
 #include "nodedaemon/launcher.hpp"
 #include "proto/convert.hpp"
@@ -85,6 +86,7 @@ struct Agent::Impl {
   std::unique_ptr<TaskCgroups> cgroups;   // null: no cgroup support, binding only
   std::string limits;                     // how tasks are confined, for the controller
   std::unique_ptr<StepService> steps;     // job steps (locus run) served here
+  std::unique_ptr<HealthProber> health;   // service replicas' checks; its own thread and lock
   std::string step_address;
   std::map<std::string, std::string> default_environment;  // emulatedNodeEnvironment(), or none
   uint64_t spawns_ = 0;                   // guarded by mu_: step tasks started, for the reaper
@@ -202,10 +204,19 @@ struct Agent::Impl {
         break;
       }
       case proto::ControllerToNode::kRegistered: {
-        std::lock_guard lock(mu_);
-        heartbeat_interval = std::chrono::milliseconds(
-            std::max<int64_t>(10, cmd.registered().heartbeat_interval_ms()));
-        cv_.notify_all();
+        {
+          std::lock_guard lock(mu_);
+          heartbeat_interval = std::chrono::milliseconds(
+              std::max<int64_t>(10, cmd.registered().heartbeat_interval_ms()));
+          cv_.notify_all();
+        }
+        // The controller keeps no replica health across its restarts, and reports sent while
+        // the stream was down are lost: say every verdict again.
+        for (const auto& report : health->allReports()) {
+          proto::NodeToController msg;
+          *msg.mutable_health() = report;
+          send(msg);
+        }
         break;
       }
       default: break;
@@ -345,6 +356,15 @@ struct Agent::Impl {
     if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
     tasks_[*pid] = task;
     by_key_[key] = *pid;
+    // Checked from now (its grace counts from here), in the environment the task got: the
+    // controller's LOCUS_PORT is in it, and a check command sees what the replica sees.
+    if (l.has_health()) {
+      ProbeTarget target;
+      target.check = l.health();
+      target.environment = spec.environment;
+      target.identity = {spec.switch_user, spec.uid, spec.gid, spec.work_dir};
+      health->add(key, std::move(target), Clock::now());
+    }
     log()->debug("job={} attempt={} pid={} cpus={}", key.first, key.second, *pid, formatCpuList(spec.cpus));
     cv_.notify_all();
   }
@@ -374,6 +394,8 @@ struct Agent::Impl {
   // SIGTERM to the whole process group now, SIGKILL after the grace period. Requires mu_.
   void terminate(Task& task) {
     if (task.kill_at) return;  // already on its way out
+    // A replica shutting down fails its checks; that must not read as "unhealthy".
+    health->remove(task.key);
     ::kill(-task.pid, SIGCONT);
     ::kill(-task.pid, SIGTERM);
     task.kill_at = Clock::now() + task.grace;
@@ -437,6 +459,7 @@ struct Agent::Impl {
       Task task = it->second;
       tasks_.erase(it);
       by_key_.erase(task.key);
+      health->remove(task.key);
       // The script is gone; whatever it left behind in its group goes too.
       ::kill(-pid, SIGKILL);
       lock.unlock();
@@ -525,6 +548,11 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
     raw->cv_.notify_all();
   };
   impl->steps = std::make_unique<StepService>(std::move(step_host));
+  impl->health = std::make_unique<HealthProber>([raw](const proto::HealthReport& report) {
+    proto::NodeToController msg;
+    *msg.mutable_health() = report;
+    raw->send(msg);  // dropped while disconnected: the re-registration says it again
+  });
   auto served = impl->steps->start(localAddressToward(options.controller));
   if (!served.ok()) return served.error();
   impl->step_address = *served;
@@ -556,6 +584,7 @@ void Agent::start() {
   i.reaper_thread_ = std::thread([&i] { i.reaperLoop(); });
   i.timer_thread_ = std::thread([&i] { i.timerLoop(); });
   i.heartbeat_thread_ = std::thread([&i] { i.heartbeatLoop(); });
+  i.health->start();
   i.connect_thread_ = std::thread([&i] { i.connectLoop(); });
 }
 
@@ -568,6 +597,8 @@ void Agent::stop() {
     for (auto& [pid, task] : i.tasks_) ::kill(-pid, SIGKILL);
     i.cv_.notify_all();
   }
+  // Its thread finishes the probe in progress first (at most 10 s); the tasks are already dead.
+  i.health->stop();
   i.steps->stop();  // before the reaper goes: it reaps the step tasks this kills
   {
     std::lock_guard lock(i.stream_mu_);

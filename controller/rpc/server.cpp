@@ -159,6 +159,16 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status ManageService(grpc::ServerContext*, const proto::ServiceRequest* req,
+                             proto::ServiceReply* reply) override {
+    return guarded("ManageService", [&] {
+      auto r = c_.manageService(*req);
+      if (!r.ok()) return toGrpc(r.error());
+      *reply = std::move(*r);
+      return grpc::Status::OK;
+    });
+  }
+
   grpc::Status GetPriorities(grpc::ServerContext*, const proto::PrioritiesRequest* req,
                              proto::PrioritiesReply* reply) override {
     return guarded("GetPriorities", [&] {

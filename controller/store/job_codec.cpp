@@ -112,6 +112,10 @@ std::string jobToJson(const Job& job) {
          {"held", job.held},
          {"requeue_requested", job.requeue_requested},
          {"preempted_for", job.preempted_for},
+         {"service", job.service},
+         {"service_revision", job.service_revision},
+         {"port", job.port},
+         {"service_stop", job.service_stop},
          {"preempted_by", job.preempted_by},
          {"preemption", job.preemption},
          {"max_rss_kb", job.max_rss_kb},
@@ -169,6 +173,10 @@ Result<Job> jobFromJson(const std::string& text) {
     job.held = j.value("held", false);
     job.requeue_requested = j.value("requeue_requested", false);
     job.preempted_for = j.value("preempted_for", uint64_t{0});
+    job.service = j.value("service", "");
+    job.service_revision = j.value("service_revision", 0u);
+    job.port = j.value("port", 0u);
+    job.service_stop = j.value("service_stop", false);
     job.preempted_by = j.value("preempted_by", uint64_t{0});
     job.preemption = j.value("preemption", "");
     for (const auto& s : j.value("steps", json::array())) {

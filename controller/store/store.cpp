@@ -36,6 +36,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
            " change TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS quota_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
            " change TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS services (name TEXT PRIMARY KEY, record TEXT NOT NULL)",
        }) {
     Status s = store->exec(sql);
     if (!s.ok()) return s.error();
@@ -177,6 +178,42 @@ Result<std::vector<std::string>> Store::loadChanges(const char* table) {
   sqlite3_stmt* stmt = nullptr;
   const std::string sql = std::string("SELECT change FROM ") + table + " ORDER BY seq";
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return internalError(sqlite3_errmsg(db_));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
+  return out;
+}
+
+Status Store::saveService(const std::string& name, const std::string& record) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO services (name, record) VALUES (?, ?)", -1, &stmt, nullptr) !=
+      SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  sqlite3_bind_text(stmt, 1, name.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 2, record.c_str(), -1, SQLITE_STATIC);
+  int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+Status Store::deleteService(const std::string& name) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM services WHERE name = ?", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  sqlite3_bind_text(stmt, 1, name.c_str(), -1, SQLITE_STATIC);
+  int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+Result<std::vector<std::string>> Store::loadServices() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT record FROM services ORDER BY name", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
   std::vector<std::string> out;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));

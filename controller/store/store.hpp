@@ -46,6 +46,10 @@ class Store {
   // `locus quota set` changes, as JSON (pools.hpp), in order (replayed over the config).
   Status appendQuotaChange(const std::string& change_json);
   Result<std::vector<std::string>> loadQuotaChanges();
+  // Services (services.hpp), one JSON record each.
+  Status saveService(const std::string& name, const std::string& record);
+  Status deleteService(const std::string& name);
+  Result<std::vector<std::string>> loadServices();
   Status commit();
   void rollback();
 
