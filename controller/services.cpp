@@ -75,20 +75,15 @@ ReconcilePlan planReconcile(const Service& s, const std::vector<ReplicaView>& li
     if (a.start_time != b.start_time) return a.start_time > b.start_time;
     return a.job_id > b.job_id;
   });
-  // Old replicas beyond what the service needs now: as many as the new ones can replace.
-  uint32_t in_all = total;
   for (const auto& r : old) {
     if (!r.healthy) {
       plan.stop.push_back(r.job_id);
-      --in_all;
       continue;
     }
     if (healthy == 0 || healthy - 1 < keep) break;
     plan.stop.push_back(r.job_id);
     --healthy;
-    --in_all;
   }
-  (void)in_all;
   return plan;
 }
 
