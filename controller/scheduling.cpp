@@ -231,7 +231,9 @@ void Controller::schedule() {
     }
   auto quotaOf = [&](uint32_t pool, const std::string& account) {
     if (const policy::Quota* q = pools_.at(pool).quotaOf(account)) return *q;
-    return policy::Quota{account, {}, {}};  // no quota: nothing guaranteed, no max
+    policy::Quota none;  // no quota: nothing guaranteed, no max
+    none.account = account;
+    return none;
   };
   std::map<std::pair<uint32_t, std::string>, uint32_t> group_index;
   auto groupOf = [&](uint32_t pool, const std::string& account) -> uint32_t {
