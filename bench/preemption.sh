@@ -94,7 +94,10 @@ for ((r = 1; r <= REPS; ++r)); do
   done
   sleep 1  # let the batch work age, so that lost work is visible
   declare -A started=()
-  for id in "${ids[@]}"; do started[$id]=$("$LOCUS" show --json "$id" | jq_py "d['start_time']"); done
+  for id in "${ids[@]}"; do
+    started[$id]=$("$LOCUS" show --json "$id" |
+      jq_py "int(__import__('datetime').datetime.fromisoformat(d['start_time'].replace('Z', '+00:00')).timestamp())")
+  done
   t0=$(now_ms)
   "$LOCUS" service scale web "$REPLICAS" >/dev/null
   deadline=$((SECONDS + 120))

@@ -1,6 +1,7 @@
 #include "nodedaemon/agent.hpp"
 
 #include <grpcpp/grpcpp.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -274,9 +275,20 @@ struct Agent::Impl {
                               std::to_string(key.second) + ".sh";
     LaunchSpec spec;
     {
-      std::ofstream out(script_path, std::ios::trunc);
-      out << l.script();
-      if (!out) {
+      // Close-on-exec: a task forked meanwhile by another thread must not keep this file open
+      // for writing, or exec'ing it fails with ETXTBSY ("Text file busy"; seen when 16 service
+      // replicas started at once).
+      const std::string& text = l.script();
+      int fd = open(script_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+      bool ok = fd >= 0;
+      for (size_t done = 0; ok && done < text.size();) {
+        ssize_t n = write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        done += n > 0 ? static_cast<size_t>(n) : 0;
+      }
+      if (fd >= 0 && close(fd) != 0) ok = false;
+      if (!ok) {
         lock.unlock();
         auto e = exitRecord(key);
         e.set_launch_error("cannot write script " + script_path);

@@ -1,6 +1,7 @@
 #include "nodedaemon/launcher.hpp"
 
 #include <fcntl.h>
+#include <time.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -148,6 +149,13 @@ int childMain(void* arg) {
     }
   }
   execve(a->program, a->argv, a->envp);
+  // A script another thread's child still holds open for writing (in the instant between its
+  // fork and its exec) is "busy": that passes within microseconds, so try a few more times.
+  for (int tries = 0; errno == ETXTBSY && tries < 50; ++tries) {
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
+    execve(a->program, a->argv, a->envp);
+  }
   return fail(kExec);
 }
 

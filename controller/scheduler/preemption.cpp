@@ -75,7 +75,8 @@ bool mayPreempt(const JobRequest& job, const RunningJob& running, const std::vec
 
 VictimChoice chooseVictims(const JobRequest& job, const Snapshot& s, const FreePool& now, const PlaceContext& ctx,
                            const std::vector<uint32_t>& counts, const std::vector<size_t>& own,
-                           const std::vector<bool>& taken, std::vector<QuotaGroup>& groups) {
+                           const std::vector<size_t>& spare, const std::vector<bool>& taken,
+                           std::vector<QuotaGroup>& groups) {
   VictimChoice choice;
   FreePool pool = countPool(s, now);
   for (size_t i : own) shift(pool, s, s.running[i], +1);
@@ -83,6 +84,16 @@ VictimChoice chooseVictims(const JobRequest& job, const Snapshot& s, const FreeP
     choice.fits = true;
     choice.picks = std::move(*picks);
     return choice;
+  }
+  for (size_t i : spare) {
+    if (!touchesAllowed(s.running[i], ctx)) continue;
+    shift(pool, s, s.running[i], +1);
+    choice.claimed.push_back(i);
+    if (auto picks = place(job, counts, pool, ctx)) {
+      choice.fits = true;
+      choice.picks = std::move(*picks);
+      return choice;
+    }
   }
 
   std::vector<size_t> candidates;

@@ -28,16 +28,19 @@ bool mayPreempt(const JobRequest& job, const RunningJob& running, const std::vec
 struct VictimChoice {
   bool fits = false;           // the job fits on what is free, its own and the victims' resources
   std::vector<size_t> victims;  // indices into Snapshot::running; empty when `own` suffices
+  std::vector<size_t> claimed;  // the `spare` it counts on
   std::vector<Pick> picks;     // where it would go
 };
 
 // `now`: the pass's pool (free now, as later jobs in the pass may use it). `own`: running jobs
 // whose resources the job counts as its own (its victims from earlier passes, still ending).
-// `taken[i]`: running job i is a victim of another job in this pass already. `groups`: quota
-// groups' borrowing, lowered here by the victims chosen for reclaiming.
+// `spare`: jobs being preempted for a job that no longer waits for them; counted on one by one,
+// only as far as `own` and what is free fall short, before any new victim. `taken[i]`: running
+// job i is a victim of another job in this pass already. `groups`: quota groups' borrowing,
+// lowered here by the victims chosen for reclaiming.
 VictimChoice chooseVictims(const JobRequest& job, const Snapshot& snapshot, const FreePool& now,
                            const PlaceContext& ctx, const std::vector<uint32_t>& counts,
-                           const std::vector<size_t>& own, const std::vector<bool>& taken,
-                           std::vector<QuotaGroup>& groups);
+                           const std::vector<size_t>& own, const std::vector<size_t>& spare,
+                           const std::vector<bool>& taken, std::vector<QuotaGroup>& groups);
 
 }  // namespace locus::scheduler

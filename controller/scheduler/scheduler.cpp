@@ -11,6 +11,7 @@
 #include <numeric>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/constraint.hpp"
 #include "controller/scheduler/failed_shapes.hpp"
@@ -156,8 +157,13 @@ class Pass {
         taken_(s.running.size(), false),
         groups_(s.quota_groups) {
     if (s.policy != Policy::kFirstFit) profile_.emplace(s, pool_);
-    for (size_t i = 0; i < s.running.size(); ++i)
-      if (s.running[i].preempted_for != 0) own_[s.running[i].preempted_for].push_back(i);
+    for (const JobRequest& j : s.pending) pending_ids_.insert(j.id);
+    for (size_t i = 0; i < s.running.size(); ++i) {
+      const uint64_t for_job = s.running[i].preempted_for;
+      if (for_job == 0) continue;
+      if (pending_ids_.count(for_job)) own_[for_job].push_back(i);
+      else orphans_.push_back(i);  // what it was preempted for runs already, or is gone
+    }
   }
 
   std::vector<Decision> run() {
@@ -195,6 +201,9 @@ class Pass {
     if (!never) {
       if (auto allocation = startNow(job, counts, ctx, eligible.key)) {
         throttle_.started(job);
+        // Its victims still ending are anyone's now: another preempting job may count on them.
+        if (auto own = own_.find(job.id); own != own_.end())
+          orphans_.insert(orphans_.end(), own->second.begin(), own->second.end());
         if (profile_) profile_->addStart(*allocation, windowEnd(s_.now, job.time_limit_s));
         Decision d;
         d.kind = Decision::Kind::kStart;
@@ -273,13 +282,22 @@ class Pass {
         break;
       }
       release(*picks, pool_);
-      for (const NodeUse& l : lowered_) {
+      for (NodeUse& l : lowered_) {
+        if (auto r = reserved_.find(l.node); r != reserved_.end()) {
+          auto less = [](uint64_t have, uint64_t keep) { return have > keep ? have - keep : 0; };
+          l.cores = std::min<uint32_t>(l.cores, static_cast<uint32_t>(less(pool_.realFreeCores(l.node), r->second.cores)));
+          l.mem_mb = std::min<uint64_t>(l.mem_mb, less(pool_.realFreeMem(l.node), r->second.mem_mb));
+          l.gpus = std::min<uint32_t>(l.gpus, static_cast<uint32_t>(less(pool_.realFreeGpus(l.node), r->second.gpus)));
+        }
         pool_.limit(l.node, l.cores, l.mem_mb, l.gpus);
         limited_.push_back(l.node);
       }
       lowered_.clear();
     }
-    for (uint32_t n : limited_) pool_.unlimit(n);
+    for (uint32_t n : limited_) {
+      pool_.unlimit(n);
+      applyReserved(n);  // what a preempting job keeps stays kept
+    }
     if (!allocation) {
       if (limited_.empty()) shape.window_s = 0;  // failed on what is free now, whatever the window
       failed_.add(shape);
@@ -291,11 +309,22 @@ class Pass {
   // victims (new ones, in preempts_, or those of earlier passes) are gone: the nodes it will use
   // are then kept from the jobs after it in this pass.
   bool preempt(const JobRequest& job, const std::vector<uint32_t>& counts, const PlaceContext& ctx) {
-    static const std::vector<size_t> kNone;
-    auto own = own_.find(job.id);
-    VictimChoice choice =
-        chooseVictims(job, s_, pool_, ctx, counts, own == own_.end() ? kNone : own->second, taken_, groups_);
+    // Its own victims still ending, and those whose preemptor started without them (orphans): a
+    // resource soon free is not a reason to preempt more. Found running two jobs that each
+    // preempted for itself: the first took the second's freed core, and the second, its victim
+    // gone, preempted again.
+    std::vector<size_t> own;
+    if (auto it = own_.find(job.id); it != own_.end()) own = it->second;
+    std::vector<size_t> orphans;
+    for (size_t i : orphans_)
+      if (!taken_[i]) orphans.push_back(i);
+    VictimChoice choice = chooseVictims(job, s_, pool_, ctx, counts, own, orphans, taken_, groups_);
     if (!choice.fits) return false;
+    // The orphans it counts on are its own from now on (in this pass).
+    for (size_t i : choice.claimed) taken_[i] = true;
+    std::vector<size_t> mine = own;
+    mine.insert(mine.end(), choice.claimed.begin(), choice.claimed.end());
+    mine.insert(mine.end(), choice.victims.begin(), choice.victims.end());
     for (size_t v : choice.victims) {
       taken_[v] = true;
       Decision d;
@@ -304,9 +333,38 @@ class Pass {
       d.preempted_for = job.id;
       preempts_.push_back(std::move(d));
     }
-    for (const Pick& p : choice.picks)
-      if (pool_.listed(p.node)) pool_.hide(p.node);
+    // Keep from later jobs what it will take of what is free now: its share on each node it
+    // will use, less what its victims there give back. (Not the whole node: found hiding nodes
+    // whole made the next preempting jobs preempt again for cores that were free.)
+    for (const Pick& p : choice.picks) {
+      int64_t cores = int64_t{p.tasks} * job.cpus_per_task;
+      int64_t mem = static_cast<int64_t>(job.mem_mb);
+      int64_t gpus = gpusFor(job, p.tasks);
+      for (size_t i : mine)
+        for (const NodeUse& u : s_.running[i].use)
+          if (u.node == p.node) {
+            cores -= u.cores;
+            mem -= static_cast<int64_t>(u.mem_mb);
+            gpus -= u.gpus;
+          }
+      NodeUse& r = reserved_[p.node];
+      r.node = p.node;
+      r.cores += static_cast<uint32_t>(std::max<int64_t>(0, cores));
+      r.mem_mb += static_cast<uint64_t>(std::max<int64_t>(0, mem));
+      r.gpus += static_cast<uint32_t>(std::max<int64_t>(0, gpus));
+      applyReserved(p.node);
+    }
     return true;
+  }
+
+  // Lists a node with what preempting jobs of this pass keep of it taken away.
+  void applyReserved(uint32_t node) {
+    auto it = reserved_.find(node);
+    if (it == reserved_.end()) return;
+    const NodeUse& r = it->second;
+    auto less = [](uint64_t have, uint64_t keep) { return have > keep ? have - keep : 0; };
+    pool_.limit(node, static_cast<uint32_t>(less(pool_.realFreeCores(node), r.cores)),
+                less(pool_.realFreeMem(node), r.mem_mb), static_cast<uint32_t>(less(pool_.realFreeGpus(node), r.gpus)));
   }
 
   const Snapshot& s_;
@@ -323,6 +381,9 @@ class Pass {
   std::vector<bool> taken_;      // running job i is a victim of this pass already
   std::vector<QuotaGroup> groups_;  // borrowing left after this pass's reclaims
   std::unordered_map<uint64_t, std::vector<size_t>> own_;  // pending job -> its victims still ending
+  std::vector<size_t> orphans_;  // victims still ending whose preemptor no longer waits for them
+  std::unordered_map<uint32_t, NodeUse> reserved_;  // node -> kept for preempting jobs of the pass
+  std::unordered_set<uint64_t> pending_ids_;
   std::vector<Decision> preempts_;  // the current job's kPreempt decisions
 };
 

@@ -36,7 +36,8 @@
 // a kPreempt decision naming the job it makes room for, and that job stays pending
 // ("Preempting"); a job whose victims of an earlier pass are still ending
 // (RunningJob::preempted_for) counts their resources as its own and preempts nobody more unless
-// it no longer fits even with them. The nodes it will use are kept from later jobs in the pass.
+// it no longer fits even with them; so does any preempting job with the ending victims of a job
+// that has started (or gone) meanwhile. The nodes it will use are kept from later jobs in the pass.
 //
 // Without running jobs in the snapshot (or with unlimited time limits) busy resources never free
 // in the plan, so no blocked job can be reserved and EASY degrades to first fit; it never starts

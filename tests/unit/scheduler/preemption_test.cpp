@@ -141,6 +141,12 @@ TEST(Preemption, NeverTwiceForTheSameNeed) {
        {ending, victim(12, 1, 4, 50)},
        {job(1).cpus(4).preempts({0}).prio(10), job(2).prio(5)},
        {"1 pending Preempting", "2 pending Resources"}},
+      // Job 7 is running already (it is not pending): its ending victim 11 is free to count on.
+      {"an ending victim whose preemptor runs already serves another preempting job",
+       {node("n1").numa(1, 2).busy({0, 1})},
+       {[] { RunningJob r = victim(11, 0, 1, 10); r.preempted_for = 7; return r; }(), victim(12, 0, 1, 50)},
+       {job(1).preempts({0})},
+       {"1 pending Preempting"}},
       {"two jobs in one pass never share a victim",
        {node("n1").numa(1, 4).busy({0, 1, 2, 3})},
        {victim(11, 0, 2, 10), victim(12, 0, 2, 20)},
