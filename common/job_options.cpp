@@ -107,6 +107,7 @@ constexpr OptionDef kOptions[] = {
     {"parsable", 0, Arg::kOptional, Opt::kParsable, {}},
     {"wrap", 0, Arg::kRequired, Opt::kWrap, {}},
     {"partition", 'p', Arg::kRequired, Opt::kPartition, {}},
+    {"pool", 0, Arg::kRequired, Opt::kPartition, "partition"},
     {"account", 'A', Arg::kRequired, Opt::kAccount, {}},
     {"qos", 'q', Arg::kRequired, Opt::kQos, {}},
     {"gres", 0, Arg::kRequired, Opt::kGres, {}},

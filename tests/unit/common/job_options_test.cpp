@@ -360,6 +360,16 @@ TEST_F(SubmitTest, CommandLineWinsOverDirectives) {
   EXPECT_EQ(r->spec.partition, "a");
 }
 
+TEST_F(SubmitTest, PoolIsPartitionUnderLocusName) {
+  write("job.sh", "#!/bin/sh\n#LOCUS --pool=gpu\ntrue\n");
+  auto r = submit({"job.sh"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->spec.partition, "gpu");
+  r = submit({"--pool", "main", "job.sh"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->spec.partition, "main");
+}
+
 TEST_F(SubmitTest, LaterDirectiveWinsAndCommandStopsReading) {
   write("job.sh",
         "#!/bin/sh\n#LOCUS -n 2\n# plain comment\n#SBATCH -n 3\nsrun hostname\n#SBATCH -n 9\n");
