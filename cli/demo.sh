@@ -75,6 +75,24 @@ squeue
 step "locus share (fair-share usage charged as the jobs ended)"
 locus share
 
+step "a service on a full cluster: 32 batch jobs fill the 32 cores, then 2 web-server replicas arrive (QoS service preempts normal)"
+fill=()
+for _ in $(seq 32); do fill+=("$(locus submit --parsable -J filler -o /dev/null --wrap 'sleep 120')"); done
+for _ in $(seq 100); do [[ $(locus queue --state running | grep -c filler) -eq 32 ]] && break; sleep 0.1; done
+(cd "$WORK" && locus service create web --replicas 2 --cpus 1 --port auto --health-http / \
+  --health-interval 1 --health-grace 1 -- python3 -m http.server '$LOCUS_PORT' --bind 127.0.0.1)
+for _ in $(seq 150); do
+  [[ $(locus service show web --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["healthy"])') -eq 2 ]] && break
+  sleep 0.2
+done
+locus service show web
+endpoint=$(locus service endpoints web | head -1)
+echo "GET http://$endpoint/ -> $(python3 -c "import urllib.request; print(urllib.request.urlopen('http://$endpoint/').status)")"
+echo "preempted batch jobs (requeued, they run again once the service is gone):"
+for j in "${fill[@]}"; do locus show "$j" | grep -E "Preemption=" | sed "s/^ */  job $j: /" || true; done
+locus service delete web
+locus cancel "${fill[@]}" 2>/dev/null || true
+
 step "locus down"
 cleanup
 
