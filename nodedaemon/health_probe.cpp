@@ -1,5 +1,7 @@
 #include "nodedaemon/health_probe.hpp"
 
+#include "nodedaemon/child_setup.hpp"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
@@ -204,21 +206,17 @@ int shellMain(void* arg) {
     syscall(SYS_exit, 127);
     return 127;
   };
-  sigset_t none;
-  sigemptyset(&none);
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, _NSIG / 8);
-  // The daemon ignores SIGPIPE; the check gets the default (the handler table is not shared).
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGPIPE, &dfl, nullptr);
   // Its own process group: a timeout kills everything the shell started, and only that.
-  if (syscall(SYS_setsid) < 0) return fail(kSetsid);
+  if (!child::startOwnSession()) return fail(kSetsid);
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (syscall(SYS_getppid) != a->watcher) syscall(SYS_exit, 137);
   if (a->switch_user) {
-    if (syscall(SYS_setgroups, a->ngroups, a->groups) != 0) return fail(kGroups);
-    if (syscall(SYS_setgid, a->gid) != 0) return fail(kSetgid);
-    if (syscall(SYS_setuid, a->uid) != 0) return fail(kSetuid);
+    switch (child::becomeUser(a->ngroups, a->groups, a->gid, a->uid)) {
+      case child::UserStep::kGroups: return fail(kGroups);
+      case child::UserStep::kSetgid: return fail(kSetgid);
+      case child::UserStep::kSetuid: return fail(kSetuid);
+      case child::UserStep::kDone: break;
+    }
   }
   if (a->work_dir && chdir(a->work_dir) != 0) return fail(kChdir);
   int null = open("/dev/null", O_RDWR);

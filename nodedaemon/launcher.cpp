@@ -1,5 +1,7 @@
 #include "nodedaemon/launcher.hpp"
 
+#include "nodedaemon/child_setup.hpp"
+
 #include <fcntl.h>
 #include <time.h>
 #include <grp.h>
@@ -73,14 +75,7 @@ int childMain(void* arg) {
     syscall(SYS_exit, 127);
     return 127;
   };
-  sigset_t none;
-  sigemptyset(&none);
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, _NSIG / 8);
-  // The daemon ignores SIGPIPE; a task gets the default (dispositions are per process here).
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGPIPE, &dfl, nullptr);
-  if (syscall(SYS_setsid) < 0) return fail(kSetsid);
+  if (!child::startOwnSession()) return fail(kSetsid);
   if (a->pid_file) {
     // Written before anything of the task runs: a daemon killed at any instant leaves it behind.
     int fd = open(a->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -119,9 +114,12 @@ int childMain(void* arg) {
   if (a->cpus && syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), a->cpus) != 0)
     return fail(kAffinity);
   if (a->switch_user) {
-    if (syscall(SYS_setgroups, a->ngroups, a->groups) != 0) return fail(kGroups);
-    if (syscall(SYS_setgid, a->gid) != 0) return fail(kSetgid);
-    if (syscall(SYS_setuid, a->uid) != 0) return fail(kSetuid);
+    switch (child::becomeUser(a->ngroups, a->groups, a->gid, a->uid)) {
+      case child::UserStep::kGroups: return fail(kGroups);
+      case child::UserStep::kSetgid: return fail(kSetgid);
+      case child::UserStep::kSetuid: return fail(kSetuid);
+      case child::UserStep::kDone: break;
+    }
   }
   if (chdir(a->work_dir) != 0) return fail(kChdir);
   if (a->stdin_fd >= 0) {
