@@ -142,7 +142,7 @@ class Controller {
   // Services (service_requests.cpp); all require mu_.
   Status loadServices();
   void reconcileServices();  // creates and stops replicas as planReconcile says
-  uint32_t assignPort() const;  // a free LOCUS_PORT for a replica starting now; 0: none left
+  uint32_t assignPort();  // a free LOCUS_PORT for a replica starting now; 0: none left
   void handleHealth(const std::string& node, const proto::HealthReport& report);
   bool replicaHealthy(const Job& job, const Service& service) const;
   void fillServiceInfo(const Service& service, proto::ServiceInfo& info) const;
@@ -173,6 +173,7 @@ class Controller {
   };
   std::map<std::string, Service> services_;                // guarded by mu_
   std::map<std::string, ServiceRuntime> service_runtime_;  // guarded by mu_
+  uint32_t next_port_ = 0;  // guarded by mu_: where assignPort looks first, from the range's start
   locality::SwitchTree switches_;             // from [[switch]]; immutable after create()
   scheduler::Network network_;                // switches_ for the scheduler (parents only)
   std::unordered_map<std::string, uint32_t> switch_of_node_;  // node -> its leaf; immutable

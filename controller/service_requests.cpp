@@ -186,11 +186,18 @@ void Controller::reconcileServices() {
   markDirty();
 }
 
-uint32_t Controller::assignPort() const {
+uint32_t Controller::assignPort() {
   std::set<uint32_t> used;
   for (uint64_t id : active_) used.insert(jobs_.at(id).port);
-  for (uint32_t p = config_.service_port_min; p <= config_.service_port_max; ++p)
-    if (!used.count(p)) return p;
+  // Round robin through the range rather than the lowest free port: a port something outside
+  // the cluster holds (or a replica that just failed on it) is not handed out again at once.
+  const uint32_t span = config_.service_port_max - config_.service_port_min + 1;
+  for (uint32_t k = 0; k < span; ++k) {
+    const uint32_t p = config_.service_port_min + (next_port_ + k) % span;
+    if (used.count(p)) continue;
+    next_port_ = (p - config_.service_port_min + 1) % span;
+    return p;
+  }
   return 0;
 }
 
