@@ -6,7 +6,7 @@
 
 namespace locus {
 namespace {
-constexpr std::array<std::pair<JobState, std::string_view>, 8> kStateNames{{
+constexpr std::array<std::pair<JobState, std::string_view>, 9> kStateNames{{
     {JobState::kPending, "PENDING"},
     {JobState::kRunning, "RUNNING"},
     {JobState::kCompleted, "COMPLETED"},
@@ -15,12 +15,13 @@ constexpr std::array<std::pair<JobState, std::string_view>, 8> kStateNames{{
     {JobState::kTimeout, "TIMEOUT"},
     {JobState::kNodeFail, "NODE_FAIL"},
     {JobState::kOutOfMemory, "OUT_OF_MEMORY"},
+    {JobState::kSuspended, "SUSPENDED"},
 }};
 // Slurm's compact state codes (squeue %t), and what `locus queue -t` accepts.
-constexpr std::array<std::pair<std::string_view, JobState>, 8> kShort{{
+constexpr std::array<std::pair<std::string_view, JobState>, 9> kShort{{
     {"PD", JobState::kPending}, {"R", JobState::kRunning}, {"CD", JobState::kCompleted},
     {"F", JobState::kFailed}, {"CA", JobState::kCancelled}, {"TO", JobState::kTimeout},
-    {"NF", JobState::kNodeFail}, {"OOM", JobState::kOutOfMemory}}};
+    {"NF", JobState::kNodeFail}, {"OOM", JobState::kOutOfMemory}, {"S", JobState::kSuspended}}};
 }  // namespace
 
 std::string_view shortCode(JobState s) {
@@ -47,6 +48,8 @@ std::optional<JobState> jobStateFromString(std::string_view s) {
   return std::nullopt;
 }
 
-bool isTerminal(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
+bool isTerminal(JobState s) {
+  return s != JobState::kPending && s != JobState::kRunning && s != JobState::kSuspended;
+}
 
 }  // namespace locus

@@ -13,7 +13,9 @@ namespace locus {
 
 // PENDING -> RUNNING -> COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY.
 // A requeued job goes back to PENDING with attempt + 1.
-enum class JobState { kPending, kRunning, kCompleted, kFailed, kCancelled, kTimeout, kNodeFail, kOutOfMemory };
+// kSuspended: preempted in suspend mode: its processes stopped (SIGSTOP), its cores and GPUs lent
+// to others, its memory kept; RUNNING again (SIGCONT) when they are free.
+enum class JobState { kPending, kRunning, kCompleted, kFailed, kCancelled, kTimeout, kNodeFail, kOutOfMemory, kSuspended };
 
 std::string_view toString(JobState s);
 std::optional<JobState> jobStateFromString(std::string_view s);  // "RUNNING", case-insensitive

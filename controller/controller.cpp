@@ -1,5 +1,7 @@
 #include "controller/controller.hpp"
 
+#include <csignal>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -103,12 +105,13 @@ Status Controller::load() {
   for (auto& job : *jobs) {
     next_job_id_ = std::max(next_job_id_, job.id + 1);
     if (job.state == JobState::kPending) addPending(job);
-    if (job.state == JobState::kRunning || job.completing) {
+    if (job.state == JobState::kRunning || job.state == JobState::kSuspended || job.completing) {
       active_.insert(job.id);
       for (const auto& a : job.allocation) {
         Node* node = findNode(a.node);
         LOCUS_CHECK(node) << "job " << job.id << " allocated on unknown node " << a.node;
-        node->allocate(a.cores, a.mem_mb, a.gpus);
+        if (job.cores_released) node->allocate({}, a.mem_mb, {});  // suspended: memory only
+        else node->allocate(a.cores, a.mem_mb, a.gpus);
       }
     }
     jobs_.emplace(job.id, std::move(job));
@@ -397,7 +400,7 @@ proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request)
     if (s == "ALL" || s == "all") all = true;
     else if (auto st = jobStateFromString(s)) states.insert(*st);
   }
-  if (states.empty() && !all) states = {JobState::kPending, JobState::kRunning};
+  if (states.empty() && !all) states = {JobState::kPending, JobState::kRunning, JobState::kSuspended};
   std::set<uint64_t> ids(request.job_ids().begin(), request.job_ids().end());
 
   std::lock_guard lock(mu_);
@@ -413,7 +416,7 @@ proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request)
       if (it != jobs_.end()) consider(it->second);
     }
   } else if (!all && std::all_of(states.begin(), states.end(), [](JobState s) {
-               return s == JobState::kPending || s == JobState::kRunning;
+               return s == JobState::kPending || s == JobState::kRunning || s == JobState::kSuspended;
              })) {
     // The common case (the live queue) walks only live jobs, not the whole history.
     std::set<uint64_t> live(active_.begin(), active_.end());
@@ -514,7 +517,7 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
       if (job->completing) {
         job->completing = false;
         job->cancel_requested = false;
-        job->state = JobState::kRunning;
+        job->state = job->cores_released ? JobState::kSuspended : JobState::kRunning;
       } else {
         job->state = JobState::kPending;
         addPending(*job);
@@ -528,6 +531,8 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
     Node* first = findNode(job->allocation.front().node);
     if (first && first->state == NodeState::kUp && first->channel) {
       sendKill(*job, true);
+      // A suspended job is stopped: it must run again to take its SIGTERM.
+      if (job->cores_released) sendSignal(*job, SIGCONT);
     } else {
       releaseAllocation(*job);  // its node is gone: nothing left to wait for
     }

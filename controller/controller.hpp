@@ -135,6 +135,8 @@ class Controller {
   void endOnNodeFailure(Job& job, const std::string& reason, int64_t now);  // requires mu_
   void sendLaunch(const Job& job);   // requires mu_
   void sendKill(const Job& job, bool cancel);  // requires mu_
+  void sendSignal(const Job& job, int signal);  // to the job's tasks on all its nodes; requires mu_
+  void resumeSuspended();  // SIGCONT to suspended jobs whose cores are free again; requires mu_
   // Marks `victim` preempted for pending job `for_job` as its QoS says (requeue or cancel);
   // `why` says what gives the right. requires mu_. The caller persists the victim, then sends
   // its kill: sendKill(victim, victim.cancel_requested).

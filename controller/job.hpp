@@ -73,6 +73,7 @@ struct Job {
   // preempted for. preemption: what happened, in words, for `locus show` and `locus why`.
   uint64_t preempted_for = 0;
   uint64_t preempted_by = 0;
+  bool cores_released = false;  // suspended: its cores and GPUs went back to the nodes, memory not
   std::string preemption;
   // A service replica (services.hpp): its service, the revision it runs, its LOCUS_PORT (given
   // at start), and whether the service stopped it (scale down, rollout) rather than it failing.

@@ -76,7 +76,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
       continue;
     }
     if (reported.count(key)) continue;
-    if (job.completing) {
+    if (job.completing || job.state == JobState::kSuspended) {
       lost.push_back(id);  // its processes are gone
     } else if (!daemon_restarted) {
       relaunch.push_back(id);  // the Launch never reached the node (controller died before)
@@ -88,7 +88,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   int64_t now = unixNow();
   for (uint64_t id : lost) {
     Job& job = jobs_.at(id);
-    if (job.state == JobState::kRunning) {
+    if (job.state == JobState::kRunning || job.state == JobState::kSuspended) {
       log()->warn("job={} lost: node={} daemon restarted", id, msg.name());
       endOnNodeFailure(job, "NodeDaemonRestarted", now);
     } else {
@@ -105,7 +105,8 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   for (const auto& [job_id, attempt] : running) {
     auto it = jobs_.find(job_id);
     bool owned = it != jobs_.end() && it->second.attempt == attempt &&
-                 (it->second.state == JobState::kRunning || it->second.completing);
+                 (it->second.state == JobState::kRunning || it->second.state == JobState::kSuspended ||
+                  it->second.completing);
     if (!owned) {
       proto::ControllerToNode cmd;
       cmd.mutable_kill()->set_job_id(job_id);
@@ -168,6 +169,8 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
     return;
   }
   Job& job = it->second;
+  // A suspended job's processes can end too (killed, or its time limit on the node): as running.
+  if (job.state == JobState::kSuspended) job.state = JobState::kRunning;
   if (job.state == JobState::kRunning || job.completing) {
     job.cpu_time_s = exited.cpu_time_s();
     job.max_rss_kb = exited.max_rss_kb();
@@ -237,7 +240,10 @@ void Controller::releaseAllocation(Job& job, bool charge) {
   uint32_t cores = 0;
   uint64_t mem = 0;
   for (const auto& a : job.allocation) {
-    if (Node* node = findNode(a.node)) node->release(a.cores, a.mem_mb, a.gpus);
+    if (Node* node = findNode(a.node)) {
+      if (job.cores_released) node->release({}, a.mem_mb, {});  // suspended: only memory was held
+      else node->release(a.cores, a.mem_mb, a.gpus);
+    }
     cores += static_cast<uint32_t>(a.cores.size());
     mem += a.mem_mb;
   }
@@ -248,8 +254,21 @@ void Controller::releaseAllocation(Job& job, bool charge) {
                       now - job.start_time, now);
   }
   job.completing = false;
+  job.cores_released = false;
   active_.erase(job.id);
   sendEndSteps(job);
+}
+
+void Controller::sendSignal(const Job& job, int signal) {
+  for (const auto& a : job.allocation) {
+    Node* node = findNode(a.node);
+    if (!node || !node->channel) continue;
+    proto::ControllerToNode cmd;
+    cmd.mutable_signal()->set_job_id(job.id);
+    cmd.mutable_signal()->set_attempt(job.attempt);
+    cmd.mutable_signal()->set_signal(signal);
+    node->channel->send(cmd);
+  }
 }
 
 void Controller::sendLaunch(const Job& job) {

@@ -125,6 +125,10 @@ proto::CancelJobReply Controller::update(const proto::UpdateJobsRequest& request
           result->set_message("job " + std::to_string(id) + " is pending already");
           continue;
         }
+        if (job.state == JobState::kSuspended) {
+          result->set_message("job " + std::to_string(id) + " is suspended (preempted): cancel it, or requeue it once it runs again");
+          continue;
+        }
         if (job.state == JobState::kRunning) {
           if (job.completing) {
             result->set_message("job " + std::to_string(id) + " is being cancelled");

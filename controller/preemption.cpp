@@ -1,6 +1,7 @@
 // Acting on the scheduler core's kPreempt decisions (see preemption_policy.hpp for who may
 // preempt whom, and scheduler/preemption.hpp for how victims are chosen).
 #include <algorithm>
+#include <csignal>
 #include <map>
 
 #include "common/logging.hpp"
@@ -15,15 +16,22 @@ using namespace internal;
 
 void Controller::preempt(Job& victim, uint64_t for_job, const std::string& why, int64_t now) {
   PreemptMode mode = preemption_.of(victim.spec.qos).mode;
-  // Suspension (SIGSTOP, resources kept in memory) is not built yet: such jobs are requeued.
-  if (mode == PreemptMode::kSuspend) mode = PreemptMode::kRequeue;
   // --no-requeue: never requeued under any circumstances, so preemption ends it.
   if (mode == PreemptMode::kRequeue && victim.spec.no_requeue) mode = PreemptMode::kCancel;
   victim.preempted_for = for_job;
   victim.preempted_by = for_job;
   victim.preemption = std::string("preempted (") + modeName(mode) + ") for job " + std::to_string(for_job) +
                       " at " + formatRfc3339(now) + ": " + why;
-  if (mode == PreemptMode::kCancel) {
+  if (mode == PreemptMode::kSuspend) {
+    // SIGSTOP (sent once stored); its cores and GPUs go back to the nodes at once, its memory
+    // stays held: the processes keep it. Nothing to wait for, so nothing "preempted for" either.
+    victim.state = JobState::kSuspended;
+    victim.reason = "Preempted";
+    victim.cores_released = true;
+    victim.preempted_for = 0;
+    for (const auto& a : victim.allocation)
+      if (Node* node = findNode(a.node)) node->release(a.cores, 0, a.gpus);
+  } else if (mode == PreemptMode::kCancel) {
     // As scancel: terminal now, its resources held until the node confirms the processes gone.
     victim.completing = true;
     victim.cancel_requested = true;
@@ -50,6 +58,44 @@ proto::QuotaAmount amount(const policy::Resources& r) {
 policy::Resources resources(const proto::QuotaAmount& a) { return {a.cores(), a.mem_mb(), a.gpus()}; }
 
 }  // namespace
+
+void Controller::resumeSuspended() {
+  std::vector<Job*> resumed;
+  for (uint64_t id : active_) {
+    Job& job = jobs_.at(id);
+    if (job.state != JobState::kSuspended || job.completing) continue;
+    // Not while the job it was suspended for still waits to start: that one goes first.
+    if (pending_.count(job.preempted_by)) continue;
+    bool free = true;
+    for (const auto& a : job.allocation) {
+      Node* node = findNode(a.node);
+      free = free && node && node->state == NodeState::kUp && node->channel && node->areFree(a.cores, a.gpus);
+    }
+    if (!free) continue;
+    for (const auto& a : job.allocation) findNode(a.node)->allocate(a.cores, 0, a.gpus);
+    job.cores_released = false;
+    job.state = JobState::kRunning;
+    job.reason.clear();
+    resumed.push_back(&job);
+  }
+  if (resumed.empty()) return;
+  std::vector<const Job*> to_store(resumed.begin(), resumed.end());
+  if (Status s = persist(to_store); !s.ok()) {
+    log()->error("resumptions not stored, undone: {}", s.error().message);
+    for (Job* job : resumed) {
+      for (const auto& a : job->allocation) findNode(a.node)->release(a.cores, 0, a.gpus);
+      job->cores_released = true;
+      job->state = JobState::kSuspended;
+      job->reason = "Preempted";
+    }
+    return;
+  }
+  for (Job* job : resumed) {
+    sendSignal(*job, SIGCONT);
+    log()->info("job={} resumed (SIGCONT): its cores are free again", job->id);
+  }
+  changed_cv_.notify_all();
+}
 
 Result<proto::QuotasReply> Controller::quotas(const std::string& pool_name) {
   std::lock_guard lock(mu_);

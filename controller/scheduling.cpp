@@ -3,6 +3,7 @@
 #include "controller/controller.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <string_view>
 #include <unordered_map>
@@ -86,6 +87,7 @@ void Controller::loop() {
     dirty_ = false;
     checkNodeTimeouts();
     checkAllocationJobs();
+    resumeSuspended();  // before anyone else may take the cores they wait for
     reconcileServices();
     schedule();
   }
@@ -116,8 +118,9 @@ void Controller::failJobsOnNode(Node& node) {
   std::vector<const Job*> changed;
   for (Job* job : affected) {
     bool script_elsewhere = job->allocation.front().node != node.name();
-    if (job->state == JobState::kRunning && script_elsewhere) sendKill(*job, false);
-    if (job->state == JobState::kRunning) endOnNodeFailure(*job, "NodeFail " + node.name(), now);
+    const bool live = job->state == JobState::kRunning || job->state == JobState::kSuspended;
+    if (live && script_elsewhere) sendKill(*job, false);
+    if (live) endOnNodeFailure(*job, "NodeFail " + node.name(), now);
     else releaseAllocation(*job);
     changed.push_back(job);
   }
@@ -226,6 +229,7 @@ void Controller::schedule() {
   if (quotas)
     for (uint64_t id : active_) {
       const Job& job = jobs_.at(id);
+      if (job.cores_released) continue;  // suspended
       const uint32_t p = poolOf(job);
       if (p != scheduler::kAnyPool) held[{p, job.spec.account}] = held[{p, job.spec.account}] + heldBy(job);
     }
@@ -254,6 +258,7 @@ void Controller::schedule() {
 
   for (uint64_t id : active_) {
     const Job& job = jobs_.at(id);
+    if (job.cores_released) continue;  // suspended: holds no cores, only memory (in the nodes' view)
     scheduler::RunningJob r;
     r.id = id;
     if (preemption) {
@@ -293,6 +298,7 @@ void Controller::schedule() {
   if (priority_->hasQos()) {
     for (uint64_t id : active_) {
       const Job& job = jobs_.at(id);
+      if (job.cores_released) continue;  // suspended: not running now
       uint32_t cores = 0;
       for (const auto& a : job.allocation) cores += static_cast<uint32_t>(a.cores.size());
       for (auto* usage : {&qos_user[{job.spec.qos, job.user}], &qos_account[{job.spec.qos, job.spec.account}]}) {
@@ -478,12 +484,22 @@ void Controller::schedule() {
       victims.push_back(&victim);
     }
     if (Status st = persist(victims); st.ok()) {
-      for (const Job* v : victims) sendKill(*v, v->cancel_requested);
+      for (const Job* v : victims) {
+        if (v->state == JobState::kSuspended) sendSignal(*v, SIGSTOP);
+        else sendKill(*v, v->cancel_requested);
+      }
     } else {
       // Not stored: not done. The victims run on; a later pass decides again.
       log()->error("preemptions not stored, undone: {}", st.error().message);
       for (const Job* v : victims) {
         Job& j = jobs_.at(v->id);
+        if (j.state == JobState::kSuspended) {  // take its cores back
+          for (const auto& a : j.allocation)
+            if (Node* node = findNode(a.node)) node->allocate(a.cores, 0, a.gpus);
+          j.cores_released = false;
+          j.state = JobState::kRunning;
+          j.reason.clear();
+        }
         j.preempted_for = 0;
         j.requeue_requested = false;
         if (j.cancel_requested) {

@@ -245,7 +245,6 @@ void Controller::fillServiceInfo(const Service& s, proto::ServiceInfo& info) con
   for (const auto& r : s.revisions) info.add_revisions(r.number);
   info.set_user(s.user);
   info.set_created(s.created);
-  const int64_t now = unixNow();
   uint32_t running = 0, healthy = 0;
   bool other_revision = false;
   auto rt = service_runtime_.find(s.name);

@@ -60,6 +60,14 @@ void Node::refreshFeatures() {
   all_features_.erase(std::unique(all_features_.begin(), all_features_.end()), all_features_.end());
 }
 
+bool Node::areFree(const std::vector<uint32_t>& cores, const std::vector<uint32_t>& gpus) const {
+  for (uint32_t c : cores)
+    if (c >= core_busy_.size() || core_busy_[c]) return false;
+  for (uint32_t g : gpus)
+    if (g >= 64 || (gpu_busy_ >> g & 1)) return false;
+  return true;
+}
+
 void Node::allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb,
                     const std::vector<uint32_t>& gpus) {
   for (uint32_t g : gpus) {

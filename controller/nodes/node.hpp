@@ -40,6 +40,8 @@ class Node {
   uint32_t gpusAllocated() const { return static_cast<uint32_t>(__builtin_popcountll(gpu_busy_)); }
   uint64_t freeGpuMask() const;  // bit g: GPU g is free
 
+  // Whether every one of these cores and GPUs is free (a suspended job waits for exactly its own).
+  bool areFree(const std::vector<uint32_t>& cores, const std::vector<uint32_t>& gpus) const;
   // Accounting: allocating a busy core or GPU, or releasing a free one, is a bug, checked loudly.
   void allocate(const std::vector<uint32_t>& cores, uint64_t mem_mb,
                 const std::vector<uint32_t>& gpus = {});

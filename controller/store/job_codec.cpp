@@ -112,6 +112,7 @@ std::string jobToJson(const Job& job) {
          {"held", job.held},
          {"requeue_requested", job.requeue_requested},
          {"preempted_for", job.preempted_for},
+         {"cores_released", job.cores_released},
          {"service", job.service},
          {"service_revision", job.service_revision},
          {"port", job.port},
@@ -173,6 +174,7 @@ Result<Job> jobFromJson(const std::string& text) {
     job.held = j.value("held", false);
     job.requeue_requested = j.value("requeue_requested", false);
     job.preempted_for = j.value("preempted_for", uint64_t{0});
+    job.cores_released = j.value("cores_released", false);
     job.service = j.value("service", "");
     job.service_revision = j.value("service_revision", 0u);
     job.port = j.value("port", 0u);

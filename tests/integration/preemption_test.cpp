@@ -17,6 +17,8 @@
 #include <ctime>
 #include <fstream>
 
+#include <filesystem>
+
 #include "tests/integration/test_cluster.hpp"
 
 namespace locus::testing {
@@ -221,6 +223,81 @@ TEST_F(Preemption, CancelModeAndNoRequeueEndTheVictimCancelled) {
   EXPECT_EQ(readFile(cluster.workDir() + "/runs-scav"), "0\n");
   EXPECT_EQ(readFile(cluster.workDir() + "/runs-noreq"), "0\n");
   EXPECT_EQ(cluster.locus({"cancel", id(*left), id(*right)}).exit_code, 0);
+}
+
+// The state letter of /proc/PID/stat ('T' stopped, 'S' sleeping, ...); 0 when it is gone.
+char processState(const std::string& pid_file) {
+  std::string pid = readFile(pid_file);
+  while (!pid.empty() && pid.back() == '\n') pid.pop_back();
+  if (pid.empty()) return 0;
+  std::string stat = readFile("/proc/" + pid + "/stat");
+  auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() ? 0 : stat[close + 2];
+}
+
+// Suspend mode: the victim's processes are stopped (SIGSTOP), its cores go to the preempting
+// job at once, and it continues (SIGCONT) when they are free again — not requeued, same attempt.
+// A suspended job can be cancelled; its processes then end.
+TEST_F(Preemption, SuspendModeStopsTheVictimAndContinuesItWhenItsCoresAreFree) {
+  TestCluster cluster(twoNodes(kBase +
+                               "[[qos]]\nname = \"normal\"\n"
+                               "[[qos]]\nname = \"low\"\npreempt_mode = \"suspend\"\n"
+                               "[[qos]]\nname = \"service\"\npreempt = [\"normal\", \"low\"]\n"));
+  ASSERT_NO_FATAL_FAILURE(start(cluster));
+  const std::string w = cluster.workDir();
+  auto counting = [&](const std::string& tag) {
+    return "echo $$ > " + w + "/pid-" + tag + "\n"
+           "while [ ! -e " + w + "/gate ]; do sleep 0.1; done\n"
+           "echo finished >> " + w + "/done-" + tag + "\n";
+  };
+  auto low = cluster.submit({"-q", "low", "-c", "4", "-C", "left", "--wrap", counting("low")});
+  ASSERT_TRUE(low);
+  ASSERT_TRUE(waitState(cluster, *low, "RUNNING"));
+  ASSERT_TRUE(waitUntil([&] { return processState(w + "/pid-low") != 0; }, seconds(20)));
+
+  auto high = cluster.submit({"-q", "service", "-c", "4", "-C", "left", "--wrap", "sleep 300"});
+  ASSERT_TRUE(high);
+  ASSERT_TRUE(waitState(cluster, *high, "RUNNING")) << cluster.job(*high).dump();
+  auto v = cluster.job(*low);
+  EXPECT_EQ(v["state"], "SUSPENDED") << v.dump();
+  EXPECT_EQ(v["reason"], "Preempted") << v.dump();
+  EXPECT_EQ(v["attempt"], 0) << v.dump();
+  expectPreemptedFor(cluster, *low, *high, "suspend");
+  EXPECT_TRUE(waitUntil([&] { return processState(w + "/pid-low") == 'T'; }, seconds(10)))
+      << "state " << processState(w + "/pid-low");
+  // The queue shows it (Slurm's S), and it holds no cores on n1: the high job has all four.
+  auto queue = cluster.locus({"queue"});
+  EXPECT_NE(queue.out.find("SUSPENDED"), std::string::npos) << queue.out;
+  const auto h = cluster.job(*high);
+  EXPECT_EQ(nodesOf(h), std::vector<std::string>{cluster.nodeName(0)}) << h.dump();
+
+  // The high job ends: the low one continues on its own cores, same attempt, and finishes.
+  EXPECT_EQ(cluster.locus({"cancel", id(*high)}).exit_code, 0);
+  ASSERT_TRUE(waitState(cluster, *low, "RUNNING")) << cluster.job(*low).dump();
+  EXPECT_TRUE(waitUntil([&] {
+    char st = processState(w + "/pid-low");
+    return st != 'T' && st != 0;
+  }, seconds(10)));
+  openGate(cluster);
+  ASSERT_TRUE(waitState(cluster, *low, "COMPLETED")) << cluster.job(*low).dump();
+  EXPECT_EQ(cluster.job(*low)["attempt"], 0);
+  EXPECT_EQ(readFile(w + "/done-low"), "finished\n");
+
+  // Suspended, then cancelled: it ends, and nothing of it is left.
+  std::filesystem::remove(w + "/gate");
+  auto low2 = cluster.submit({"-q", "low", "-c", "4", "-C", "right", "--wrap", counting("low2")});
+  ASSERT_TRUE(low2);
+  ASSERT_TRUE(waitState(cluster, *low2, "RUNNING"));
+  ASSERT_TRUE(waitUntil([&] { return processState(w + "/pid-low2") != 0; }, seconds(20)));
+  auto high2 = cluster.submit({"-q", "service", "-c", "4", "-C", "right", "--wrap", "sleep 300"});
+  ASSERT_TRUE(high2);
+  ASSERT_TRUE(waitState(cluster, *low2, "SUSPENDED")) << cluster.job(*low2).dump();
+  ASSERT_TRUE(waitState(cluster, *high2, "RUNNING"));
+  EXPECT_EQ(cluster.locus({"cancel", id(*low2)}).exit_code, 0);
+  ASSERT_TRUE(waitState(cluster, *low2, "CANCELLED"));
+  EXPECT_TRUE(waitUntil([&] { return processState(w + "/pid-low2") == 0; }, seconds(20)));
+  EXPECT_EQ(cluster.job(*high2)["state"], "RUNNING");
+  EXPECT_EQ(cluster.locus({"cancel", id(*high2)}).exit_code, 0);
 }
 
 TEST_F(Preemption, ExemptTimeAndModeOffKeepJobsFromBeingPreempted) {
