@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <climits>
 #include <memory>
 #include <set>
@@ -623,6 +625,68 @@ TEST_F(Services, AServiceOnAFullClusterPreemptsTheYoungestBatchJobsWhichRunAgain
   for (uint64_t id : batch) cancel.push_back(std::to_string(id));
   EXPECT_EQ(cluster_->locus(cancel).exit_code, 0);
   EXPECT_TRUE(cluster_->waitTerminal(batch, seconds(30)));
+}
+
+// The issue's scenario: a batch array of account `batch` (no guarantee) fills the cluster by
+// borrowing; a service of account `web`, guaranteed 4 cores in the pool, is created: borrowers
+// are preempted (requeued), the replicas start and pass their checks, and the preempted tasks run
+// again later: every task finishes, nothing is lost.
+TEST_F(Services, AGuaranteedServiceTakesItsCoresFromBorrowersAndTheirWorkStillFinishes) {
+  const passwd* pw = getpwuid(geteuid());
+  const std::string user = pw ? pw->pw_name : "root";
+  ASSERT_NO_FATAL_FAILURE(start(2, "[[account]]\nname = \"web\"\nusers = [\"" + user +
+                                       "\"]\n[[account]]\nname = \"batch\"\nusers = [\"" + user +
+                                       "\"]\n[[pool]]\nname = \"main\"\ndefault = true\n"
+                                       "[[pool.quota]]\naccount = \"web\"\nguaranteed = { cores = 4 }\n"));
+  const std::string w = cluster_->workDir();
+  // Each task records its runs and ends once the gate exists.
+  auto array = cluster_->submit({"-A", "batch", "-c", "1", "--array", "1-8", "-o", "/dev/null", "--wrap",
+                                 "echo run >> " + w + "/runs-$LOCUS_ARRAY_TASK_ID\n"
+                                 "while [ ! -e " + w + "/gate ]; do sleep 0.1; done\n"
+                                 "echo done >> " + w + "/done-$LOCUS_ARRAY_TASK_ID\n"});
+  ASSERT_TRUE(array);
+  std::vector<uint64_t> tasks;
+  for (const auto& j : cluster_->jobs("all"))
+    if (j["array_job_id"] == *array) tasks.push_back(j["id"].get<uint64_t>());
+  ASSERT_EQ(tasks.size(), 8u);
+  ASSERT_TRUE(waitUntil([&] {
+    for (uint64_t t : tasks)
+      if (cluster_->job(t)["state"] != "RUNNING") return false;
+    return true;
+  }, seconds(30)));
+  // The quota view: batch borrows all 8 cores, web's idle guarantee of 4 is lent.
+  auto quota = cluster_->locus({"quota", "show", "--json"});
+  ASSERT_EQ(quota.exit_code, 0) << quota.err;
+  json rows = json::parse(quota.out, nullptr, false);
+  bool saw_lent = false;
+  for (const auto& r : rows)
+    if (r["account"] == "web") saw_lent = r["lent"]["cores"] == 4;
+  EXPECT_TRUE(saw_lent) << quota.out;
+
+  ASSERT_EQ(create("web", 2, {"-A", "web"}).exit_code, 0);
+  ASSERT_TRUE(waitSettled("web", 2, 1)) << show("web").dump();
+  int requeued = 0;
+  for (uint64_t t : tasks) {
+    const json j = cluster_->job(t);
+    if (j["attempt"] == 1) {
+      ++requeued;
+      EXPECT_TRUE(j["preempted_by"].is_number()) << j.dump();
+    }
+  }
+  EXPECT_EQ(requeued, 2);  // exactly what the replicas need
+
+  // The gate opens: the running tasks finish, the requeued ones run again and finish too.
+  std::ofstream(w + "/gate").put('\n');
+  ASSERT_TRUE(cluster_->waitTerminal(tasks, seconds(60)));
+  for (uint64_t t : tasks) {
+    const json j = cluster_->job(t);
+    EXPECT_EQ(j["state"], "COMPLETED") << j.dump();
+    const std::string task = std::to_string(j["array_task_id"].get<int>());
+    EXPECT_EQ(readFile(w + "/done-" + task), "done\n") << "task " << task;
+    EXPECT_EQ(readFile(w + "/runs-" + task), j["attempt"] == 1 ? "run\nrun\n" : "run\n") << "task " << task;
+  }
+  EXPECT_EQ(show("web")["healthy"], 2);
+  ASSERT_EQ(cluster_->locus({"service", "delete", "web"}).exit_code, 0);
 }
 
 TEST_F(Services, BadRequestsAreRefusedWithAClearMessageAndANonZeroExit) {
