@@ -354,24 +354,26 @@ void Controller::schedule() {
       }
     }
     Job& job = jobs_.at(id);
-    request.pool = poolOf(job);
+    // A pool of every node restricts nothing: no node mask for placement to AND in.
+    const uint32_t pool_index = poolOf(job);
+    request.pool = pool_index != scheduler::kAnyPool && pools_.at(pool_index).all_nodes ? scheduler::kAnyPool : pool_index;
     request.preempts = preemption ? preemption_.of(job.spec.qos).preempts : 0;
     request.reclaim_group = scheduler::kNoGroup;
-    if (quotas && request.pool != scheduler::kAnyPool && !pools_.at(request.pool).quotas.empty()) {
+    if (quotas && pool_index != scheduler::kAnyPool && !pools_.at(pool_index).quotas.empty()) {
       // Like the QoS limits: what runs counts, and so does each earlier job of this pass.
       const uint32_t nodes = std::max(1u, request.nodes);
       const policy::Resources want{uint64_t{request.ntasks} * request.cpus_per_task, request.mem_mb * nodes,
                                    uint64_t{request.gpus_per_node} * nodes + uint64_t{request.gpus_per_task} * request.ntasks};
-      policy::Resources& have = admitted[{request.pool, job.spec.account}];
-      const policy::Quota quota = quotaOf(request.pool, job.spec.account);
-      auto verdict = policy::checkMax(quota, pools_.at(request.pool).name, have, want);
+      policy::Resources& have = admitted[{pool_index, job.spec.account}];
+      const policy::Quota quota = quotaOf(pool_index, job.spec.account);
+      auto verdict = policy::checkMax(quota, pools_.at(pool_index).name, have, want);
       if (!verdict.ok) {
         job.reason = std::string(verdict.reason);
         job.reason_detail = verdict.detail;  // `locus why` says which limit
         job.expected_start = 0;
         continue;
       }
-      if (policy::withinGuarantee(quota, have, want)) request.reclaim_group = groupOf(request.pool, job.spec.account);
+      if (policy::withinGuarantee(quota, have, want)) request.reclaim_group = groupOf(pool_index, job.spec.account);
       have = have + want;
     }
     snap.pending.push_back(request);

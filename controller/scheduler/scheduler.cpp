@@ -157,11 +157,19 @@ class Pass {
         taken_(s.running.size(), false),
         groups_(s.quota_groups) {
     if (s.policy != Policy::kFirstFit) profile_.emplace(s, pool_);
-    for (const JobRequest& j : s.pending) pending_ids_.insert(j.id);
+    // Victims still ending: their job's own while it waits, anyone's once it does not. (Only
+    // when there are any: a pass over 100,000 pending jobs must not pay for a set of them.)
+    std::unordered_set<uint64_t> targets;
+    for (const RunningJob& r : s.running)
+      if (r.preempted_for != 0) targets.insert(r.preempted_for);
+    std::unordered_set<uint64_t> waiting;
+    if (!targets.empty())
+      for (const JobRequest& j : s.pending)
+        if (targets.count(j.id)) waiting.insert(j.id);
     for (size_t i = 0; i < s.running.size(); ++i) {
       const uint64_t for_job = s.running[i].preempted_for;
       if (for_job == 0) continue;
-      if (pending_ids_.count(for_job)) own_[for_job].push_back(i);
+      if (waiting.count(for_job)) own_[for_job].push_back(i);
       else orphans_.push_back(i);  // what it was preempted for runs already, or is gone
     }
   }
@@ -383,7 +391,6 @@ class Pass {
   std::unordered_map<uint64_t, std::vector<size_t>> own_;  // pending job -> its victims still ending
   std::vector<size_t> orphans_;  // victims still ending whose preemptor no longer waits for them
   std::unordered_map<uint32_t, NodeUse> reserved_;  // node -> kept for preempting jobs of the pass
-  std::unordered_set<uint64_t> pending_ids_;
   std::vector<Decision> preempts_;  // the current job's kPreempt decisions
 };
 
