@@ -22,6 +22,7 @@ int runQueue(const std::vector<std::string>& args, const Globals& g);
 int runShow(const std::vector<std::string>& args, const Globals& g);
 int runCancel(const std::vector<std::string>& args, const Globals& g);
 int runWhy(const std::vector<std::string>& args, const Globals& g);
+int runEff(const std::vector<std::string>& args, const Globals& g);  // like seff
 int runAccount(const std::vector<std::string>& args, const Globals& g);
 int runShare(const std::vector<std::string>& args, const Globals& g);
 int runQuota(const std::vector<std::string>& args, const Globals& g);  // cli/quota_command.cpp

@@ -411,4 +411,63 @@ int runWhy(const std::vector<std::string>& raw, const Globals& g) {
   return 0;
 }
 
+// locus eff JOBID: CPU and memory efficiency, as Slurm's seff prints them. What the node measured
+// for the batch script and the processes it waited for (rusage at its end): CPU time, peak RSS.
+// Steps (`locus run`) run under the node daemons, not the script, and are not in these figures.
+int runEff(const std::vector<std::string>& raw, const Globals& g) {
+  Args args(raw);
+  auto rest = args.positionals();
+  if (!args.error().empty()) return fail(args.error(), 2);
+  if (rest.size() != 1) return fail("usage: locus eff JOBID", 2);
+  auto ids = parseJobIds(rest);
+  if (!ids.ok()) return fail(ids.error().message, 2);
+  Client client(g.controller);
+  auto job = client.getJob(ids->front());
+  if (!job.ok()) return fail(job.error().message);
+  auto hms = [](double seconds) {
+    const long s = static_cast<long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 86400) std::snprintf(buf, sizeof buf, "%ld-%02ld:%02ld:%02ld", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+    else std::snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    return std::string(buf);
+  };
+  auto size = [](double mb) {
+    char buf[32];
+    if (mb >= 1024) std::snprintf(buf, sizeof buf, "%.2f GB", mb / 1024);
+    else std::snprintf(buf, sizeof buf, "%.2f MB", mb);
+    return std::string(buf);
+  };
+  const uint32_t nodes = static_cast<uint32_t>(std::max(1, job->nodes_size()));
+  uint32_t cores = 0;
+  for (const auto& a : job->allocation()) cores += static_cast<uint32_t>(a.cores_size());
+  if (cores == 0) cores = job->ntasks() * std::max<uint32_t>(1, job->cpus_per_task());
+  std::printf("Job ID: %s\nCluster: locus\nUser/Group: %s/%u\n", displayId(*job).c_str(), job->user().c_str(),
+              job->gid());
+  if (job->state() == "PENDING" || job->state() == "RUNNING" || job->state() == "SUSPENDED") {
+    std::printf("State: %s\nEfficiency is reported once the job has ended.\n", job->state().c_str());
+    return 0;
+  }
+  std::printf("State: %s (exit code %d)\n", job->state().c_str(), job->exit_code());
+  std::printf("Nodes: %u\nCores per node: %u\n", nodes, (cores + nodes - 1) / nodes);
+  const double wall = job->start_time() > 0 && job->end_time() >= job->start_time()
+                          ? static_cast<double>(job->end_time() - job->start_time())
+                          : 0.0;
+  const double core_wall = wall * cores;
+  std::printf("CPU Utilized: %s\n", hms(job->cpu_time_s()).c_str());
+  if (core_wall > 0)
+    std::printf("CPU Efficiency: %.2f%% of %s core-walltime\n", 100.0 * job->cpu_time_s() / core_wall,
+                hms(core_wall).c_str());
+  else
+    std::printf("CPU Efficiency: 0.00%% of 00:00:00 core-walltime\n");
+  std::printf("Job Wall-clock time: %s\n", hms(wall).c_str());
+  const double used_mb = static_cast<double>(job->max_rss_kb()) / 1024.0;
+  std::printf("Memory Utilized: %s\n", size(used_mb).c_str());
+  const double asked_mb = static_cast<double>(job->mem_mb()) * nodes;
+  if (asked_mb > 0)
+    std::printf("Memory Efficiency: %.2f%% of %s\n", 100.0 * used_mb / asked_mb, size(asked_mb).c_str());
+  else
+    std::printf("Memory Efficiency: no memory was requested (--mem)\n");
+  return 0;
+}
+
 }  // namespace locus::cli

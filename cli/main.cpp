@@ -22,6 +22,7 @@ Jobs:
   hold | release JOBID...                          keep pending jobs from starting / let them go
   requeue JOBID...                                 kill a running job and queue it again (attempt + 1)
   why JOBID                                        why a job is pending, and its expected start
+  eff JOBID                                        CPU and memory efficiency of an ended job (like seff)
 Policy:
   account add|modify|remove NAME [--parent P] [--shares N] [--users|--add-users|--remove-users a,b]
   account list [--json]                            the account tree (admins change it)
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
