@@ -64,8 +64,12 @@ void Controller::resumeSuspended() {
   for (uint64_t id : active_) {
     Job& job = jobs_.at(id);
     if (job.state != JobState::kSuspended || job.completing) continue;
-    // Not while the job it was suspended for still waits to start: that one goes first.
-    if (pending_.count(job.preempted_by)) continue;
+    // Not while the job it was suspended for still waits to start on its cores: that one goes
+    // first. A preemptor that no longer tries (held, or held back by a limit) keeps nobody stopped.
+    if (pending_.count(job.preempted_by)) {
+      const Job& by = jobs_.at(job.preempted_by);
+      if (!by.held && by.reason == "Preempting") continue;
+    }
     bool free = true;
     for (const auto& a : job.allocation) {
       Node* node = findNode(a.node);
@@ -120,9 +124,11 @@ Result<proto::QuotasReply> Controller::quotas(const std::string& pool_name) {
       if (pools_configured && job.spec.partition != pool.name) continue;
       policy::Resources& r = by_account[job.spec.account];
       for (const auto& a : job.allocation) {
-        r.cores += a.cores.size();
+        if (!job.cores_released) {  // a suspended job holds only its memory
+          r.cores += a.cores.size();
+          r.gpus += a.gpus.size();
+        }
         r.mem_mb += a.mem_mb;
-        r.gpus += a.gpus.size();
       }
     }
     std::vector<std::pair<std::string, policy::Resources>> in_use(by_account.begin(), by_account.end());

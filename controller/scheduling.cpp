@@ -267,7 +267,9 @@ void Controller::schedule() {
       r.preempt_class = level.cls;
       // A `locus run` allocation has nothing to requeue: it is not preempted.
       r.preemptible = level.mode != PreemptMode::kOff && !job.completing && !job.spec.allocation_only &&
-                      job.preempted_for == 0 && snap.now - job.start_time >= level.exempt_s;
+                      !job.requeue_requested && job.preempted_for == 0 &&
+                      snap.now - job.start_time >= level.exempt_s;
+      r.keeps_memory = level.mode == PreemptMode::kSuspend;
       r.preempted_for = job.preempted_for;
       r.quota_group = groupOf(poolOf(job), job.spec.account);
     }

@@ -2,6 +2,7 @@
 // each service's replicas (batch jobs) as planned, replica ports, and the nodes' health reports.
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <regex>
 
 #include "common/logging.hpp"
@@ -155,7 +156,7 @@ void Controller::reconcileServices() {
       job->service_stop = false;
       if (job->completing) {
         job->completing = job->cancel_requested = false;
-        job->state = JobState::kRunning;
+        job->state = job->cores_released ? JobState::kSuspended : JobState::kRunning;
       } else {
         job->state = JobState::kPending;
         addPending(*job);
@@ -164,8 +165,11 @@ void Controller::reconcileServices() {
     }
     return;
   }
-  for (Job* job : stopped)
-    if (job->completing) sendKill(*job, true);
+  for (Job* job : stopped) {
+    if (!job->completing) continue;
+    sendKill(*job, true);
+    if (job->cores_released) sendSignal(*job, SIGCONT);  // suspended: it must run to take SIGTERM
+  }
   next_job_id_ += created.size();
   for (auto& job : created) {
     service_runtime_[job.service].live.insert(job.id);

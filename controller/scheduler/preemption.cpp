@@ -39,7 +39,9 @@ void shift(FreePool& pool, const Snapshot& s, const RunningJob& r, int sign) {
   for (const NodeUse& u : r.use) {
     const uint32_t n = u.node;
     const int64_t cores = int64_t{pool.realFreeCores(n)} + sign * int64_t{u.cores};
-    const int64_t mem = static_cast<int64_t>(pool.realFreeMem(n)) + sign * static_cast<int64_t>(u.mem_mb);
+    // A job preempted by suspension keeps its memory (its stopped processes hold it).
+    const int64_t freed_mem = r.keeps_memory ? 0 : static_cast<int64_t>(u.mem_mb);
+    const int64_t mem = static_cast<int64_t>(pool.realFreeMem(n)) + sign * freed_mem;
     const int64_t gpus = int64_t{pool.realFreeGpus(n)} + sign * int64_t{u.gpus};
     const int64_t cap = s.nodes[n].total_cores;
     pool.set(n, static_cast<uint32_t>(std::clamp<int64_t>(cores, 0, cap)), static_cast<uint64_t>(std::max<int64_t>(mem, 0)),

@@ -352,7 +352,7 @@ class Pass {
         for (const NodeUse& u : s_.running[i].use)
           if (u.node == p.node) {
             cores -= u.cores;
-            mem -= static_cast<int64_t>(u.mem_mb);
+            if (!s_.running[i].keeps_memory) mem -= static_cast<int64_t>(u.mem_mb);
             gpus -= u.gpus;
           }
       NodeUse& r = reserved_[p.node];

@@ -116,6 +116,7 @@ struct RunningJob {
   bool preemptible = false;        // may be preempted now (its QoS allows it, exempt time over)
   uint64_t preempted_for = 0;      // != 0: being preempted already, for this pending job
   uint32_t quota_group = kNoGroup;  // index into Snapshot::quota_groups
+  bool keeps_memory = false;       // preempted by suspension: its cores and GPUs come free, its memory not
 };
 
 // An account's quota in one pool, as preemption sees it: what it holds beyond its guarantee.

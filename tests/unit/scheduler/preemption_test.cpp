@@ -155,6 +155,26 @@ TEST(Preemption, NeverTwiceForTheSameNeed) {
   });
 }
 
+// Suspension frees a victim's cores and GPUs but not its memory: a job that needs that memory
+// must not suspend it (it would never fit, and the victim would stay stopped).
+TEST(Preemption, ASuspendedVictimsMemoryIsNotCountedAsFreed) {
+  RunningJob keeps = victim(11, 0, 16, 10);
+  keeps.use[0].mem_mb = 60000;
+  keeps.keeps_memory = true;
+  RunningJob gives = keeps;
+  gives.keeps_memory = false;
+  const std::vector<NodeState> full = {node("n1").numa(1, 16).busy({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+                                           .freeMem(4000)};
+  runCases({
+      {"needs memory the suspended victim keeps: nobody is preempted", full, {keeps},
+       {job(1).cpus(16).mem(8000).preempts({0})}, {"1 pending Resources"}},
+      {"needs only cores: suspended", full, {keeps}, {job(1).cpus(16).preempts({0})},
+       {"11 preempt for 1", "1 pending Preempting"}},
+      {"requeued or cancelled, it gives its memory back", full, {gives},
+       {job(1).cpus(16).mem(8000).preempts({0})}, {"11 preempt for 1", "1 pending Preempting"}},
+  });
+}
+
 // The jobs it preempted are requeued and older: were they placed first, they would take their
 // cores back and be preempted again, pass after pass.
 TEST(Preemption, APreemptingJobGoesBeforeJobsOfHigherPriority) {
