@@ -30,7 +30,8 @@ class Mpi : public ::testing::Test {
     ASSERT_TRUE(cluster_.waitNodesUp(3, std::chrono::seconds(20)));
   }
   // 3 nodes of 8 cores, 2 x 64 GB NUMA domains each (room for the real scripts' memory).
-  TestCluster cluster_{{.nodes = 3, .topology = "pack:1 numa:2(memory=68719476736) core:4 pu:1"}};
+  // 32 ranks that poll busily share 2 CPUs with the daemons: a longer node timeout.
+  TestCluster cluster_{{.nodes = 3, .topology = "pack:1 numa:2(memory=68719476736) core:4 pu:1", .node_timeout_s = 20}};
 };
 
 TEST_F(Mpi, RanksRunWhereLocusPutThemAndComputeTheRightResult) {

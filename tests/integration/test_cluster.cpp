@@ -169,7 +169,7 @@ TestCluster::TestCluster(Options options) : options_(std::move(options)) {
   config_path_ = dir_ + "/locus.toml";
   std::ofstream(config_path_) << "[controller]\n"
                                  "kill_grace_s = 1\n"
-                                 "node_timeout_s = 3\n"
+                                 "node_timeout_s = " << options_.node_timeout_s << "\n"
                                  "heartbeat_interval_ms = 300\n"
                               << options_.config << "\n";
   node_pids_.assign(options_.nodes, 0);

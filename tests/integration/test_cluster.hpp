@@ -69,6 +69,10 @@ class TestCluster {
     std::string topology = "pack:1 numa:2 core:4 pu:1";  // 8 cores in 2 NUMA domains per node
     std::string topology_xml;  // instead: every node emulates this hwloc XML (GPUs included)
     std::string config;  // extra TOML appended to the test config
+    // A node silent this long is DOWN. Short, so that node-failure tests are quick; clusters that
+    // load the 2 CPUs hard (dozens of busy-polling MPI ranks) need more, or a starved node daemon
+    // misses its heartbeats and its jobs end NODE_FAIL.
+    int node_timeout_s = 3;
   };
   explicit TestCluster(Options options);
   ~TestCluster();  // stops the node daemons (SIGTERM, then SIGKILL), kills the rest, removes the temp dir
