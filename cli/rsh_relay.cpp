@@ -169,7 +169,9 @@ void RshRelay::prepare(const std::vector<std::string>& hosts,
   for (const auto& host : hosts) {
     Prepared& p = prepared_.emplace_back();
     p.host = host;
-    StepRun run = openMpiDaemonStep(job_id_, {host, "true"}, environment);
+    // The daemon's step as locus-rsh would make it (request, environment, session directory),
+    // but its task is the stub: the real command line comes from the agent later.
+    StepRun run = openMpiDaemonStep(job_id_, {host, "(from the agent)"}, environment);
     run.command = {stub, "--exec-stdin"};
     p.environment = run.environment;
     int in[2], kill[2], done[2];

@@ -467,15 +467,7 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
       for (Job* job : targets) {
         if (job->state != JobState::kRunning || job->completing) continue;
         any = true;
-        for (const auto& a : job->allocation) {
-          Node* node = findNode(a.node);
-          if (!node || !node->channel) continue;
-          proto::ControllerToNode cmd;
-          cmd.mutable_signal()->set_job_id(job->id);
-          cmd.mutable_signal()->set_attempt(job->attempt);
-          cmd.mutable_signal()->set_signal(request.signal());
-          node->channel->send(cmd);
-        }
+        sendSignal(*job, request.signal());
       }
       result->set_ok(any);
       if (!any) result->set_message("job " + std::to_string(id) + " is not running");

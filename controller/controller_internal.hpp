@@ -7,6 +7,7 @@
 #include "common/gpu_request.hpp"
 #include "common/logging.hpp"
 #include "controller/job.hpp"
+#include "controller/policy/quota.hpp"
 #include "controller/scheduler/scheduler.hpp"
 
 namespace locus::controller::internal {
@@ -53,6 +54,20 @@ inline scheduler::JobRequest toRequest(const Job& job) {
       r.max_switches = sw->count;
       r.switches_wait_until = job.submit_time + sw->wait_s;
     }
+  }
+  return r;
+}
+
+// What a job holds now, in quota terms: its allocation's cores, memory and GPUs; a suspended job
+// (cores_released) only its memory.
+inline policy::Resources heldBy(const Job& job) {
+  policy::Resources r;
+  for (const auto& a : job.allocation) {
+    if (!job.cores_released) {
+      r.cores += a.cores.size();
+      r.gpus += a.gpus.size();
+    }
+    r.mem_mb += a.mem_mb;
   }
   return r;
 }

@@ -122,14 +122,7 @@ Result<proto::QuotasReply> Controller::quotas(const std::string& pool_name) {
     for (uint64_t id : active_) {
       const Job& job = jobs_.at(id);
       if (pools_configured && job.spec.partition != pool.name) continue;
-      policy::Resources& r = by_account[job.spec.account];
-      for (const auto& a : job.allocation) {
-        if (!job.cores_released) {  // a suspended job holds only its memory
-          r.cores += a.cores.size();
-          r.gpus += a.gpus.size();
-        }
-        r.mem_mb += a.mem_mb;
-      }
+      by_account[job.spec.account] = by_account[job.spec.account] + heldBy(job);
     }
     std::vector<std::pair<std::string, policy::Resources>> in_use(by_account.begin(), by_account.end());
     for (const policy::QuotaRow& row : policy::quotaReport(pool.quotas, in_use, total)) {

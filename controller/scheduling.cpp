@@ -217,19 +217,9 @@ void Controller::schedule() {
   // Quotas: what each account holds in each pool, and the quota groups preemption sees.
   const bool quotas = pools_.anyQuota();
   std::map<std::pair<uint32_t, std::string>, policy::Resources> held;
-  auto heldBy = [](const Job& job) {
-    policy::Resources r;
-    for (const auto& a : job.allocation) {
-      r.cores += a.cores.size();
-      r.mem_mb += a.mem_mb;
-      r.gpus += a.gpus.size();
-    }
-    return r;
-  };
   if (quotas)
     for (uint64_t id : active_) {
       const Job& job = jobs_.at(id);
-      if (job.cores_released) continue;  // suspended
       const uint32_t p = poolOf(job);
       if (p != scheduler::kAnyPool) held[{p, job.spec.account}] = held[{p, job.spec.account}] + heldBy(job);
     }
