@@ -11,6 +11,9 @@ namespace {
 
 // Every unary call gets a deadline so a wedged controller never hangs a script forever.
 constexpr auto kCallTimeout = std::chrono::seconds{60};
+// gRPC's default 4 MB reply limit holds about 10,000 jobs of ListJobs; history (locus acct,
+// sacct, locus queue --state all) easily has more. A few hundred bytes a job: ~500,000 jobs.
+constexpr int kMaxReplyBytes = 256 * 1024 * 1024;
 
 Error fromGrpc(const grpc::Status& s, const std::string& address) {
   switch (s.error_code()) {
@@ -44,7 +47,10 @@ struct Client::Impl {
 
 Client::Client(const std::string& address) : impl_(std::make_unique<Impl>()) {
   impl_->address = address;
-  impl_->stub = proto::ClientApi::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxReplyBytes);
+  impl_->stub = proto::ClientApi::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
 }
 Client::~Client() = default;
 

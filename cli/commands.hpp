@@ -23,6 +23,7 @@ int runShow(const std::vector<std::string>& args, const Globals& g);
 int runCancel(const std::vector<std::string>& args, const Globals& g);
 int runWhy(const std::vector<std::string>& args, const Globals& g);
 int runEff(const std::vector<std::string>& args, const Globals& g);  // like seff
+int runAcct(const std::vector<std::string>& args, const Globals& g);  // like sacct; acct_command.cpp
 int runAccount(const std::vector<std::string>& args, const Globals& g);
 int runShare(const std::vector<std::string>& args, const Globals& g);
 int runQuota(const std::vector<std::string>& args, const Globals& g);  // cli/quota_command.cpp

@@ -23,6 +23,9 @@ Jobs:
   requeue JOBID...                                 kill a running job and queue it again (attempt + 1)
   why JOBID                                        why a job is pending, and its expected start
   eff JOBID                                        CPU and memory efficiency of an ended job (like seff)
+  acct [-u U] [-A A] [-S T] [-E T] [--state S] [--format F] [--json|--csv]
+                                                   jobs and what they used: elapsed, CPU time, max
+                                                   RSS, exit code, nodes, GPUs, billing (like sacct)
 Policy:
   account add|modify|remove NAME [--parent P] [--shares N] [--users|--add-users|--remove-users a,b]
   account list [--json]                            the account tree (admins change it)
@@ -38,7 +41,7 @@ Cluster:
   up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
   down [--state DIR]                               stop a cluster started by `locus up`
 Scheduling:
-  simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|conservative]
+  simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|easy-predict|conservative]
            [--json OUT] [--jobs-csv OUT] [--limit JOBS]   replay a workload trace offline
 
 The controller is --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450.
@@ -82,7 +85,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"acct", runAcct},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

@@ -132,10 +132,10 @@ Status readScheduler(const toml::table& t, const std::string& source, Config& c)
   LOCUS_TRY(r.readInt("interval_ms", v, 1));
   c.scheduler_interval = std::chrono::milliseconds{v};
   LOCUS_TRY(r.read<std::string>("policy", c.scheduler_policy, "a string"));
-  static const std::set<std::string> kPolicies{"firstfit", "fcfs", "easy", "conservative"};
+  static const std::set<std::string> kPolicies{"firstfit", "fcfs", "easy", "conservative", "easy-predict"};
   if (!kPolicies.count(c.scheduler_policy))
     return invalidArgument(where(source, *r.get("policy")) + ": key 'scheduler.policy' must be one of "
-                           "firstfit, fcfs, easy, conservative (got '" + c.scheduler_policy + "')");
+                           "firstfit, fcfs, easy, easy-predict, conservative (got '" + c.scheduler_policy + "')");
   v = c.reserve_depth;
   LOCUS_TRY(r.readInt("reserve_depth", v, 0));
   c.reserve_depth = static_cast<uint32_t>(v);

@@ -116,6 +116,18 @@ Status Controller::load() {
     }
     jobs_.emplace(job.id, std::move(job));
   }
+  // The predictor's history: each user's ended runs, in the order they ended.
+  std::vector<const Job*> ended;
+  for (const auto& [id, job] : jobs_)
+    if (isTerminal(job.state) && job.start_time > 0 && job.end_time > job.start_time) ended.push_back(&job);
+  std::sort(ended.begin(), ended.end(), [](const Job* a, const Job* b) {
+    return std::tie(a->end_time, a->id) < std::tie(b->end_time, b->id);
+  });
+  for (const Job* job : ended) predictor_.observe(job->user, job->end_time - job->start_time);
+  for (uint64_t id : active_) {
+    Job& job = jobs_.at(id);
+    job.predicted_runtime_s = predictor_.predict(job.user, job.spec.time_limit_s);
+  }
   if (Status s = loadServices(); !s.ok()) return s;
   log()->info("loaded jobs={} pending={} active={} nodes={} services={} next_id={}", jobs_.size(),
               pending_.size(), active_.size(), nodes_.size(), services_.size(), next_job_id_);
@@ -379,6 +391,11 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
     si->set_end_time(s.end_time);
   }
   info.set_max_rss_kb(job.max_rss_kb);
+  // Charged so far, plus the attempt holding resources now as releaseAllocation would charge it.
+  double billing = job.billed;
+  if (job.start_time > 0 && active_.count(job.id))
+    billing += priority_->billed(billedTres(job), unixNow() - job.start_time);
+  info.set_billing(billing);
   if (with_spec) {
     proto::toProto(job.spec, *info.mutable_spec());
     info.mutable_spec()->set_script(scriptOf(jobs_, job));

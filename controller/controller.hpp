@@ -26,6 +26,7 @@
 #include "controller/services.hpp"
 #include "controller/priority_engine.hpp"
 #include "locality/switch_tree.hpp"
+#include "controller/scheduler/runtime_predictor.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/store/store.hpp"
 
@@ -165,6 +166,9 @@ class Controller {
   std::string address_;  // set before start(), read-only after
   std::unique_ptr<Store> store_;
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
+  // Run times of ended jobs per user, for easy-predict's plans (fed whatever the policy, so a
+  // switch to it starts with history). Guarded by mu_.
+  scheduler::RuntimePredictor predictor_;
   Pools pools_;                   // guarded by mu_ (quotas change at run time)
   PreemptionPolicy preemption_;   // immutable after create()
   struct ServiceRuntime {

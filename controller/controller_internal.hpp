@@ -8,6 +8,7 @@
 #include "common/logging.hpp"
 #include "controller/job.hpp"
 #include "controller/policy/quota.hpp"
+#include "controller/policy/usage.hpp"
 #include "controller/scheduler/scheduler.hpp"
 
 namespace locus::controller::internal {
@@ -70,6 +71,18 @@ inline policy::Resources heldBy(const Job& job) {
     r.mem_mb += a.mem_mb;
   }
   return r;
+}
+
+// What a job's allocation is billed for (fair-share usage, locus acct's Billing): every core,
+// MB and GPU it was given, for as long as it holds them, suspended or not.
+inline policy::Tres billedTres(const Job& job) {
+  policy::Tres t;
+  for (const auto& a : job.allocation) {
+    t.cpus += static_cast<int64_t>(a.cores.size());
+    t.mem_mb += static_cast<int64_t>(a.mem_mb);
+    t.gpus += static_cast<int64_t>(a.gpus.size());
+  }
+  return t;
 }
 
 // Array tasks after the first share its script text and environment, stored once.

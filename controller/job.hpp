@@ -62,9 +62,13 @@ struct Job {
   // confirms they are gone (a cancelled job during its SIGTERM grace, say).
   bool completing = false;
   int64_t expected_start = 0;         // the backfill plan's start for a PENDING job; not stored
+  int64_t predicted_runtime_s = 0;    // easy-predict: the run time planned at its start; not stored
   std::string reason_detail;          // the pending reason in words (a quota's numbers); not stored
   double cpu_time_s = 0;              // user + system time of the batch script, from the node
   uint64_t max_rss_kb = 0;
+  // Billed resource-seconds charged to fair-share usage for this job so far (every attempt),
+  // added as each attempt gives its resources back; locus acct's Billing.
+  double billed = 0;
   bool cancel_requested = false;
   bool held = false;                  // scontrol hold: not scheduled until released
   bool requeue_requested = false;     // scontrol requeue of a running job: PENDING again at exit

@@ -237,21 +237,21 @@ void Controller::handleExit(const std::string& node_name, const proto::TaskExite
 
 void Controller::releaseAllocation(Job& job, bool charge) {
   job.preempted_for = 0;  // what it was preempted for has its resources now
-  uint32_t cores = 0;
-  uint64_t mem = 0;
   for (const auto& a : job.allocation) {
     if (Node* node = findNode(a.node)) {
       if (job.cores_released) node->release({}, a.mem_mb, {});  // suspended: only memory was held
       else node->release(a.cores, a.mem_mb, a.gpus);
     }
-    cores += static_cast<uint32_t>(a.cores.size());
-    mem += a.mem_mb;
   }
-  // Usage is charged when the resources come back (not while the job runs).
+  // Usage is charged when the resources come back (not while the job runs); the job keeps the
+  // amount for locus acct (stored with it, in the same transaction as the usage).
   if (charge && job.start_time > 0 && active_.count(job.id)) {
     int64_t now = unixNow();
-    priority_->charge(job.spec.account.empty() ? "root" : job.spec.account, job.user, cores, mem,
-                      now - job.start_time, now);
+    job.billed += priority_->charge(job.spec.account.empty() ? "root" : job.spec.account, job.user,
+                                    billedTres(job), now - job.start_time, now);
+    // A run that ended for good is history for easy-predict; one requeued (preempted, node
+    // lost) was cut short by others and says nothing of how long this user's jobs run.
+    if (isTerminal(job.state)) predictor_.observe(job.user, now - job.start_time);
   }
   job.completing = false;
   job.cores_released = false;

@@ -111,13 +111,18 @@ const policy::QosLevel* PriorityEngine::qos(const std::string& name) const {
   return it == qos_.end() ? nullptr : &it->second;
 }
 
-void PriorityEngine::charge(const std::string& account, const std::string& user, uint32_t cores,
-                            uint64_t mem_mb, int64_t seconds, int64_t end_s) {
-  if (seconds <= 0) return;
+double PriorityEngine::billed(const policy::Tres& tres, int64_t seconds) const {
+  return policy::billedResourceSeconds(billing_, tres, seconds);
+}
+
+double PriorityEngine::charge(const std::string& account, const std::string& user,
+                              const policy::Tres& tres, int64_t seconds, int64_t end_s) {
+  if (seconds <= 0) return 0;
   policy::AssocId id = assocFor(account, user);
-  policy::Tres tres{cores, static_cast<int64_t>(mem_mb), 0};
-  ledger_.charge(id, policy::billedResourceSeconds(billing_, tres, seconds), end_s);
+  const double amount = billed(tres, seconds);
+  ledger_.charge(id, amount, end_s);
   dirty_[id.str()] = ledger_.entries().at(id);
+  return amount;
 }
 
 void PriorityEngine::refresh(int64_t now_s, const policy::Tres& capacity, const std::vector<Holding>& holdings) {

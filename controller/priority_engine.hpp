@@ -48,9 +48,13 @@ class PriorityEngine {
   };
   Status applyAccountChange(const AccountChange& change);
 
-  // Charges `cores` x `mem_mb` for `seconds`, ending at `end_s`, to (account, user).
-  void charge(const std::string& account, const std::string& user, uint32_t cores, uint64_t mem_mb,
-              int64_t seconds, int64_t end_s);
+  // Billed resource-seconds of holding `tres` for `seconds` under the [priority] billing weights
+  // (policy::billedResourceSeconds); 0 for seconds <= 0. What charge() adds, and what
+  // locus acct shows for a job still holding its resources.
+  double billed(const policy::Tres& tres, int64_t seconds) const;
+  // Charges billed(tres, seconds), ending at `end_s`, to (account, user); returns the amount.
+  double charge(const std::string& account, const std::string& user, const policy::Tres& tres,
+                int64_t seconds, int64_t end_s);
 
   // What jobs hold right now, per account: DRF's input.
   struct Holding {

@@ -195,6 +195,9 @@ void Controller::schedule() {
   snap.array_running.assign(array_running.begin(), array_running.end());
   // What the backfill planner needs: when each running job's resources come back (its time limit).
   snap.policy = *scheduler::parsePolicy(config_.scheduler_policy);
+  // easy-predict: pending jobs planned by their users' recent run times, running ones by the
+  // prediction they started with, corrected once it proves short (runtime_predictor.hpp).
+  const bool predict = snap.policy == scheduler::Policy::kEasyPredict;
   snap.network = networkFor(index);
   snap.reserve_depth = config_.reserve_depth;
   std::map<std::string, uint32_t> node_index;
@@ -265,6 +268,9 @@ void Controller::schedule() {
     }
     // A completing job is on its way out; unlimited jobs never end in the plan.
     if (job.completing) r.expected_end = snap.now + 1;
+    else if (predict && job.predicted_runtime_s > 0)
+      r.expected_end = scheduler::RuntimePredictor::correctedEnd(job.start_time, job.predicted_runtime_s,
+                                                                 job.spec.time_limit_s, snap.now);
     else if (job.spec.time_limit_s > 0) r.expected_end = job.start_time + job.spec.time_limit_s;
     for (const auto& a : job.allocation)
       r.use.push_back({node_index.at(a.node), static_cast<uint32_t>(a.cores.size()), a.mem_mb,
@@ -280,6 +286,7 @@ void Controller::schedule() {
                                          cluster_cores, snap.now)
                        .total;
     request.priority = job.priority;
+    request.planned_runtime_s = predict ? predictor_.predict(job.user, job.spec.time_limit_s) : 0;
   }
   snap.pending.reserve(pending_.size());
   std::vector<Job*> never;
@@ -414,6 +421,7 @@ void Controller::schedule() {
       continue;
     }
     job.expected_start = 0;
+    job.predicted_runtime_s = predictor_.predict(job.user, job.spec.time_limit_s);
     job.state = JobState::kRunning;
     job.reason.clear();
     job.start_time = snap.now;

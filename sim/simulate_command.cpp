@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: locus simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] "
-    "[--policy fcfs|easy|conservative] [--json OUT] [--jobs-csv OUT] [--limit JOBS]";
+    "[--policy fcfs|easy|easy-predict|conservative|firstfit] [--json OUT] [--jobs-csv OUT] [--limit JOBS] [--protect-after SECONDS]";
 
 struct Options {
   std::string trace;
@@ -55,10 +55,10 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o) {
       o.jobs_csv = value;
     } else if (flag == "--policy") {
       const auto p = scheduler::parsePolicy(value);
-      if (!p) return usageError("unknown policy '" + value + "' (fcfs, easy, conservative)");
+      if (!p) return usageError("unknown policy '" + value + "' (fcfs, easy, easy-predict, conservative, firstfit)");
       o.config.policy = *p;
     } else if (flag == "--nodes" || flag == "--cores-per-node" || flag == "--limit" ||
-               flag == "--reserve-depth") {
+               flag == "--reserve-depth" || flag == "--protect-after") {
       const auto v = positive(value);
       if (!v || *v > UINT32_MAX)
         return usageError(flag + " needs a positive number, not '" + value + "'");
@@ -66,6 +66,7 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o) {
       if (flag == "--cores-per-node") o.config.cores_per_node = static_cast<uint32_t>(*v);
       if (flag == "--limit") o.config.limit = *v;
       if (flag == "--reserve-depth") o.config.reserve_depth = static_cast<uint32_t>(*v);
+      if (flag == "--protect-after") o.config.protect_after_s = static_cast<int64_t>(*v);
     } else {
       return usageError("unknown option " + flag + " (" + kUsage + ")");
     }

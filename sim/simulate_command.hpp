@@ -1,6 +1,6 @@
 #pragma once
 // `locus simulate`: replays an SWF trace through the scheduler core and prints the figures.
-//   --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|conservative]
+//   --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|easy-predict|conservative]
 //   [--json OUT] [--jobs-csv OUT] [--limit JOBS]
 // `args` are the arguments after the command name. Returns the process exit status: 0 on
 // success; on bad input or an unreadable trace, prints one line "locus: ..." to stderr and

@@ -5,6 +5,8 @@
 #include <queue>
 #include <set>
 
+#include "controller/scheduler/runtime_predictor.hpp"
+
 namespace locus::sim {
 namespace {
 
@@ -14,6 +16,7 @@ using scheduler::NodeAllocation;
 using scheduler::NodeState;
 using scheduler::Policy;
 using scheduler::RunningJob;
+using scheduler::RuntimePredictor;
 using scheduler::Snapshot;
 
 constexpr double kBsldTauS = 10.0;  // bounded slowdown's floor on run time (Feitelson et al.)
@@ -25,6 +28,9 @@ struct Job {
   int64_t estimate = 0;  // the time limit the scheduler plans with
   uint32_t procs = 0;
   int64_t start = -1;
+  std::string user;            // the trace's user number, for predictions
+  int64_t predicted = 0;       // kEasyPredict: the run time planned at arrival
+  int64_t expected_end = 0;    // while running: where the plan puts its end
 };
 
 // The replay's mutable state. The snapshot is kept between passes and changed in place (a few
@@ -35,8 +41,10 @@ class Replay {
       : jobs_(std::move(jobs)),
         allocation_(jobs_.size()),
         free_cores_(uint64_t{nodes} * cores_per_node) {
+    predict_ = config.policy == Policy::kEasyPredict;
     snap_.policy = config.policy;
     snap_.reserve_depth = config.reserve_depth;
+    snap_.protect_after_s = config.protect_after_s;
     snap_.report_waiting = false;  // only starts matter here
     snap_.nodes.resize(nodes);
     for (uint32_t n = 0; n < nodes; ++n) {
@@ -49,20 +57,23 @@ class Replay {
   }
 
   void run(SimResult& result, const Progress& progress) {
-    using Completion = std::pair<int64_t, size_t>;  // (end, job)
-    std::priority_queue<Completion, std::vector<Completion>, std::greater<>> completions;
     size_t next = 0, done = 0;
     size_t report_every = std::max<size_t>(1, jobs_.size() / 200);
-    while (next < jobs_.size() || !completions.empty()) {
-      int64_t now = completions.empty() ? jobs_[next].submit : completions.top().first;
+    while (next < jobs_.size() || !completions_.empty()) {
+      int64_t now = completions_.empty() ? jobs_[next].submit : completions_.top().first;
       if (next < jobs_.size()) now = std::min(now, jobs_[next].submit);
+      if (!corrections_.empty()) now = std::min(now, corrections_.top().first);
       for (; next < jobs_.size() && jobs_[next].submit == now; ++next) arrive(next);
-      while (!completions.empty() && completions.top().first == now) {
-        finish(completions.top().second);
-        completions.pop();
+      while (!completions_.empty() && completions_.top().first == now) {
+        finish(completions_.top().second);
+        completions_.pop();
         if (++done % report_every == 0 && progress) {
           progress(static_cast<double>(done) / static_cast<double>(jobs_.size()));
         }
+      }
+      while (!corrections_.empty() && corrections_.top().first == now) {
+        correct(corrections_.top().second, now);
+        corrections_.pop();
       }
       if (!worthAPass()) continue;
       freed_ = false;
@@ -76,7 +87,6 @@ class Replay {
         if (d.kind != Decision::Kind::kStart) continue;
         const size_t j = d.job_id - 1;
         start(j, now, d.allocation);
-        completions.push({now + jobs_[j].run, j});
         started = true;
       }
       if (started) dropStarted();
@@ -95,6 +105,10 @@ class Replay {
     r.ntasks = jobs_[j].procs;
     r.cpus_per_task = 1;
     r.time_limit_s = jobs_[j].estimate;
+    if (predict_) {
+      jobs_[j].predicted = predictor_.predict(jobs_[j].user, jobs_[j].estimate);
+      r.planned_runtime_s = jobs_[j].predicted;
+    }
     snap_.pending.push_back(r);
     pending_procs_.insert(jobs_[j].procs);
     arrived_min_procs_ = std::min(arrived_min_procs_, jobs_[j].procs);
@@ -106,7 +120,9 @@ class Replay {
   //  - fcfs: only the first in line may start.
   //  - otherwise, if no job finished since the last pass, the jobs that waited then still wait:
   //    nothing was freed, the plan's steps all lie after now (a running job ends at or before
-  //    its expected end, and none has ended), so each reservation stays where it was and each
+  //    its expected end, and none has ended; one that outlives a prediction gets a later
+  //    expected end then, and counts as freeing: its successors' reservations move later,
+  //    which opens windows), so each reservation stays where it was and each
   //    waiting job's window [now, now + limit) only moved later. Only the jobs that arrived
   //    since (last in the queue: same priority, later submit) may start, if one fits.
   //  - else some waiting job must fit in the free cores.
@@ -118,10 +134,14 @@ class Replay {
   }
 
   void start(size_t j, int64_t now, const std::vector<NodeAllocation>& allocation) {
-    jobs_[j].start = now;
+    Job& job = jobs_[j];
+    job.start = now;
+    job.expected_end = now + (predict_ ? job.predicted : job.estimate);
+    completions_.push({now + job.run, j});
+    if (job.expected_end < now + job.run) corrections_.push({job.expected_end, j});
     RunningJob r;
     r.id = j + 1;
-    r.expected_end = now + jobs_[j].estimate;
+    r.expected_end = job.expected_end;
     for (const NodeAllocation& a : allocation) {
       auto& free = snap_.nodes[a.node].free_cores_by_numa[0];
       std::erase_if(
@@ -130,10 +150,7 @@ class Replay {
       free_cores_ -= a.cores.size();
     }
     // In expected-end order, so the pass's profile needs no sort.
-    auto at =
-        std::upper_bound(snap_.running.begin(), snap_.running.end(), r.expected_end,
-                         [](int64_t end, const RunningJob& x) { return end < x.expected_end; });
-    snap_.running.insert(at, std::move(r));
+    insertRunning(std::move(r));
     allocation_[j] = allocation;
     pending_procs_.erase(pending_procs_.find(jobs_[j].procs));
   }
@@ -155,22 +172,54 @@ class Replay {
     freed_ = true;
     allocation_[j].clear();
     allocation_[j].shrink_to_fit();
-    // Jobs end at or before their expected end: search from the front, among equal ends.
-    const int64_t expected = jobs_[j].start + jobs_[j].estimate;
-    auto it =
-        std::lower_bound(snap_.running.begin(), snap_.running.end(), expected,
-                         [](const RunningJob& x, int64_t end) { return x.expected_end < end; });
-    while (it != snap_.running.end() && it->id != j + 1) ++it;
-    LOCUS_CHECK(it != snap_.running.end()) << "finished job " << j + 1 << " is not running";
-    snap_.running.erase(it);
+    snap_.running.erase(findRunning(j));
+    if (predict_) predictor_.observe(jobs_[j].user, jobs_[j].run);
   }
+
+  // A running job outlived its prediction: planned to end later (RuntimePredictor::correctedEnd).
+  void correct(size_t j, int64_t now) {
+    Job& job = jobs_[j];
+    auto it = findRunning(j);
+    RunningJob r = std::move(*it);
+    snap_.running.erase(it);
+    job.expected_end =
+        RuntimePredictor::correctedEnd(job.start, job.predicted, job.estimate, now);
+    r.expected_end = job.expected_end;
+    insertRunning(std::move(r));
+    if (job.expected_end < job.start + job.run) corrections_.push({job.expected_end, j});
+    freed_ = true;
+  }
+
+  // snap_.running is kept in expected-end order, so the pass's profile needs no sort.
+  void insertRunning(RunningJob r) {
+    auto at =
+        std::upper_bound(snap_.running.begin(), snap_.running.end(), r.expected_end,
+                         [](int64_t end, const RunningJob& x) { return end < x.expected_end; });
+    snap_.running.insert(at, std::move(r));
+  }
+
+  std::vector<RunningJob>::iterator findRunning(size_t j) {
+    auto it = std::lower_bound(
+        snap_.running.begin(), snap_.running.end(), jobs_[j].expected_end,
+        [](const RunningJob& x, int64_t end) { return x.expected_end < end; });
+    while (it != snap_.running.end() && it->id != j + 1) ++it;
+    LOCUS_CHECK(it != snap_.running.end()) << "job " << j + 1 << " is not running";
+    return it;
+  }
+
+  using Event = std::pair<int64_t, size_t>;  // (time, job)
+  using EventQueue = std::priority_queue<Event, std::vector<Event>, std::greater<>>;
 
   std::vector<Job> jobs_;
   Snapshot snap_;
+  EventQueue completions_;
+  EventQueue corrections_;  // kEasyPredict: running jobs reaching their planned end early
+  bool predict_ = false;
+  RuntimePredictor predictor_;
   std::vector<std::vector<NodeAllocation>> allocation_;
   std::multiset<uint32_t> pending_procs_;
   uint64_t free_cores_;
-  bool freed_ = true;                        // a job finished since the last pass
+  bool freed_ = true;  // a job finished (or its planned end moved) since the last pass
   uint32_t arrived_min_procs_ = UINT32_MAX;  // smallest job that arrived since the last pass
 };
 
@@ -226,6 +275,7 @@ Result<SimResult> simulate(const SwfTrace& trace, const SimConfig& config,
     j.estimate = s.req_time > 0 ? s.req_time : s.run;
     j.run = std::min(s.run, j.estimate);
     j.procs = static_cast<uint32_t>(s.procs);
+    j.user = std::to_string(s.user);
     jobs.push_back(j);
   }
   std::stable_sort(jobs.begin(), jobs.end(),

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 
 #include "cli/slurm/slurm_args.hpp"
 #include "cli/slurm/slurm_fields.hpp"
@@ -187,15 +186,6 @@ std::string column(const std::string& v, int width) {
   return (width < 0 ? s + pad : pad + s) + " ";
 }
 
-int64_t localMidnight(int64_t now) {
-  time_t t = static_cast<time_t>(now);
-  struct tm tm {};
-  localtime_r(&t, &tm);
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  tm.tm_isdst = -1;
-  return static_cast<int64_t>(mktime(&tm));
-}
-
 bool parseInt(std::string_view s, int& out) {
   if (s.empty() || s.size() > 9) return false;
   out = 0;
@@ -232,76 +222,10 @@ Result<std::vector<SacctField>> parseSacctFormat(std::string_view format) {
   return out;
 }
 
-Result<int64_t> parseSacctTime(std::string_view text, int64_t now) {
-  std::string t(text);
-  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto bad = [&] { return invalidArgument("Invalid time specification: " + std::string(text)); };
-  if (t == "now") return now;
-  if (t == "today" || t == "midnight") return localMidnight(now);
-  if (t == "noon") return localMidnight(now) + 12 * 3600;
-  if (t.rfind("now", 0) == 0 && t.size() > 4 && (t[3] == '-' || t[3] == '+')) {
-    size_t i = 4;
-    int n = 0;
-    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) n = n * 10 + (t[i++] - '0');
-    if (i == 4) return bad();
-    std::string unit = t.substr(i);
-    int64_t mult = 1;
-    if (unit.empty() || unit == "s" || unit == "second" || unit == "seconds") mult = 1;
-    else if (unit == "minute" || unit == "minutes" || unit == "min") mult = 60;
-    else if (unit == "hour" || unit == "hours" || unit == "h") mult = 3600;
-    else if (unit == "day" || unit == "days" || unit == "d") mult = 86400;
-    else if (unit == "week" || unit == "weeks" || unit == "w") mult = 7 * 86400;
-    else return bad();
-    return t[3] == '-' ? now - n * mult : now + n * mult;
-  }
-  time_t nt = static_cast<time_t>(now);
-  struct tm tm {};
-  localtime_r(&nt, &tm);
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  std::string date = t, clock;
-  if (auto tpos = t.find('t'); tpos != std::string::npos) {
-    date = t.substr(0, tpos);
-    clock = t.substr(tpos + 1);
-  } else if (t.find(':') != std::string::npos) {
-    date.clear();
-    clock = t;
-  }
-  if (!date.empty()) {
-    auto dash = splitList(date, '-');
-    auto slash = splitList(date, '/');
-    int y = 0, m = 0, d = 0;
-    if (dash.size() == 3 && parseInt(dash[0], y) && parseInt(dash[1], m) && parseInt(dash[2], d)) {
-      tm.tm_year = y - 1900;
-    } else if ((slash.size() == 2 || slash.size() == 3) && parseInt(slash[0], m) && parseInt(slash[1], d)) {
-      if (slash.size() == 3) {
-        if (!parseInt(slash[2], y)) return bad();
-        tm.tm_year = (y < 100 ? y + 2000 : y) - 1900;
-      }
-    } else {
-      return bad();
-    }
-    if (m < 1 || m > 12 || d < 1 || d > 31) return bad();
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-  }
-  if (!clock.empty()) {
-    auto parts = splitList(clock, ':');
-    int h = 0, mi = 0, s = 0;
-    if (parts.size() < 2 || parts.size() > 3 || !parseInt(parts[0], h) || !parseInt(parts[1], mi) ||
-        (parts.size() == 3 && !parseInt(parts[2], s)) || h > 23 || mi > 59 || s > 59)
-      return bad();
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-  }
-  if (date.empty() && clock.empty()) return bad();
-  tm.tm_isdst = -1;
-  return static_cast<int64_t>(mktime(&tm));
-}
-
 Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_t now) {
   static const std::vector<OptionSpec> kSpecs{
       {'j', "jobs", true},      {'u', "user", true},       {'a', "allusers", false},
+      {'A', "accounts", true},
       {'s', "state", true},     {'S', "starttime", true},  {'E', "endtime", true},
       {'X', "allocations", false}, {'p', "parsable", false}, {'P', "parsable2", false},
       {'n', "noheader", false}, {'o', "format", true},     {0, "help", false},
@@ -328,11 +252,10 @@ Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_
   }
   o.users = parsed->list("user");
   o.all_users = parsed->has("allusers");
-  for (const auto& s : parsed->list("state")) {
-    auto st = jobStateFromString(s);
-    if (!st) return invalidArgument("Invalid job state specified: " + s);
-    o.states.emplace_back(toString(*st));
-  }
+  o.accounts = parsed->list("accounts");
+  auto states = parseJobStates(parsed->list("state"));
+  if (!states.ok()) return states.error();
+  o.states = std::move(*states);
   if (parsed->has("starttime")) {
     auto t = parseSacctTime(parsed->last("starttime"), now);
     if (!t.ok()) return t.error();
@@ -343,6 +266,7 @@ Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_
     if (!t.ok()) return t.error();
     o.end = *t;
   }
+  if (Status s = checkWindow(o, now); !s.ok()) return s.error();
   o.allocations = parsed->has("allocations");
   o.parsable = parsed->has("parsable");
   o.parsable2 = parsed->has("parsable2");
@@ -364,24 +288,7 @@ Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_
 }
 
 bool sacctSelects(const proto::JobInfo& job, const SacctOptions& opts, int64_t now) {
-  int64_t start = opts.start.value_or(opts.jobs.empty() ? localMidnight(now) : 0);
-  int64_t end = opts.end.value_or(now);
-  auto any = [](const std::vector<std::string>& list, auto&& pred) {
-    return std::any_of(list.begin(), list.end(), pred);
-  };
-  if (!opts.jobs.empty() &&
-      !any(opts.jobs, [&](const std::string& j) { return jobMatches(job, j); }))
-    return false;
-  if (!opts.users.empty() && !any(opts.users, [&](const std::string& u) {
-        return u == job.user() || u == std::to_string(job.uid());
-      }))
-    return false;
-  if (!opts.states.empty() &&
-      std::find(opts.states.begin(), opts.states.end(), job.state()) == opts.states.end())
-    return false;
-  if (job.submit_time() > end) return false;
-  if (job.end_time() > 0 && job.end_time() < start) return false;
-  return true;
+  return jobSelected(job, opts, now);
 }
 
 std::string formatSacct(const std::vector<proto::JobInfo>& all, const SacctOptions& opts,

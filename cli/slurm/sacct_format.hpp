@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/slurm/job_filter.hpp"
 #include "common/result.hpp"
 #include "proto/locus.pb.h"
 
@@ -24,16 +25,13 @@ struct SacctField {
   int width = 0;     // < 0: left-aligned, > 0: right-aligned
 };
 
-struct SacctOptions {
-  std::vector<std::string> jobs;    // -j: "12", "10_3" (of "12.batch": "12")
+// Which jobs (JobFilter, shared with locus acct: -j "12", "10_3" (of "12.batch": "12"), -u, -A,
+// -s, -S, -E), and how to print them.
+struct SacctOptions : JobFilter {
   // Beside jobs[i]: the step it names ("batch", "0") or "" for the whole job. A job named only
   // with steps prints just those step lines, without its job line, as sacct does.
   std::vector<std::string> steps;
-  std::vector<std::string> users;   // -u
   bool all_users = false;           // -a
-  std::vector<std::string> states;  // -s, normalised Locus state names
-  std::optional<int64_t> start;     // -S (unix seconds); unset: see resolveSacctWindow
-  std::optional<int64_t> end;       // -E
   bool allocations = false;         // -X: no step lines
   bool parsable = false;            // -p: '|' after every field
   bool parsable2 = false;           // -P: '|' between fields
@@ -47,17 +45,13 @@ inline constexpr const char* kSacctDefaultFormat =
 
 // "JobID,JobName%30,State%-12". Field names are case-insensitive. Error: "Invalid field requested: X".
 Result<std::vector<SacctField>> parseSacctFormat(std::string_view format);
-// sacct's time syntax: YYYY-MM-DD[THH:MM[:SS]], MM/DD[/YY], HH:MM[:SS] (today), now[{+|-}N[units]]
-// with units seconds/minutes/hours/days/weeks, today, midnight, noon; local time.
-Result<int64_t> parseSacctTime(std::string_view text, int64_t now);
+// Times: parseSacctTime (job_filter.hpp). Errors name the bad option, field, state or time.
 Result<SacctOptions> parseSacctArgs(const std::vector<std::string>& args, int64_t now);
 
-
-// Without -S: 00:00 today (local), or the epoch when -j is given, as sacct does. Without -E: now.
-// A job is listed when it was submitted before the window ends and had not ended before it began.
-// An allocation-only job (JobInfo.allocation_only: made by `locus run` outside a job) has no
-// ID.batch line.
-// True when formatSacct lists this job (the filters and the window above).
+// The window and filters are job_filter.hpp's: without -S, 00:00 today (local), or the epoch
+// when -j is given; without -E, now. An allocation-only job (JobInfo.allocation_only: made by
+// `locus run` outside a job) has no ID.batch line.
+// True when formatSacct lists this job (jobSelected).
 bool sacctSelects(const proto::JobInfo& job, const SacctOptions& opts, int64_t now);
 std::string formatSacct(const std::vector<proto::JobInfo>& jobs, const SacctOptions& opts,
                         int64_t now);

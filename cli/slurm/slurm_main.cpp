@@ -255,7 +255,7 @@ int runSacct(const std::vector<std::string>& args) {
   auto opts = parseSacctArgs(args, now);
   if (!opts.ok()) return error(opts.error().message);
   if (opts->help) {
-    std::puts("Usage: sacct [-j JOBS] [-u USERS] [-a] [-S TIME] [-E TIME] [-s STATES] [-X] [-P|-p] [-n] [-o FIELDS]");
+    std::puts("Usage: sacct [-j JOBS] [-u USERS] [-a] [-A ACCOUNTS] [-S TIME] [-E TIME] [-s STATES] [-X] [-P|-p] [-n] [-o FIELDS]");
     return 0;
   }
   // Like sacct, a user sees only their own jobs unless they ask for others (root sees all).

@@ -31,6 +31,13 @@ constexpr std::string_view kReasonBadConstraints = "BadConstraints";
 constexpr std::string_view kReasonNodeNotAvail = "ReqNodeNotAvail";
 constexpr std::string_view kReasonPreempting = "Preempting";
 
+// How long planning holds a job's resources from its start: its prediction when it has one.
+int64_t planSeconds(const JobRequest& job) {
+  if (job.planned_runtime_s <= 0) return job.time_limit_s;
+  return job.time_limit_s > 0 ? std::min(job.planned_runtime_s, job.time_limit_s)
+                              : job.planned_runtime_s;
+}
+
 bool mayPreemptAny(const JobRequest& job) { return job.preempts != 0 || job.reclaim_group != kNoGroup; }
 
 // Jobs that may preempt first, then priority desc, then submit time asc, then id asc; the input
@@ -177,9 +184,22 @@ class Pass {
   std::vector<Decision> run() {
     std::vector<Decision> decisions;
     if (s_.report_waiting) decisions.reserve(s_.pending.size());
-    for (size_t index : passOrder(s_.pending)) {
+    std::vector<size_t> order = passOrder(s_.pending);
+    bool shortest_first = false;
+    for (size_t k = 0; k < order.size(); ++k) {
       // Every job needs at least one core: with none free, the rest of the pass starts nothing.
       if (!s_.report_waiting && pool_.totalFreeCores() == 0) break;
+      // EASY++: once the reservations are made, backfill shortest predicted run time first.
+      if (s_.policy == Policy::kEasyPredict && !shortest_first && tried_ >= s_.reserve_depth) {
+        shortest_first = true;
+        auto planned = [&](size_t i) {
+          const int64_t p = planSeconds(s_.pending[i]);
+          return p > 0 ? p : kNever;
+        };
+        std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                         [&](size_t a, size_t b) { return planned(a) < planned(b); });
+      }
+      const size_t index = order[k];
       Decision d = decide(s_.pending[index]);
       for (Decision& p : preempts_) decisions.push_back(std::move(p));
       preempts_.clear();
@@ -212,7 +232,7 @@ class Pass {
         // Its victims still ending are anyone's now: another preempting job may count on them.
         if (auto own = own_.find(job.id); own != own_.end())
           orphans_.insert(orphans_.end(), own->second.begin(), own->second.end());
-        if (profile_) profile_->addStart(*allocation, windowEnd(s_.now, job.time_limit_s));
+        if (profile_) profile_->addStart(*allocation, windowEnd(s_.now, holdSeconds(job)));
         Decision d;
         d.kind = Decision::Kind::kStart;
         d.job_id = job.id;
@@ -230,18 +250,31 @@ class Pass {
     // and trying each of 100,000 blocked jobs would cost a sweep each.
     const bool reserve =
         s_.policy == Policy::kConservative ||
-        ((s_.policy == Policy::kEasy || s_.policy == Policy::kFcfs) && tried_ < s_.reserve_depth);
+        ((s_.policy == Policy::kEasy || s_.policy == Policy::kEasyPredict ||
+          s_.policy == Policy::kFcfs) &&
+         tried_ < s_.reserve_depth);
     if (!reserve) return pending(job.id, kReasonResources);
     ++tried_;
     auto plan =
-        never ? std::nullopt : profile_->earliestStart(job, counts, job.time_limit_s, pool_, ctx);
+        never ? std::nullopt : profile_->earliestStart(job, counts, planSeconds(job), pool_, ctx);
     if (!plan) return pending(job.id, kReasonResources);
-    profile_->addReservation(plan->start, windowEnd(plan->start, job.time_limit_s), plan->uses);
+    profile_->addReservation(plan->start, windowEnd(plan->start, planSeconds(job)), plan->uses);
+    // EASY++'s starvation guard: a job reserved this long after its submission is protected
+    // as plain EASY protects: later jobs must end before its reservation by their time limits.
+    if (s_.policy == Policy::kEasyPredict && s_.protect_after_s > 0 &&
+        s_.now - job.submit_time >= s_.protect_after_s)
+      protected_ = true;
     Decision d = pending(job.id, kReasonResources);
     d.kind = Decision::Kind::kReserve;
     d.start_at = plan->start;
     d.planned = std::move(plan->uses);
     return d;
+  }
+
+  // How long a job started now holds its resources in the plan: its prediction, unless a
+  // protected reservation asks for the guarantee of time limits.
+  int64_t holdSeconds(const JobRequest& job) const {
+    return protected_ ? job.time_limit_s : planSeconds(job);
   }
 
   // Commits the job into the pool now if it fits without delaying a reservation.
@@ -253,14 +286,14 @@ class Pass {
     Shape shape = job.nodes > 0 ? fixedShape(job, counts) : flexibleShape(job);
     shape.eligibility = eligibility_key;
     shape.max_switches = ctx.max_switches;
-    shape.window_s = job.time_limit_s > 0 ? job.time_limit_s : kNever;
+    shape.window_s = holdSeconds(job) > 0 ? holdSeconds(job) : kNever;
     if (failed_.covers(shape)) return std::nullopt;
 
     // Choose as if the pool were all there is; if a picked node is needed by a reservation
     // within the job's window, lower that node to what the reservations leave it and choose
     // again. Each round lowers at least one node, and lowering only ever removes choices, so a
     // failure with some nodes not yet lowered is a failure with all of them lowered.
-    const int64_t end = windowEnd(s_.now, job.time_limit_s);
+    const int64_t end = windowEnd(s_.now, holdSeconds(job));
     std::optional<std::vector<NodeAllocation>> allocation;
     limited_.clear();
     while (true) {
@@ -383,6 +416,7 @@ class Pass {
   FailedShapes failed_;
   ArrayThrottle throttle_;
   bool blocked_ = false;  // kFcfs: a job did not fit; everything after it waits
+  bool protected_ = false;  // kEasyPredict: a starving job is reserved; later jobs by their limits
   uint32_t tried_ = 0;    // reservations attempted (kEasy, kFcfs count them against the depth)
   std::vector<uint32_t> limited_;
   std::vector<NodeUse> lowered_;
@@ -408,12 +442,15 @@ std::string_view policyName(Policy policy) {
       return "easy";
     case Policy::kConservative:
       return "conservative";
+    case Policy::kEasyPredict:
+      return "easy-predict";
   }
   return "unknown";
 }
 
 std::optional<Policy> parsePolicy(std::string_view name) {
-  for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative}) {
+  for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative,
+                   Policy::kEasyPredict}) {
     if (policyName(p) == name) return p;
   }
   return std::nullopt;

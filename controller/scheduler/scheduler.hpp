@@ -12,6 +12,12 @@
 //                  in the availability profile; a later job starts now only if it delays none.
 //   kConservative  every such job gets a reservation; a later job starts now only if it delays
 //                  none of them.
+//   kEasyPredict   kEasy planned with predicted run times (EASY++, Tsafrir, Etsion & Feitelson
+//                  2007): the caller sets JobRequest::planned_runtime_s and RunningJob::expected_end
+//                  from a RuntimePredictor; time limits still kill. Reservations as kEasy;
+//                  once they are made, the later jobs are tried shortest planned run time
+//                  first (SJBF), not in priority order. A reservation of a job waiting longer
+//                  than protect_after_s is kept from later jobs by their time limits.
 // The availability profile: free resources per node now, plus a step up at each running job's
 // expected end and at each started job's now + time limit, plus the reservations (a step down at
 // their start, up at their end). A job with duration d fits at t when, on every node it uses,
@@ -72,6 +78,7 @@ struct NodeState {
 
 inline constexpr uint32_t kAnyPool = UINT32_MAX;   // JobRequest::pool, RunningJob::pool: no pool
 inline constexpr uint32_t kNoGroup = UINT32_MAX;   // no quota group
+inline constexpr int64_t kDefaultProtectAfterS = 0;  // Snapshot::protect_after_s
 
 struct JobRequest {
   uint64_t id = 0;
@@ -85,6 +92,9 @@ struct JobRequest {
   uint64_t array_job_id = 0;       // 0 = not an array task
   uint32_t array_max_running = 0;  // 0 = no throttle
   int64_t time_limit_s = 0;        // 0 = unlimited: planned to hold its resources forever
+  // What planning assumes it runs, when known better than its time limit (an EASY++ run-time
+  // prediction, runtime_predictor.hpp); 0 = its time limit. Capped at the time limit.
+  int64_t planned_runtime_s = 0;
   uint32_t gpus_per_node = 0;      // on every node of the job
   uint32_t gpus_per_task = 0;      // per task, on top of gpus_per_node
   std::string gpu_type;            // "" any; else the feature every node must carry ("a100")
@@ -107,8 +117,9 @@ struct NodeUse {
 // A job that holds resources now. Its resources are already missing from the nodes' free lists.
 struct RunningJob {
   uint64_t id = 0;
-  int64_t expected_end = 0;  // start + time limit; 0 = never ends (plan as held forever).
-                             // An overdue job (<= now) is planned to end at now + 1.
+  int64_t expected_end = 0;  // start + time limit (or predicted run time, kEasyPredict); 0 =
+                             // never ends (plan as held forever). An overdue job (<= now) is
+                             // planned to end at now + 1.
   std::vector<NodeUse> use;
   // Preemption:
   int64_t start_time = 0;
@@ -129,7 +140,7 @@ struct QuotaGroup {
   int64_t over_gpus = 0;
 };
 
-enum class Policy { kFirstFit, kFcfs, kEasy, kConservative };
+enum class Policy { kFirstFit, kFcfs, kEasy, kConservative, kEasyPredict };
 
 struct NodeAllocation {
   uint32_t node = 0;            // index into Snapshot::nodes
@@ -173,6 +184,11 @@ struct Snapshot {
   std::vector<QuotaGroup> quota_groups;
   Policy policy = Policy::kEasy;
   uint32_t reserve_depth = 1;  // kEasy, kFcfs: how many blocked jobs get a reservation
+  // kEasyPredict's starvation guard: once a job that has waited this long since its submission
+  // is reserved, the jobs after it in the pass may start only if they end before its reservation
+  // by their time limits, as under kEasy (predictions that prove short would otherwise push it
+  // back again and again). 0 = never.
+  int64_t protect_after_s = kDefaultProtectAfterS;
   // false: return only kStart decisions, and stop the pass once no core is free (no later job
   // can start). The starts are the same as with true. For replays that act on starts only (the
   // simulator): a 2,000-job queue then costs no 2,000 decisions per event.
@@ -190,7 +206,7 @@ struct Snapshot {
 // those). Cost: about O(pending log pending) plus, per reservation, one sweep over the profile.
 std::vector<Decision> schedulePass(const Snapshot& snapshot);
 
-// "firstfit", "fcfs", "easy", "conservative"; parsePolicy is its inverse (nullopt if unknown).
+// "firstfit", "fcfs", "easy", "conservative", "easy-predict"; parsePolicy is its inverse (nullopt if unknown).
 std::string_view policyName(Policy policy);
 std::optional<Policy> parsePolicy(std::string_view name);
 

@@ -120,6 +120,7 @@ std::string jobToJson(const Job& job) {
          {"preempted_by", job.preempted_by},
          {"preemption", job.preemption},
          {"max_rss_kb", job.max_rss_kb},
+         {"billed", job.billed},
          {"cancel_requested", job.cancel_requested}};
   if (!job.steps.empty()) {
     json steps = json::array();
@@ -200,6 +201,7 @@ Result<Job> jobFromJson(const std::string& text) {
       job.steps.push_back(std::move(step));
     }
     job.max_rss_kb = j.value("max_rss_kb", uint64_t{0});
+    job.billed = j.value("billed", 0.0);
     job.cancel_requested = j.at("cancel_requested");
     return job;
   } catch (const std::exception& e) {

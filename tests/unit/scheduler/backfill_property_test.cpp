@@ -115,12 +115,18 @@ Snapshot randomSnapshot(uint32_t seed) {
     if (pick(0, 40) == 0) r.cpus_per_task = 0;  // malformed now and then
     s.pending.push_back(r);
   }
-  switch (pick(0, 3)) {
+  switch (pick(0, 4)) {
     case 0:
       s.policy = Policy::kFcfs;
       break;
     case 1:
       s.policy = Policy::kConservative;
+      break;
+    case 2:  // EASY++: some jobs carry a prediction, at times above their limit (capped)
+      s.policy = Policy::kEasyPredict;
+      s.reserve_depth = static_cast<uint32_t>(pick(0, 3));
+      for (JobRequest& r : s.pending)
+        if (pick(0, 2) != 0) r.planned_runtime_s = pick(1, 300);
       break;
     default:
       s.policy = Policy::kEasy;
@@ -128,6 +134,15 @@ Snapshot randomSnapshot(uint32_t seed) {
       break;
   }
   return s;
+}
+
+// How long a job is planned to hold what it gets: its prediction (kEasyPredict), capped at its
+// limit, else its limit (0 = forever). Written out here, not taken from the core, so the check
+// is independent of it.
+int64_t planned(const JobRequest& job) {
+  if (job.planned_runtime_s <= 0) return job.time_limit_s;
+  if (job.time_limit_s == 0) return job.planned_runtime_s;
+  return std::min(job.planned_runtime_s, job.time_limit_s);
 }
 
 // Resources held by a commitment on one node over [from, to).
@@ -227,7 +242,7 @@ class Planner {
 
   std::optional<int64_t> earliest(const JobRequest& job) const {
     for (int64_t t : times()) {
-      if (fits(job, windowMin(t, job.time_limit_s))) return t;
+      if (fits(job, windowMin(t, planned(job)))) return t;
     }
     return std::nullopt;
   }
@@ -298,6 +313,7 @@ void checkPass(const Snapshot& s, Seen& seen) {
   Planner planner(s);
   uint32_t entitled = s.policy == Policy::kConservative ? UINT32_MAX : s.reserve_depth;
   bool blocked = false;
+  int64_t shortest = 0;
   for (const Decision& d : decisions) {
     SCOPED_TRACE("job " + std::to_string(d.job_id));
     const JobRequest& job = *by_id.at(d.job_id);
@@ -310,6 +326,12 @@ void checkPass(const Snapshot& s, Seen& seen) {
       EXPECT_EQ(d.reason, "Priority");
       continue;
     }
+    // EASY++: once the reservation attempts are spent, shortest planned run time first.
+    if (s.policy == Policy::kEasyPredict && entitled == 0) {
+      const int64_t p = planned(job) > 0 ? planned(job) : std::numeric_limits<int64_t>::max();
+      EXPECT_GE(p, shortest) << "backfill candidates not shortest first";
+      shortest = p;
+    }
     const std::optional<int64_t> earliest = planner.earliest(job);
     switch (d.kind) {
       case Decision::Kind::kStart: {
@@ -317,9 +339,9 @@ void checkPass(const Snapshot& s, Seen& seen) {
         EXPECT_EQ(earliest, std::optional<int64_t>(kNow)) << "started a job that delays a plan";
         const auto uses = usesOf(d);
         checkLayout(job, uses);
-        EXPECT_TRUE(planner.holds(uses, kNow, job.time_limit_s));
+        EXPECT_TRUE(planner.holds(uses, kNow, planned(job)));
         for (const NodeUse& u : uses) {
-          planner.commit(u.node, u.cores, static_cast<int64_t>(u.mem_mb), kNow, job.time_limit_s);
+          planner.commit(u.node, u.cores, static_cast<int64_t>(u.mem_mb), kNow, planned(job));
         }
         break;
       }
@@ -330,10 +352,10 @@ void checkPass(const Snapshot& s, Seen& seen) {
         EXPECT_EQ(earliest, std::optional<int64_t>(d.start_at)) << "not the earliest start";
         EXPECT_GT(d.start_at, kNow);
         checkLayout(job, d.planned);
-        EXPECT_TRUE(planner.holds(d.planned, d.start_at, job.time_limit_s));
+        EXPECT_TRUE(planner.holds(d.planned, d.start_at, planned(job)));
         for (const NodeUse& u : d.planned) {
           planner.commit(u.node, u.cores, static_cast<int64_t>(u.mem_mb), d.start_at,
-                         job.time_limit_s);
+                         planned(job));
         }
         blocked = true;
         break;
@@ -346,6 +368,9 @@ void checkPass(const Snapshot& s, Seen& seen) {
           EXPECT_EQ(earliest, std::nullopt) << "entitled to a reservation but has none";
         }
         blocked = true;
+        break;
+      case Decision::Kind::kPreempt:
+        ADD_FAILURE() << "no job here may preempt";
         break;
     }
   }

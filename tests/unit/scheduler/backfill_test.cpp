@@ -174,8 +174,44 @@ TEST(Backfill, WithoutRunningInformation) {
   });
 }
 
+// EASY++ (kEasyPredict) on oneNode(): 2 cores free now, 2 more at 100.
+//   job 1: 4 cores, limit 50               -> reserved [100, 150), as under EASY
+//   job 2: 2 cores, limit 150, planned 90  -> planned [0, 90): ends before 100, backfilled
+// Plain EASY plans job 2 by its limit, [0, 150): it would delay job 1 and waits.
+// Shortest first: job 3 (2 cores, planned 90) and job 4 (2 cores, planned 30) both fit before
+// 100 but only one at a time; EASY++ tries job 4 first, plain EASY (limits 90, 30) job 3.
+TEST(Backfill, EasyPredictPlansWithPredictionsAndBackfillsShortestFirst) {
+  runCases({
+      {"a prediction lets a job backfill that its limit would not",
+       Policy::kEasyPredict,
+       oneNode(),
+       oneRunning(),
+       {job(1).tasks(4).limit(50), job(2).tasks(2).limit(150).planned(90)},
+       {"1 reserve@100 n1:4c", "2 -> n1[2-3]:2t"}},
+      {"plain easy ignores the prediction",
+       Policy::kEasy,
+       oneNode(),
+       oneRunning(),
+       {job(1).tasks(4).limit(50), job(2).tasks(2).limit(150)},
+       {"1 reserve@100 n1:4c", "2 pending Resources"}},
+      {"shortest planned first once the reservation is made",
+       Policy::kEasyPredict,
+       oneNode(),
+       oneRunning(),
+       {job(1).tasks(4).limit(50), job(3).tasks(2).limit(90), job(4).tasks(2).limit(300).planned(30)},
+       {"1 reserve@100 n1:4c", "4 -> n1[2-3]:2t", "3 pending Resources"}},
+      {"plain easy backfills in priority order",
+       Policy::kEasy,
+       oneNode(),
+       oneRunning(),
+       {job(1).tasks(4).limit(50), job(3).tasks(2).limit(90), job(4).tasks(2).limit(30)},
+       {"1 reserve@100 n1:4c", "3 -> n1[2-3]:2t", "4 pending Resources"}},
+  });
+}
+
 TEST(Backfill, PolicyNames) {
-  for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative}) {
+  for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative,
+                   Policy::kEasyPredict}) {
     EXPECT_EQ(parsePolicy(policyName(p)), p);
   }
   EXPECT_FALSE(parsePolicy("backfill").has_value());

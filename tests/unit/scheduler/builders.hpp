@@ -120,6 +120,10 @@ class JobBuilder {
     j_.time_limit_s = seconds;
     return *this;
   }
+  JobBuilder& planned(int64_t seconds) {  // an EASY++ prediction
+    j_.planned_runtime_s = seconds;
+    return *this;
+  }
   JobBuilder& array(uint64_t array_id, uint32_t max_running) {
     j_.array_job_id = array_id;
     j_.array_max_running = max_running;

@@ -162,6 +162,59 @@ TEST(SimulateCommand, BadInputIsOneLineAndNonZero) {
   }
 }
 
+// One SWF line: job, submit, run, processors, requested time, user (the rest unknown).
+std::string swfLine(int id, int submit, int run, int procs, int req, int user) {
+  std::ostringstream o;
+  o << id << ' ' << submit << " -1 " << run << ' ' << procs << " -1 -1 " << procs << ' ' << req
+    << " -1 1 " << user << " -1 -1 -1 -1 -1 -1\n";
+  return o.str();
+}
+
+SimResult runText(const std::string& text, Policy policy) {
+  SwfTrace trace;
+  parseSwf(text, trace);
+  EXPECT_EQ(trace.malformed, 0u);
+  SimConfig c;
+  c.policy = policy;
+  auto r = simulate(trace, c);
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  return *r;
+}
+
+// One node of 4 cores. User 1 teaches the predictor that its jobs run 10 s (jobs 1 and 2, all
+// 4 cores, limit 1000). Job 3 (user 2, 2 cores, runs 100 of its 100) starts at 40; job 4 (user 2,
+// 4 cores, 50 s) is reserved when job 3 ends, at 140. Job 5 (user 1, 2 cores, runs 10, limit
+// 1000) arrives at 42:
+//   easy          plans job 5 by its limit, [42, 1042): it would delay job 4, so it waits for
+//                 job 4 to end: starts at 190.
+//   easy-predict  plans it at 10 s (its user's last two), [42, 52): backfilled at once.
+TEST(Simulator, EasyPredictBackfillsWhatPredictionsSayEndsInTime) {
+  const std::string text = "; MaxNodes: 1\n; MaxProcs: 4\n" + swfLine(1, 0, 10, 4, 1000, 1) +
+                           swfLine(2, 20, 10, 4, 1000, 1) + swfLine(3, 40, 100, 2, 100, 2) +
+                           swfLine(4, 41, 50, 4, 50, 2) + swfLine(5, 42, 10, 2, 1000, 1);
+  EXPECT_EQ(starts(runText(text, Policy::kEasy)), (std::vector<int64_t>{0, 20, 40, 140, 190}));
+  EXPECT_EQ(starts(runText(text, Policy::kEasyPredict)),
+            (std::vector<int64_t>{0, 20, 40, 140, 42}));
+}
+
+// A prediction that proves short pushes the reservation back; nothing is killed for it. Jobs 1
+// and 2 as above. Job 3 (user 1, 2 cores, runs 100, limit 1000) starts at 40, predicted 10 s.
+// Job 4 (user 2, 4 cores, 50 s) arrives at 41 and is reserved at job 3's planned end, 50. Job 5
+// (user 3, 2 cores, 20 s, no history: planned by its limit) arrives at 42: [42, 62) would delay
+// the reservation at 50, so it waits. At 50 job 3 still runs: planned to end at 40 + 10 + 60 =
+// 110, the reservation moves to 110, and job 5 is backfilled at 50 (ends 70). At 110: planned
+// 40 + 10 + 300 = 350. Job 3 ends at 140 (all 100 s run), and job 4 starts then.
+// Plain EASY plans job 3 to 1040 and backfills job 5 at 42.
+TEST(Simulator, EasyPredictCorrectsAShortPredictionByPushingTheReservationBack) {
+  const std::string text = "; MaxNodes: 1\n; MaxProcs: 4\n" + swfLine(1, 0, 10, 4, 1000, 1) +
+                           swfLine(2, 20, 10, 4, 1000, 1) + swfLine(3, 40, 100, 2, 1000, 1) +
+                           swfLine(4, 41, 50, 4, 50, 2) + swfLine(5, 42, 20, 2, 20, 3);
+  const SimResult predicted = runText(text, Policy::kEasyPredict);
+  EXPECT_EQ(starts(predicted), (std::vector<int64_t>{0, 20, 40, 140, 50}));
+  EXPECT_EQ(predicted.schedule[2].end, 140) << "job 3 ran its whole 100 s";
+  EXPECT_EQ(starts(runText(text, Policy::kEasy)), (std::vector<int64_t>{0, 20, 40, 140, 42}));
+}
+
 TEST(Simulator, KthEasyBeatsFcfsAndFcfsKeepsOrder) {
   if (!std::filesystem::exists(kKth)) GTEST_SKIP() << kKth << " not present";
   const SimResult fcfs = run(kKth, Policy::kFcfs, 5000);
