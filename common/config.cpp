@@ -127,8 +127,11 @@ Status readController(const toml::table& t, const std::string& source, Config& c
 
 Status readScheduler(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "scheduler.");
-  LOCUS_TRY(r.checkKnown({"interval_ms", "policy", "reserve_depth"}));
+  LOCUS_TRY(r.checkKnown({"interval_ms", "policy", "reserve_depth", "protect_after"}));
   int64_t v = c.scheduler_interval.count();
+Status readDuration(const TableReader& r, const std::string& source, std::string_view key,
+                    const std::string& full_key, int64_t& out);
+
   LOCUS_TRY(r.readInt("interval_ms", v, 1));
   c.scheduler_interval = std::chrono::milliseconds{v};
   LOCUS_TRY(r.read<std::string>("policy", c.scheduler_policy, "a string"));
@@ -143,6 +146,8 @@ Status readScheduler(const toml::table& t, const std::string& source, Config& c)
 }
 
 Status readDuration(const TableReader& r, const std::string& source, std::string_view key,
+  // "UNLIMITED" (0): no guard.
+  LOCUS_TRY(readDuration(r, source, "protect_after", "scheduler.protect_after", c.protect_after_s));
                     const std::string& full_key, int64_t& out) {
   std::string text;
   LOCUS_TRY(r.read<std::string>(key, text, "a string (Slurm time format)"));
@@ -209,8 +214,8 @@ Status readAccount(const toml::table& t, const std::string& source, Config& c) {
 
 Status readQos(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "qos.");
-  LOCUS_TRY(r.checkKnown({"name", "priority", "max_jobs_per_user", "max_cores_per_user",
-                          "max_jobs_per_account", "max_cores_per_account", "max_wall", "preempt",
+  LOCUS_TRY(r.checkKnown({"name", "priority", "max_jobs_per_user", "max_cores_per_user", "max_gpus_per_user",
+                          "max_jobs_per_account", "max_cores_per_account", "max_gpus_per_account", "max_wall", "preempt",
                           "preempt_mode", "preempt_exempt_time"}));
   QosConfig q;
   q.line = static_cast<int>(t.source().begin.line);
@@ -219,7 +224,9 @@ Status readQos(const toml::table& t, const std::string& source, Config& c) {
   for (auto [key, field] : {std::pair{"priority", &q.priority}, std::pair{"max_jobs_per_user", &q.max_jobs_per_user},
                             std::pair{"max_cores_per_user", &q.max_cores_per_user},
                             std::pair{"max_jobs_per_account", &q.max_jobs_per_account},
-                            std::pair{"max_cores_per_account", &q.max_cores_per_account}}) {
+                            std::pair{"max_cores_per_account", &q.max_cores_per_account},
+                            std::pair{"max_gpus_per_user", &q.max_gpus_per_user},
+                            std::pair{"max_gpus_per_account", &q.max_gpus_per_account}}) {
     int64_t v = *field;
     LOCUS_TRY(r.readInt(key, v, 0));
     *field = static_cast<uint32_t>(v);

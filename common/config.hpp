@@ -14,9 +14,11 @@
 //
 //   [scheduler]
 //   interval_ms = 1000            # timer-driven pass, besides the event-driven ones
-//   policy = "easy"               # firstfit | fcfs | easy (EASY backfill) | conservative
+//   policy = "easy-predict"       # firstfit | fcfs | easy (EASY backfill) | easy-predict (EASY++,
+//                                 # the default) | conservative
 //   reserve_depth = 1             # easy: how many blocked jobs in priority order get a reservation
 //
+//   protect_after = "3-00:00:00"  # easy-predict: a job waiting this long gets EASY's guarantee
 //   [priority]                    # multifactor priority (Slurm's PriorityWeight* semantics)
 //   weight_age = 1000             # age factor: min(wait / max_age, 1)
 //   weight_fairshare = 10000      # classic fair-share factor 2^(-UE/S)
@@ -33,7 +35,8 @@
 //   name = "normal"
 //   priority = 0                  # feeds the QoS factor (weight_qos in [priority])
 //   max_jobs_per_user = 0         # running jobs; 0 = no limit (also max_cores_per_user,
-//   max_wall = "1-00:00:00"       #   max_jobs_per_account, max_cores_per_account)
+//   max_wall = "1-00:00:00"       #   max_gpus_per_user, max_jobs_per_account,
+//                                 #   max_cores_per_account, max_gpus_per_account)
 //   preempt = ["scavenger"]       # levels whose jobs this level's jobs may preempt
 //   preempt_mode = "requeue"      # what happens to a preempted job: requeue | cancel | suspend | off
 //   preempt_exempt_time = "00:10:00"  # a job running less than this is not preempted
@@ -100,8 +103,8 @@ struct AccountConfig {
 struct QosConfig {
   std::string name;
   uint32_t priority = 0;
-  uint32_t max_jobs_per_user = 0, max_cores_per_user = 0;
-  uint32_t max_jobs_per_account = 0, max_cores_per_account = 0;
+  uint32_t max_jobs_per_user = 0, max_cores_per_user = 0, max_gpus_per_user = 0;
+  uint32_t max_jobs_per_account = 0, max_cores_per_account = 0, max_gpus_per_account = 0;
   int64_t max_wall_s = 0;  // also the default time limit of its jobs
   std::vector<std::string> preempt;     // QoS levels whose jobs this level may preempt
   std::string preempt_mode = "requeue";  // requeue | cancel | suspend | off
@@ -162,12 +165,13 @@ struct Config {
   uint32_t service_port_max = 32999;
   std::vector<std::string> admins{"root"};
   std::chrono::milliseconds scheduler_interval{1000};
-  std::string scheduler_policy = "easy";  // firstfit | fcfs | easy | conservative
+  std::string scheduler_policy = "easy-predict";  // firstfit | fcfs | easy | easy-predict | conservative
   uint32_t reserve_depth = 1;             // easy: how many blocked jobs get a reservation
   std::vector<NodeGroupConfig> nodes;
   PriorityConfig priority;
   std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
   std::vector<SwitchConfig> switches;   // in file order
+  int64_t protect_after_s = 3 * 86400;    // easy-predict's starvation guard (Snapshot::protect_after_s)
   std::vector<QosConfig> qos;           // a job without --qos gets "normal" when it is defined
   std::vector<PoolConfig> pools;        // in file order
 

@@ -23,6 +23,8 @@ Result<PriorityEngine> PriorityEngine::fromConfig(const Config& config) {
     level.per_user.max_cores = limit(q.max_cores_per_user);
     level.per_account.max_running_jobs = limit(q.max_jobs_per_account);
     level.per_account.max_cores = limit(q.max_cores_per_account);
+    level.per_user.max_gpus = limit(q.max_gpus_per_user);
+    level.per_account.max_gpus = limit(q.max_gpus_per_account);
     if (q.max_wall_s > 0) level.max_wall_s = q.max_wall_s;
     e.max_qos_priority_ = std::max(e.max_qos_priority_, q.priority);
     e.qos_[q.name] = std::move(level);

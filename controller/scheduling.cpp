@@ -200,6 +200,7 @@ void Controller::schedule() {
   const bool predict = snap.policy == scheduler::Policy::kEasyPredict;
   snap.network = networkFor(index);
   snap.reserve_depth = config_.reserve_depth;
+  snap.protect_after_s = config_.protect_after_s;
   std::map<std::string, uint32_t> node_index;
   for (uint32_t i = 0; i < index.size(); ++i) node_index[index[i]->name()] = i;
 
@@ -298,11 +299,15 @@ void Controller::schedule() {
     for (uint64_t id : active_) {
       const Job& job = jobs_.at(id);
       if (job.cores_released) continue;  // suspended: not running now
-      uint32_t cores = 0;
-      for (const auto& a : job.allocation) cores += static_cast<uint32_t>(a.cores.size());
+      uint32_t cores = 0, gpus = 0;
+      for (const auto& a : job.allocation) {
+        cores += static_cast<uint32_t>(a.cores.size());
+        gpus += static_cast<uint32_t>(a.gpus.size());
+      }
       for (auto* usage : {&qos_user[{job.spec.qos, job.user}], &qos_account[{job.spec.qos, job.spec.account}]}) {
         usage->running_jobs += 1;
         usage->cores += cores;
+        usage->gpus += gpus;
       }
     }
   }
@@ -337,7 +342,10 @@ void Controller::schedule() {
     if (priority_->hasQos()) {
       Job& job = jobs_.at(id);
       if (const policy::QosLevel* level = priority_->qos(job.spec.qos)) {
-        policy::QosRequest want{request.ntasks * request.cpus_per_task, 0, job.spec.time_limit_s};
+        // GPUs per node count once per node; a job of flexible node count has at least one.
+        const uint32_t gpus = request.gpus_per_node * std::max<uint32_t>(1, request.nodes) +
+                              request.gpus_per_task * request.ntasks;
+        policy::QosRequest want{request.ntasks * request.cpus_per_task, gpus, job.spec.time_limit_s};
         auto& user = qos_user[{job.spec.qos, job.user}];
         auto& account = qos_account[{job.spec.qos, job.spec.account}];
         auto verdict = policy::checkLimits(*level, user, account, want);
@@ -349,6 +357,7 @@ void Controller::schedule() {
         for (auto* usage : {&user, &account}) {
           usage->running_jobs += 1;
           usage->cores += want.cores;
+          usage->gpus += want.gpus;
         }
       }
     }

@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: locus simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] "
-    "[--policy fcfs|easy|easy-predict|conservative|firstfit] [--json OUT] [--jobs-csv OUT] [--limit JOBS] [--protect-after SECONDS]";
+    "[--policy easy-predict|easy|fcfs|conservative|firstfit] [--json OUT] [--jobs-csv OUT] "
+    "[--limit JOBS] [--reserve-depth D] [--protect-after SECONDS]";
 
 struct Options {
   std::string trace;
@@ -57,8 +58,14 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o) {
       const auto p = scheduler::parsePolicy(value);
       if (!p) return usageError("unknown policy '" + value + "' (fcfs, easy, easy-predict, conservative, firstfit)");
       o.config.policy = *p;
+    } else if (flag == "--protect-after") {
+      // easy-predict's starvation guard in seconds; 0 turns it off.
+      const auto v = value == "0" ? std::optional<uint64_t>(0) : positive(value);
+      if (!v || *v > INT64_MAX)
+        return usageError(flag + " needs a number of seconds (0: off), not '" + value + "'");
+      o.config.protect_after_s = static_cast<int64_t>(*v);
     } else if (flag == "--nodes" || flag == "--cores-per-node" || flag == "--limit" ||
-               flag == "--reserve-depth" || flag == "--protect-after") {
+               flag == "--reserve-depth") {
       const auto v = positive(value);
       if (!v || *v > UINT32_MAX)
         return usageError(flag + " needs a positive number, not '" + value + "'");
@@ -66,7 +73,6 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o) {
       if (flag == "--cores-per-node") o.config.cores_per_node = static_cast<uint32_t>(*v);
       if (flag == "--limit") o.config.limit = *v;
       if (flag == "--reserve-depth") o.config.reserve_depth = static_cast<uint32_t>(*v);
-      if (flag == "--protect-after") o.config.protect_after_s = static_cast<int64_t>(*v);
     } else {
       return usageError("unknown option " + flag + " (" + kUsage + ")");
     }

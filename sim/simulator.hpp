@@ -29,7 +29,7 @@ namespace locus::sim {
 struct SimConfig {
   uint32_t nodes = 0;           // 0: from the trace header (MaxNodes)
   uint32_t cores_per_node = 0;  // 0: from the trace header (MaxProcs / MaxNodes)
-  scheduler::Policy policy = scheduler::Policy::kEasy;
+  scheduler::Policy policy = scheduler::Policy::kEasyPredict;
   uint32_t reserve_depth = 1;
   int64_t protect_after_s = scheduler::kDefaultProtectAfterS;  // kEasyPredict's starvation guard
   size_t limit = 0;  // replay only the first `limit` job records of the trace; 0 = all

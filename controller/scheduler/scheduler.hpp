@@ -78,7 +78,9 @@ struct NodeState {
 
 inline constexpr uint32_t kAnyPool = UINT32_MAX;   // JobRequest::pool, RunningJob::pool: no pool
 inline constexpr uint32_t kNoGroup = UINT32_MAX;   // no quota group
-inline constexpr int64_t kDefaultProtectAfterS = 0;  // Snapshot::protect_after_s
+// Snapshot::protect_after_s: 3 days, the longest wall time many sites allow; on the Parallel
+// Workloads Archive traces it kept EASY++'s gains and EASY's utilization (docs/benchmarks.md).
+inline constexpr int64_t kDefaultProtectAfterS = 3 * 86400;
 
 struct JobRequest {
   uint64_t id = 0;
@@ -187,7 +189,7 @@ struct Snapshot {
   // kEasyPredict's starvation guard: once a job that has waited this long since its submission
   // is reserved, the jobs after it in the pass may start only if they end before its reservation
   // by their time limits, as under kEasy (predictions that prove short would otherwise push it
-  // back again and again). 0 = never.
+  // back again and again; found starving whole-machine jobs for 17 days on RICC). 0 = never.
   int64_t protect_after_s = kDefaultProtectAfterS;
   // false: return only kStart decisions, and stop the pass once no core is free (no later job
   // can start). The starts are the same as with true. For replays that act on starts only (the

@@ -96,7 +96,9 @@ void predictionScenario(const std::string& policy, bool expect_backfill) {
     ASSERT_TRUE(waitUntil([&] { return cluster.job(*whole_node)["expected_start_time"].is_string(); },
                           std::chrono::seconds(10)));
     const int64_t planned = parseRfc3339(cluster.job(*whole_node)["expected_start_time"]);
-    EXPECT_LT(planned, parseRfc3339(cluster.job(*long_one)["start_time"]) + 600);
+    EXPECT_LT(planned, parseRfc3339(cluster.job(*long_one)["start_time"]) + 600)
+        << cluster.job(*long_one).dump() << "\n" << cluster.job(*whole_node).dump() << "\n"
+        << cluster.job(*candidate).dump();
     EXPECT_EQ(cluster.job(*long_one)["state"], "RUNNING") << "a short prediction never kills";
   } else {
     // Decided on (a pass saw it), and left waiting behind the reservation at the limit.

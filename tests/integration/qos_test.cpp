@@ -43,5 +43,33 @@ TEST(Qos, LimitsDefaultsAndRefusals) {
   EXPECT_EQ(cluster.locus({"cancel", std::to_string(*second), std::to_string(*high)}).exit_code, 0);
 }
 
+// GPU limits: a user may hold 2 GPUs under "normal" (the node emulates 4). A 2-GPU job runs;
+// a second waits with Slurm's reason though GPUs are free; a 3-GPU job can never run there.
+TEST(Qos, GpuLimitPerUser) {
+  TestCluster cluster({.nodes = 1,
+                       .topology_xml = std::string(LOCUS_TEST_DATA) + "/gpu-node-2x32c-4gpu.xml",
+                       .config = "[[qos]]\nname = \"normal\"\nmax_gpus_per_user = 2\n"});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+
+  auto first = cluster.submit({"--gpus-per-node", "2", "--wrap", "sleep 300"});
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*first)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  auto second = cluster.submit({"--gpus-per-node", "1", "--wrap", "sleep 300"});
+  auto cpu_only = cluster.submit({"--wrap", "sleep 300"});
+  ASSERT_TRUE(second && cpu_only);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*second)["reason"] == "QOSMaxGRESPerUser"; },
+                        std::chrono::seconds(20)))
+      << cluster.job(*second).dump();
+  EXPECT_EQ(cluster.job(*second)["state"], "PENDING");
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*cpu_only)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  // When the first gives its GPUs back, the second may run.
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*first)}).exit_code, 0);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*second)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*second), std::to_string(*cpu_only)}).exit_code, 0);
+  ASSERT_TRUE(cluster.waitTerminal({*first, *second, *cpu_only}, std::chrono::seconds(30)));
+}
+
 }  // namespace
 }  // namespace locus::testing

@@ -394,12 +394,25 @@ TEST(ParseConfig, SchedulerPolicyAndDepth) {
   EXPECT_EQ(c->reserve_depth, 3u);
   auto defaults = parseConfig("", "locus.toml");
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->scheduler_policy, "easy");
+  EXPECT_EQ(defaults->scheduler_policy, "easy-predict");
   EXPECT_EQ(defaults->reserve_depth, 1u);
+  EXPECT_EQ(defaults->protect_after_s, 3 * 86400);
   auto bad = parseConfig("[scheduler]\n\npolicy = \"lottery\"\n", "locus.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("locus.toml:3"), std::string::npos) << bad.error().message;
   EXPECT_NE(bad.error().message.find("scheduler.policy"), std::string::npos) << bad.error().message;
+}
+
+TEST(ParseConfig, ProtectAfter) {
+  auto c = parseConfig("[scheduler]\npolicy = \"easy-predict\"\nprotect_after = \"1-12:00:00\"\n", "locus.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->protect_after_s, 36 * 3600);
+  auto off = parseConfig("[scheduler]\nprotect_after = \"UNLIMITED\"\n", "locus.toml");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->protect_after_s, 0);
+  auto bad = parseConfig("[scheduler]\nprotect_after = \"soon\"\n", "locus.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("scheduler.protect_after"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

@@ -209,6 +209,26 @@ TEST(Backfill, EasyPredictPlansWithPredictionsAndBackfillsShortestFirst) {
   });
 }
 
+// The starvation guard: job 1 was submitted at -100 (now is 0). Reserved once it has waited
+// protect_after_s, its reservation at 100 is kept from job 2 by job 2's limit (150 s: it would
+// run past 100), not by its prediction (90 s), as plain EASY would keep it.
+TEST(Backfill, EasyPredictGuardsAStarvingReservationWithTimeLimits) {
+  for (const auto& [protect_after, want] :
+       std::vector<std::pair<int64_t, std::string>>{{101, "2 -> n1[2-3]:2t"},
+                                                   {100, "2 pending Resources"},
+                                                   {0, "2 -> n1[2-3]:2t"}}) {
+    SCOPED_TRACE("protect_after_s " + std::to_string(protect_after));
+    Snapshot s;
+    s.nodes = oneNode();
+    s.running = oneRunning();
+    s.pending = {job(1).tasks(4).limit(50).submit(-100), job(2).tasks(2).limit(150).planned(90)};
+    s.policy = Policy::kEasyPredict;
+    s.protect_after_s = protect_after;
+    EXPECT_EQ(describeAll(schedulePass(s), s.nodes),
+              (std::vector<std::string>{"1 reserve@100 n1:4c", want}));
+  }
+}
+
 TEST(Backfill, PolicyNames) {
   for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative,
                    Policy::kEasyPredict}) {
