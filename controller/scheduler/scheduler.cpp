@@ -8,6 +8,7 @@
 #include "controller/scheduler/scheduler.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <string_view>
 #include <unordered_map>
@@ -189,23 +190,45 @@ class Pass {
     for (size_t k = 0; k < order.size(); ++k) {
       // Every job needs at least one core: with none free, the rest of the pass starts nothing.
       if (!s_.report_waiting && pool_.totalFreeCores() == 0) break;
-      // EASY++: once the reservations are made, backfill shortest predicted run time first.
       if (s_.policy == Policy::kEasyPredict && !shortest_first && tried_ >= s_.reserve_depth) {
         shortest_first = true;
-        auto planned = [&](size_t i) {
-          const int64_t p = planSeconds(s_.pending[i]);
-          return p > 0 ? p : kNever;
-        };
-        std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                         [&](size_t a, size_t b) { return planned(a) < planned(b); });
+        const size_t kept = shortestFirst(order, k);
+        if (!s_.report_waiting) order.resize(kept);  // the others cannot start
       }
-      const size_t index = order[k];
-      Decision d = decide(s_.pending[index]);
+      Decision d = decide(s_.pending[order[k]]);
       for (Decision& p : preempts_) decisions.push_back(std::move(p));
       preempts_.clear();
       if (s_.report_waiting || d.kind == Decision::Kind::kStart) decisions.push_back(std::move(d));
     }
     return decisions;
+  }
+
+  // EASY++: once the reservations are made, reorders order[from..] shortest planned run time
+  // first (ties keep pass order). Jobs that need more cores than are free now go last, in pass
+  // order, unsorted: free cores only shrink during a pass, so they cannot start and their order
+  // changes nothing (unless they may preempt: those are sorted with the rest). A busy cluster's
+  // pass then sorts the few jobs that could fit, not the whole queue. Returns where the jobs
+  // that cannot start begin.
+  size_t shortestFirst(std::vector<size_t>& order, size_t from) const {
+    const uint64_t free = pool_.totalFreeCores();
+    std::vector<std::pair<int64_t, size_t>> fitting;  // (planned run time, index into pending)
+    std::vector<size_t> rest;
+    for (size_t i = from; i < order.size(); ++i) {
+      const JobRequest& job = s_.pending[order[i]];
+      if (uint64_t{job.ntasks} * job.cpus_per_task <= free || mayPreemptAny(job) || own_.count(job.id)) {
+        const int64_t planned = planSeconds(job);
+        fitting.emplace_back(planned > 0 ? planned : kNever, i);
+      } else {
+        rest.push_back(order[i]);
+      }
+    }
+    std::sort(fitting.begin(), fitting.end());  // positions are distinct: a stable order
+    for (auto& [planned, i] : fitting) i = order[i];  // positions -> pending indices
+    size_t at = from;
+    for (const auto& [planned, index] : fitting) order[at++] = index;
+    const size_t kept = at;
+    for (size_t index : rest) order[at++] = index;
+    return kept;
   }
 
  private:

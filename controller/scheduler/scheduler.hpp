@@ -16,7 +16,8 @@
 //                  2007): the caller sets JobRequest::planned_runtime_s and RunningJob::expected_end
 //                  from a RuntimePredictor; time limits still kill. Reservations as kEasy;
 //                  once they are made, the later jobs are tried shortest planned run time
-//                  first (SJBF), not in priority order. A reservation of a job waiting longer
+//                  first (SJBF), not in priority order (jobs needing more cores than are free
+//                  then go last: they cannot start). A reservation of a job waiting longer
 //                  than protect_after_s is kept from later jobs by their time limits.
 // The availability profile: free resources per node now, plus a step up at each running job's
 // expected end and at each started job's now + time limit, plus the reservations (a step down at

@@ -326,8 +326,9 @@ void checkPass(const Snapshot& s, Seen& seen) {
       EXPECT_EQ(d.reason, "Priority");
       continue;
     }
-    // EASY++: once the reservation attempts are spent, shortest planned run time first.
-    if (s.policy == Policy::kEasyPredict && entitled == 0) {
+    // EASY++: once the reservation attempts are spent, the jobs that may start are tried
+    // shortest planned run time first, so those that start do so in that order.
+    if (s.policy == Policy::kEasyPredict && entitled == 0 && d.kind == Decision::Kind::kStart) {
       const int64_t p = planned(job) > 0 ? planned(job) : std::numeric_limits<int64_t>::max();
       EXPECT_GE(p, shortest) << "backfill candidates not shortest first";
       shortest = p;
