@@ -62,16 +62,16 @@ int runPriority(const std::vector<std::string>& raw, const Globals& g) {
     for (const auto& j : reply->jobs())
       out["jobs"].push_back({{"id", j.job_id()}, {"user", j.user()}, {"account", j.account()},
                              {"priority", j.priority()}, {"age", j.age()}, {"fairshare", j.fairshare()},
-                             {"job_size", j.job_size()}});
+                             {"job_size", j.job_size()}, {"qos", j.qos()}, {"pool", j.pool()}});
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("%12s %-10s %-12s %10s %10s %10s %10s\n", "JOBID", "USER", "ACCOUNT", "PRIORITY", "AGE",
-              "FAIRSHARE", "JOBSIZE");
+  std::printf("%12s %-10s %-12s %10s %10s %10s %10s %10s %10s\n", "JOBID", "USER", "ACCOUNT", "PRIORITY",
+              "AGE", "FAIRSHARE", "JOBSIZE", "QOS", "POOL");
   for (const auto& j : reply->jobs())
-    std::printf("%12lu %-10.10s %-12.12s %10ld %10.0f %10.0f %10.0f\n", static_cast<unsigned long>(j.job_id()),
-                j.user().c_str(), j.account().c_str(), static_cast<long>(j.priority()), j.age(), j.fairshare(),
-                j.job_size());
+    std::printf("%12lu %-10.10s %-12.12s %10ld %10.0f %10.0f %10.0f %10.0f %10.0f\n",
+                static_cast<unsigned long>(j.job_id()), j.user().c_str(), j.account().c_str(),
+                static_cast<long>(j.priority()), j.age(), j.fairshare(), j.job_size(), j.qos(), j.pool());
   if (!ids.empty() && reply->jobs_size() == 0) return fail("none of the given jobs is pending");
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "common/config.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -172,12 +173,12 @@ Status readNumber(const TableReader& r, const std::string& source, std::string_v
 
 Status readPriority(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "priority.");
-  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "weight_qos", "fairshare_mode", "max_age", "favor_small",
+  LOCUS_TRY(r.checkKnown({"weight_age", "weight_fairshare", "weight_job_size", "weight_qos", "weight_pool", "fairshare_mode", "max_age", "favor_small",
                           "decay_half_life", "billing_per_cpu", "billing_per_mem_gb", "billing_per_gpu"}));
   PriorityConfig& p = c.priority;
   for (auto [key, field] : {std::pair{"weight_age", &p.weight_age}, std::pair{"weight_fairshare", &p.weight_fairshare},
                             std::pair{"weight_job_size", &p.weight_job_size},
-                            std::pair{"weight_qos", &p.weight_qos}}) {
+                            std::pair{"weight_qos", &p.weight_qos}, std::pair{"weight_pool", &p.weight_pool}}) {
     int64_t v = *field;
     LOCUS_TRY(r.readInt(key, v, 0));
     *field = static_cast<uint32_t>(v);
@@ -333,7 +334,7 @@ Status readPoolQuota(const toml::table& t, const std::string& source, PoolConfig
 
 Status readPool(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "pool.");
-  LOCUS_TRY(r.checkKnown({"name", "nodes", "default", "quota"}));
+  LOCUS_TRY(r.checkKnown({"name", "nodes", "default", "quota", "priority", "reserve_depth"}));
   PoolConfig p;
   p.line = static_cast<int>(t.source().begin.line);
   const std::string at = source + ":" + std::to_string(p.line) + ": ";
@@ -354,6 +355,14 @@ Status readPool(const toml::table& t, const std::string& source, Config& c) {
     for (const auto& other : c.pools)
       if (other.is_default)
         return invalidArgument(at + "more than one default [[pool]] ('" + other.name + "' and '" +
+  int64_t v = 0;
+  LOCUS_TRY(r.readInt("priority", v, 0));
+  p.priority = static_cast<uint32_t>(v);
+  if (r.get("reserve_depth")) {
+    v = 0;
+    LOCUS_TRY(r.readInt("reserve_depth", v, 0));
+    p.reserve_depth = static_cast<uint32_t>(v);
+  }
                                p.name + "')");
   // [[pool.quota]] tables after a [[pool]] land in its `quota` array.
   if (const toml::node* quotas = r.get("quota")) {

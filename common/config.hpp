@@ -17,9 +17,9 @@
 //   policy = "easy-predict"       # firstfit | fcfs | easy (EASY backfill) | easy-predict (EASY++,
 //                                 # the default) | conservative
 //   reserve_depth = 1             # easy: how many blocked jobs in priority order get a reservation
-//
 //   protect_after = "3-00:00:00"  # easy-predict: a job waiting this long gets EASY's guarantee
 //   [priority]                    # multifactor priority (Slurm's PriorityWeight* semantics)
+//
 //   weight_age = 1000             # age factor: min(wait / max_age, 1)
 //   weight_fairshare = 10000      # classic fair-share factor 2^(-UE/S)
 //   weight_job_size = 0           # job cores / cluster cores (or its inverse with favor_small)
@@ -140,6 +140,8 @@ struct PoolConfig {
 
 struct PriorityConfig {
   uint32_t weight_age = 1000;
+  uint32_t priority = 0;            // feeds the pool factor (weight_pool in [priority])
+  std::optional<uint32_t> reserve_depth;  // blocked jobs reserved in this pool; unset: [scheduler]'s
   uint32_t weight_fairshare = 10000;
   uint32_t weight_job_size = 0;
   uint32_t weight_qos = 0;
@@ -149,6 +151,7 @@ struct PriorityConfig {
   int64_t decay_half_life_s = 7 * 24 * 3600;
   double billing_per_cpu = 1.0;
   double billing_per_mem_gb = 0.0;
+  uint32_t weight_pool = 0;  // Slurm's PriorityWeightPartition: x pool priority / highest
   double billing_per_gpu = 0.0;
 };
 
@@ -171,11 +174,11 @@ struct Config {
   PriorityConfig priority;
   std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
   std::vector<SwitchConfig> switches;   // in file order
-  int64_t protect_after_s = 3 * 86400;    // easy-predict's starvation guard (Snapshot::protect_after_s)
   std::vector<QosConfig> qos;           // a job without --qos gets "normal" when it is defined
   std::vector<PoolConfig> pools;        // in file order
 
   // Every node name the [[node]] tables list, in order.
+  int64_t protect_after_s = 3 * 86400;    // easy-predict's starvation guard (Snapshot::protect_after_s)
   std::vector<std::string> configuredNodeNames() const;
 };
 

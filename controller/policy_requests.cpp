@@ -67,7 +67,7 @@ proto::PrioritiesReply Controller::priorities(const std::vector<uint64_t>& job_i
     std::string account = job.spec.account.empty() ? "root" : job.spec.account;
     auto b = priority_->priorityOf(account, job.user, job.spec.qos, job.submit_time,
                                    request.ntasks * request.cpus_per_task,
-                                   cluster_cores, now);
+                                   cluster_cores, now, pools_.priorityOf(job.spec.partition));
     auto* p = reply.add_jobs();
     p->set_job_id(job.id);
     p->set_user(job.user);
@@ -76,6 +76,8 @@ proto::PrioritiesReply Controller::priorities(const std::vector<uint64_t>& job_i
     p->set_age(b.w_age);
     p->set_fairshare(b.w_fairshare);
     p->set_job_size(b.w_job_size);
+    p->set_qos(b.w_qos);
+    p->set_pool(b.w_partition);
   };
   if (job_ids.empty()) {
     for (const auto& [id, request] : pending_) add(jobs_.at(id));

@@ -24,6 +24,8 @@ Result<Pools> Pools::fromConfig(const Config& config) {
     Pool pool;
     pool.name = pc.name;
     pool.all_nodes = pc.nodes_hostlist.empty();
+    pool.priority = pc.priority;
+    pool.reserve_depth = pc.reserve_depth;
     pool.nodes = pc.nodes;
     if (!known_set.empty())
       for (const auto& n : pool.nodes)

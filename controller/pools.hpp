@@ -19,6 +19,8 @@ inline constexpr const char* kImplicitPool = "locus";
 struct Pool {
   std::string name;
   bool all_nodes = true;            // no node list: every node of the cluster
+  uint32_t priority = 0;            // the pool factor's numerator (weight_pool)
+  std::optional<uint32_t> reserve_depth;  // unset: [scheduler] reserve_depth
   std::vector<std::string> nodes;   // when !all_nodes
   std::vector<policy::Quota> quotas;  // one per account, in config order
 
@@ -36,6 +38,11 @@ class Pools {
   // Index of the pool called `name`, nullopt when there is none.
   std::optional<uint32_t> indexOf(const std::string& name) const;
   const Pool& at(uint32_t index) const { return pools_.at(index); }
+  // The priority of the pool called `name` (the pool factor), 0 when there is none.
+  uint32_t priorityOf(const std::string& name) const {
+    auto i = indexOf(name);
+    return i ? pools_[*i].priority : 0;
+  }
   // "a, b, c" for error messages.
   std::string namesList() const;
   // Whether any pool has quotas (else quota bookkeeping is skipped).

@@ -13,6 +13,8 @@ Result<PriorityEngine> PriorityEngine::fromConfig(const Config& config) {
   e.weights_.fairshare = p.weight_fairshare;
   e.weights_.job_size = p.weight_job_size;
   e.weights_.qos = p.weight_qos;
+  e.weights_.partition = p.weight_pool;
+  for (const auto& pool : config.pools) e.max_pool_priority_ = std::max(e.max_pool_priority_, pool.priority);
   e.mode_ = p.fairshare_mode;
   for (const auto& q : config.qos) {
     policy::QosLevel level;
@@ -146,7 +148,7 @@ void PriorityEngine::refresh(int64_t now_s, const policy::Tres& capacity, const 
 policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account, const std::string& user,
                                                      const std::string& qos, int64_t submit_s,
                                                      uint32_t cores, uint32_t cluster_cores,
-                                                     int64_t now_s) const {
+                                                     int64_t now_s, uint32_t pool_priority) const {
   policy::PriorityInputs in;
   in.now_s = now_s;
   in.eligible_s = submit_s;
@@ -160,6 +162,8 @@ policy::PriorityBreakdown PriorityEngine::priorityOf(const std::string& account,
   in.cluster_cores = cluster_cores;
   if (const policy::QosLevel* level = this->qos(qos)) in.qos_priority = level->priority;
   in.max_qos_priority = max_qos_priority_;
+  in.partition_priority = pool_priority;
+  in.max_partition_priority = max_pool_priority_;
   return policy::computePriority(weights_, in);
 }
 

@@ -68,7 +68,8 @@ class PriorityEngine {
   void refresh(int64_t now_s, const policy::Tres& capacity = {}, const std::vector<Holding>& holdings = {});
   policy::PriorityBreakdown priorityOf(const std::string& account, const std::string& user,
                                        const std::string& qos, int64_t submit_s, uint32_t cores,
-                                       uint32_t cluster_cores, int64_t now_s) const;
+                                       uint32_t cluster_cores, int64_t now_s,
+                                       uint32_t pool_priority = 0) const;
   const policy::FairShareTable& table() const { return table_; }
 
   // Usage entries changed since the last call (to store with the job that caused them).
@@ -92,6 +93,7 @@ class PriorityEngine {
   std::map<std::string, policy::UsageLedger::Entry> dirty_;
   std::map<std::string, policy::QosLevel> qos_;
   uint32_t max_qos_priority_ = 0;
+  uint32_t max_pool_priority_ = 0;  // over all [[pool]]s
 };
 
 }  // namespace locus::controller

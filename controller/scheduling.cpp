@@ -212,6 +212,7 @@ void Controller::schedule() {
     for (uint32_t i = 0; i < index.size(); ++i)
       if (p.hasNode(index[i]->name())) members.push_back(i);
     snap.pools.push_back(std::move(members));
+    snap.pool_reserve_depth.push_back(p.reserve_depth.value_or(scheduler::kPassDepth));
   }
   auto poolOf = [&](const Job& job) -> uint32_t {
     if (!pools_configured) return 0;
@@ -284,7 +285,7 @@ void Controller::schedule() {
     Job& job = jobs_.at(id);
     job.priority = priority_->priorityOf(job.spec.account.empty() ? "root" : job.spec.account, job.user,
                                          job.spec.qos, job.submit_time, request.ntasks * request.cpus_per_task,
-                                         cluster_cores, snap.now)
+                                         cluster_cores, snap.now, pools_.priorityOf(job.spec.partition))
                        .total;
     request.priority = job.priority;
     request.planned_runtime_s = predict ? predictor_.predict(job.user, job.spec.time_limit_s) : 0;
@@ -362,9 +363,9 @@ void Controller::schedule() {
       }
     }
     Job& job = jobs_.at(id);
-    // A pool of every node restricts nothing: no node mask for placement to AND in.
+    // Its pool: its nodes (a pool of every node restricts nothing) and its reservation depth.
     const uint32_t pool_index = poolOf(job);
-    request.pool = pool_index != scheduler::kAnyPool && pools_.at(pool_index).all_nodes ? scheduler::kAnyPool : pool_index;
+    request.pool = pool_index;
     request.preempts = preemption ? preemption_.of(job.spec.qos).preempts : 0;
     request.reclaim_group = scheduler::kNoGroup;
     if (quotas && pool_index != scheduler::kAnyPool && !pools_.at(pool_index).quotas.empty()) {

@@ -106,7 +106,9 @@ class Eligibility {
   Eligibility(const Snapshot& s, size_t words) : s_(s), words_(words) {}
 
   const Entry& of(const JobRequest& job) {
-    const bool any_pool = job.pool == kAnyPool || job.pool >= s_.pools.size();
+    // A pool of every node restricts nothing: no bitmap (callers pass pools as they are).
+    const bool any_pool = job.pool == kAnyPool || job.pool >= s_.pools.size() ||
+                          s_.pools[job.pool].size() >= s_.nodes.size();
     if (job.gpu_type.empty() && job.constraint.empty() && any_pool) return none_;
     std::string key = any_pool ? std::string() : std::to_string(job.pool);
     key += '\x1f';
@@ -162,6 +164,7 @@ class Pass {
         network_(s.network, s.nodes.size()),
         eligibility_(s, pool_.maskWords()),
         throttle_(s.array_running),
+        tried_(s.pools.size() + 1, 0),
         taken_(s.running.size(), false),
         groups_(s.quota_groups) {
     if (s.policy != Policy::kFirstFit) profile_.emplace(s, pool_);
@@ -185,35 +188,55 @@ class Pass {
   std::vector<Decision> run() {
     std::vector<Decision> decisions;
     if (s_.report_waiting) decisions.reserve(s_.pending.size());
-    std::vector<size_t> order = passOrder(s_.pending);
-    bool shortest_first = false;
-    for (size_t k = 0; k < order.size(); ++k) {
-      // Every job needs at least one core: with none free, the rest of the pass starts nothing.
-      if (!s_.report_waiting && pool_.totalFreeCores() == 0) break;
-      if (s_.policy == Policy::kEasyPredict && !shortest_first && tried_ >= s_.reserve_depth) {
-        shortest_first = true;
-        const size_t kept = shortestFirst(order, k);
-        if (!s_.report_waiting) order.resize(kept);  // the others cannot start
-      }
-      Decision d = decide(s_.pending[order[k]]);
+    auto decideOne = [&](size_t index) {
+      Decision d = decide(s_.pending[index]);
       for (Decision& p : preempts_) decisions.push_back(std::move(p));
       preempts_.clear();
       if (s_.report_waiting || d.kind == Decision::Kind::kStart) decisions.push_back(std::move(d));
+    };
+    // EASY++: a job whose pool has made its reservations waits for the backfill phase, where
+    // such jobs go shortest planned run time first.
+    std::vector<size_t> deferred;
+    for (size_t index : passOrder(s_.pending)) {
+      // Every job needs at least one core: with none free, the rest of the pass starts nothing.
+      if (!s_.report_waiting && pool_.totalFreeCores() == 0) return decisions;
+      if (s_.policy == Policy::kEasyPredict && tried(s_.pending[index]) >= depth(s_.pending[index])) {
+        deferred.push_back(index);
+        continue;
+      }
+      decideOne(index);
+    }
+    if (deferred.empty()) return decisions;
+    const size_t kept = shortestFirst(deferred);
+    if (!s_.report_waiting) deferred.resize(kept);  // the others cannot start
+    for (size_t index : deferred) {
+      if (!s_.report_waiting && pool_.totalFreeCores() == 0) break;
+      decideOne(index);
     }
     return decisions;
   }
 
-  // EASY++: once the reservations are made, reorders order[from..] shortest planned run time
-  // first (ties keep pass order). Jobs that need more cores than are free now go last, in pass
-  // order, unsorted: free cores only shrink during a pass, so they cannot start and their order
-  // changes nothing (unless they may preempt: those are sorted with the rest). A busy cluster's
-  // pass then sorts the few jobs that could fit, not the whole queue. Returns where the jobs
-  // that cannot start begin.
-  size_t shortestFirst(std::vector<size_t>& order, size_t from) const {
+  // Reservations attempted in the job's pool, and how many it may make (Snapshot::pool_reserve_depth).
+  uint32_t& tried(const JobRequest& job) {
+    return tried_[job.pool < s_.pools.size() ? job.pool : s_.pools.size()];
+  }
+  uint32_t depth(const JobRequest& job) const {
+    if (job.pool < s_.pool_reserve_depth.size() && s_.pool_reserve_depth[job.pool] != kPassDepth)
+      return s_.pool_reserve_depth[job.pool];
+    return s_.reserve_depth;
+  }
+
+  // EASY++'s backfill order: reorders `order` shortest planned run time first (ties keep pass
+  // order). Jobs that need more cores than are free now go last, in pass order, unsorted: free
+  // cores only shrink during a pass, so they cannot start and their order changes nothing
+  // (unless they may preempt: those are sorted with the rest). A busy cluster's pass then sorts
+  // the few jobs that could fit, not the whole queue. Returns where the jobs that cannot start
+  // begin.
+  size_t shortestFirst(std::vector<size_t>& order) const {
     const uint64_t free = pool_.totalFreeCores();
-    std::vector<std::pair<int64_t, size_t>> fitting;  // (planned run time, index into pending)
+    std::vector<std::pair<int64_t, size_t>> fitting;  // (planned run time, position in order)
     std::vector<size_t> rest;
-    for (size_t i = from; i < order.size(); ++i) {
+    for (size_t i = 0; i < order.size(); ++i) {
       const JobRequest& job = s_.pending[order[i]];
       if (uint64_t{job.ntasks} * job.cpus_per_task <= free || mayPreemptAny(job) || own_.count(job.id)) {
         const int64_t planned = planSeconds(job);
@@ -224,7 +247,7 @@ class Pass {
     }
     std::sort(fitting.begin(), fitting.end());  // positions are distinct: a stable order
     for (auto& [planned, i] : fitting) i = order[i];  // positions -> pending indices
-    size_t at = from;
+    size_t at = 0;
     for (const auto& [planned, index] : fitting) order[at++] = index;
     const size_t kept = at;
     for (size_t index : rest) order[at++] = index;
@@ -275,9 +298,9 @@ class Pass {
         s_.policy == Policy::kConservative ||
         ((s_.policy == Policy::kEasy || s_.policy == Policy::kEasyPredict ||
           s_.policy == Policy::kFcfs) &&
-         tried_ < s_.reserve_depth);
+         tried(job) < depth(job));
     if (!reserve) return pending(job.id, kReasonResources);
-    ++tried_;
+    ++tried(job);
     auto plan =
         never ? std::nullopt : profile_->earliestStart(job, counts, planSeconds(job), pool_, ctx);
     if (!plan) return pending(job.id, kReasonResources);
@@ -440,7 +463,8 @@ class Pass {
   ArrayThrottle throttle_;
   bool blocked_ = false;  // kFcfs: a job did not fit; everything after it waits
   bool protected_ = false;  // kEasyPredict: a starving job is reserved; later jobs by their limits
-  uint32_t tried_ = 0;    // reservations attempted (kEasy, kFcfs count them against the depth)
+  std::vector<uint32_t> tried_;  // per pool (+ one for no pool): reservations attempted (kEasy,
+                                 // kEasyPredict and kFcfs count them against the depth)
   std::vector<uint32_t> limited_;
   std::vector<NodeUse> lowered_;
   std::vector<bool> taken_;      // running job i is a victim of this pass already

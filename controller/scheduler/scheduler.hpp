@@ -79,6 +79,7 @@ struct NodeState {
 
 inline constexpr uint32_t kAnyPool = UINT32_MAX;   // JobRequest::pool, RunningJob::pool: no pool
 inline constexpr uint32_t kNoGroup = UINT32_MAX;   // no quota group
+inline constexpr uint32_t kPassDepth = UINT32_MAX;  // Snapshot::pool_reserve_depth: use reserve_depth
 // Snapshot::protect_after_s: 3 days, the longest wall time many sites allow; on the Parallel
 // Workloads Archive traces it kept EASY++'s gains and EASY's utilization (docs/benchmarks.md).
 inline constexpr int64_t kDefaultProtectAfterS = 3 * 86400;
@@ -187,6 +188,9 @@ struct Snapshot {
   std::vector<QuotaGroup> quota_groups;
   Policy policy = Policy::kEasy;
   uint32_t reserve_depth = 1;  // kEasy, kFcfs: how many blocked jobs get a reservation
+  // Reservations are counted per pool (jobs without a pool together): per pool (index as in
+  // `pools`), how many its blocked jobs get; kPassDepth, or no entry: reserve_depth.
+  std::vector<uint32_t> pool_reserve_depth;
   // kEasyPredict's starvation guard: once a job that has waited this long since its submission
   // is reserved, the jobs after it in the pass may start only if they end before its reservation
   // by their time limits, as under kEasy (predictions that prove short would otherwise push it

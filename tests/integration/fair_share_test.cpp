@@ -152,5 +152,36 @@ TEST(FairShare, DrfModeFavoursTheAccountWithTheSmallerDominantShare) {
                            std::to_string(*from_bio)}).exit_code, 0);
 }
 
+// The pool factor (Slurm's partition factor): weight_pool x the job's pool priority / the
+// highest pool priority. Two pools over the same node; a whole-node job keeps the others waiting.
+TEST(FairShare, PoolFactorRaisesThePriorityOfJobsInAHigherPool) {
+  TestCluster cluster({.nodes = 1,
+                       .config = "[priority]\nweight_age = 0\nweight_fairshare = 0\nweight_pool = 1000\n"
+                                 "[[pool]]\nname = \"urgent\"\npriority = 4\n"
+                                 "[[pool]]\nname = \"batch\"\npriority = 1\ndefault = true\n"});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  auto blocker = cluster.submit({"-c", "8", "--wrap", "sleep 300"});
+  ASSERT_TRUE(blocker);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*blocker)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  auto in_batch = cluster.submit({"-c", "8", "--wrap", "sleep 1"});
+  auto in_urgent = cluster.submit({"-p", "urgent", "-c", "8", "--wrap", "sleep 1"});
+  ASSERT_TRUE(in_batch && in_urgent);
+  auto prio = nlohmann::json::parse(cluster.locus({"priority", "--json"}).out)["jobs"];
+  std::map<uint64_t, nlohmann::json> by_id;
+  for (const auto& j : prio) by_id[j["id"].get<uint64_t>()] = j;
+  ASSERT_EQ(by_id.size(), 2u) << prio.dump();
+  EXPECT_DOUBLE_EQ(by_id[*in_urgent]["pool"].get<double>(), 1000.0);  // 1000 x 4/4
+  EXPECT_DOUBLE_EQ(by_id[*in_batch]["pool"].get<double>(), 250.0);    // 1000 x 1/4
+  EXPECT_EQ(by_id[*in_urgent]["priority"].get<int64_t>(), 1000);
+  EXPECT_EQ(by_id[*in_batch]["priority"].get<int64_t>(), 250);
+  // The urgent job, submitted last, runs first; both need the whole node, so one after the other.
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*blocker)}).exit_code, 0);
+  ASSERT_TRUE(cluster.waitTerminal({*in_urgent, *in_batch}, std::chrono::seconds(30)));
+  EXPECT_LE(cluster.job(*in_urgent)["end_time"].get<std::string>(),
+            cluster.job(*in_batch)["start_time"].get<std::string>());  // RFC 3339 UTC: ordered as text
+}
+
 }  // namespace
 }  // namespace locus::testing

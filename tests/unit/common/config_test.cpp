@@ -487,6 +487,23 @@ TEST(ParseConfig, Pools) {
             "  quota guest line=23 guaranteed={0,0,0} max=none\n");
 }
 
+TEST(ParseConfig, PoolPriorityAndReserveDepth) {
+  auto r = parseConfig("[priority]\nweight_pool = 500\n"
+                       "[[pool]]\nname = \"a\"\npriority = 10\nreserve_depth = 4\n"
+                       "[[pool]]\nname = \"b\"\n",
+                       "locus.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->priority.weight_pool, 500u);
+  ASSERT_EQ(r->pools.size(), 2u);
+  EXPECT_EQ(r->pools[0].priority, 10u);
+  EXPECT_EQ(r->pools[0].reserve_depth, std::optional<uint32_t>(4));
+  EXPECT_EQ(r->pools[1].priority, 0u);
+  EXPECT_FALSE(r->pools[1].reserve_depth.has_value());  // [scheduler] reserve_depth applies
+  auto bad = parseConfig("[[pool]]\nname = \"a\"\nreserve_depth = -1\n", "locus.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("pool.reserve_depth"), std::string::npos) << bad.error().message;
+}
+
 TEST(ParseConfig, PoolsDefaultToNone) {
   auto r = parseConfig("[[node]]\nnames = \"n1\"\n", "locus.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;

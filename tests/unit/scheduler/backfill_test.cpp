@@ -229,6 +229,46 @@ TEST(Backfill, EasyPredictGuardsAStarvingReservationWithTimeLimits) {
   }
 }
 
+// Reservation depth per pool. Two pools of one 4-core node each, both half busy until 100 (so
+// 2 cores free on each). In each pool two whole-node jobs wait (4 cores, 50 s).
+//   depth 1 everywhere: each pool reserves its first blocked job (counted per pool, not once
+//                       for the cluster), its second gets none.
+//   pool 1 depth 2:     pool 1 reserves both (the second after the first: [150, 200)).
+TEST(Backfill, ReservationDepthPerPool) {
+  for (const auto& [depths, want] : std::vector<std::pair<std::vector<uint32_t>, std::vector<std::string>>>{
+           {{}, {"1 reserve@100 a:4c", "2 pending Resources", "3 reserve@100 b:4c", "4 pending Resources"}},
+           {{kPassDepth, 2}, {"1 reserve@100 a:4c", "2 pending Resources", "3 reserve@100 b:4c",
+                              "4 reserve@150 b:4c"}}}) {
+    SCOPED_TRACE(std::to_string(depths.size()));
+    Snapshot s;
+    s.nodes = {node("a").numa(1, 4).busy({0, 1}), node("b").numa(1, 4).busy({0, 1})};
+    s.running = {running(100, 0, 2, 100), running(101, 1, 2, 100)};
+    s.pools = {{0}, {1}};
+    s.pool_reserve_depth = depths;
+    s.pending = {job(1).tasks(4).limit(50).pool(0), job(2).tasks(4).limit(50).pool(0),
+                 job(3).tasks(4).limit(50).pool(1), job(4).tasks(4).limit(50).pool(1)};
+    s.policy = Policy::kEasy;
+    EXPECT_EQ(describeAll(schedulePass(s), s.nodes), want);
+  }
+}
+
+// EASY++ with pools: a job whose pool has made its reservation waits for the shortest-first
+// phase; jobs of a pool still without one are decided in priority order before it. Pool 0's
+// head (job 1) is reserved, so job 2 (pool 0, short) is deferred; job 3 heads pool 1 and is
+// reserved in priority order; then jobs 2 and 4 go shortest first: 4 (10 s) before 2 (40 s).
+TEST(Backfill, EasyPredictDefersPerPool) {
+  Snapshot s;
+  s.nodes = {node("a").numa(1, 4).busy({0, 1}), node("b").numa(1, 4).busy({0, 1})};
+  s.running = {running(100, 0, 2, 100), running(101, 1, 2, 100)};
+  s.pools = {{0}, {1}};
+  s.pending = {job(1).tasks(4).limit(50).pool(0), job(2).tasks(1).limit(40).pool(0),
+               job(3).tasks(4).limit(50).pool(1), job(4).tasks(1).limit(10).pool(1)};
+  s.policy = Policy::kEasyPredict;
+  EXPECT_EQ(describeAll(schedulePass(s), s.nodes),
+            (std::vector<std::string>{"1 reserve@100 a:4c", "3 reserve@100 b:4c", "4 -> b[2]:1t",
+                                      "2 -> a[2]:1t"}));
+}
+
 TEST(Backfill, PolicyNames) {
   for (Policy p : {Policy::kFirstFit, Policy::kFcfs, Policy::kEasy, Policy::kConservative,
                    Policy::kEasyPredict}) {
