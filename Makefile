@@ -5,11 +5,12 @@ JOBS ?= 2
 # Every Debian package the build, the tests, the demo and the benchmarks need.
 DEB_PACKAGES := build-essential cmake pkg-config ccache git \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-  libhwloc-dev hwloc-nox libnuma-dev libboost-graph-dev libhdf5-dev \
+  libhwloc-dev hwloc-nox libnuma-dev libboost-graph-dev libhdf5-dev hdf5-tools \
   libopenmpi-dev openmpi-bin libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 \
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev \
-  zlib1g-dev python3 procps toil
+  zlib1g-dev python3 procps toil \
+  prometheus
 
 .PHONY: deps build test demo bench clean
 

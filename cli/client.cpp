@@ -49,6 +49,10 @@ Client::Client(const std::string& address) : impl_(std::make_unique<Impl>()) {
   impl_->address = address;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReplyBytes);
+  // A stream that follows the event log reconnects after a controller restart: gRPC's own
+  // reconnect back-off (up to 2 minutes by default) must not outlast the restart by much.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   impl_->stub = proto::ClientApi::NewStub(
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
 }
@@ -177,19 +181,73 @@ Result<proto::ListNodesReply> Client::listNodes(std::chrono::milliseconds timeou
   return reply;
 }
 
-Status Client::wait(const std::vector<uint64_t>& ids, double timeout_s,
-                    const std::function<void(const proto::JobInfo&)>& on_done) {
+
+void StopSignal::stop() {
+  {
+    // The canceller runs under the lock: setCanceller({}) waits for it, so the call it cancels
+    // (its ClientContext) cannot be destroyed while TryCancel() is still at work on it.
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (cancel_) cancel_();
+  }
+  cv_.notify_all();
+}
+
+bool StopSignal::stopped() const {
+  std::lock_guard lock(mu_);
+  return stopped_;
+}
+
+bool StopSignal::waitFor(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, d, [this] { return stopped_; });
+}
+
+void StopSignal::setCanceller(std::function<void()> cancel) {
+  std::lock_guard lock(mu_);
+  cancel_ = std::move(cancel);
+  if (stopped_ && cancel_) cancel_();
+}
+
+Status Client::watchEvents(const proto::WatchEventsRequest& req, StopSignal& stop,
+                           std::chrono::system_clock::time_point deadline,
+                           const std::function<bool(const proto::Event&)>& on_event) {
   grpc::ClientContext ctx;
-  if (timeout_s > 0) setDeadline(ctx, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000) + 5000));
-  proto::WaitJobRequest req;
-  for (uint64_t id : ids) req.add_job_ids(id);
-  req.set_timeout_s(timeout_s);
-  auto reader = impl_->stub->WaitJob(&ctx, req);
-  proto::WaitJobEvent ev;
-  while (reader->Read(&ev)) on_done(ev.job());
+  if (deadline != std::chrono::system_clock::time_point::max()) ctx.set_deadline(deadline);
+  stop.setCanceller([&ctx] { ctx.TryCancel(); });
+  struct Clear {
+    StopSignal& stop;
+    ~Clear() { stop.setCanceller({}); }
+  } clear{stop};
+  auto reader = impl_->stub->WatchEvents(&ctx, req);
+  proto::Event ev;
+  bool ended_by_us = false, received = false;
+  while (reader->Read(&ev)) {
+    received = true;
+    if (!on_event(ev)) {
+      ended_by_us = true;
+      ctx.TryCancel();
+      break;
+    }
+  }
   auto s = reader->Finish();
-  if (!s.ok()) return fromGrpc(s, impl_->address);
-  return {};
+  if (ended_by_us || stop.stopped()) return {};
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK:  // a stream of events never ends by itself: the controller stopped
+      return unavailable("the controller ended the stream");
+    case grpc::StatusCode::UNAVAILABLE:
+      if (!received) return fromGrpc(s, impl_->address);  // "cannot reach the controller at ..."
+      [[fallthrough]];
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return unavailable("lost the controller at " + impl_->address + " (" + s.error_message() + ")");
+    default:
+      return fromGrpc(s, impl_->address);
+  }
 }
 
 }  // namespace locus::cli

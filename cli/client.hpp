@@ -2,8 +2,10 @@
 // The CLI's connection to the controller. gRPC stays in client.cpp; callers see protobuf
 // messages and Result errors whose messages are ready to print.
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,25 @@ namespace locus::cli {
 
 // --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450.
 std::string controllerAddress(const std::string& flag);
+
+// Ends a long call from another thread (the one taking Ctrl-C): stop() cancels the stream a
+// Client is reading and wakes waitFor(). Thread-safe; once stopped, stays stopped.
+class StopSignal {
+ public:
+  void stop();
+  bool stopped() const;
+  // Sleeps up to `d` unless stopped first; returns stopped().
+  bool waitFor(std::chrono::milliseconds d);
+  // What stop() must do to end the call running now ({} when none); run at once if stopped.
+  // Clearing it waits for a stop() running it to finish.
+  void setCanceller(std::function<void()> cancel);
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;           // guarded by mu_
+  std::function<void()> cancel_;  // guarded by mu_
+};
 
 class Client {
  public:
@@ -33,9 +54,14 @@ class Client {
   Status setQuota(const proto::SetQuotaRequest& req);
   Result<proto::ServiceReply> manageService(const proto::ServiceRequest& req);
   Result<proto::ListNodesReply> listNodes(std::chrono::milliseconds timeout = std::chrono::seconds{30});
-  // Calls on_done for each job as it ends. kUnavailable on timeout ("timed out").
-  Status wait(const std::vector<uint64_t>& ids, double timeout_s,
-              const std::function<void(const proto::JobInfo&)>& on_done);
+  // One WatchEvents stream: on_event for each message (bookmarks and "current" events too)
+  // until on_event returns false or `stop` fires (then OK), or the stream ends: "timed out" at
+  // the deadline; kUnavailable for what a reconnect may cure (the controller unreachable,
+  // restarting, or ending the stream); the controller's error otherwise (kUnsatisfiable for
+  // FAILED_PRECONDITION, kNotFound, kInvalidArgument).
+  Status watchEvents(const proto::WatchEventsRequest& req, StopSignal& stop,
+                     std::chrono::system_clock::time_point deadline,
+                     const std::function<bool(const proto::Event&)>& on_event);
 
  private:
   struct Impl;

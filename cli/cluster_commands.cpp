@@ -1,8 +1,8 @@
 // locus up | down: a whole cluster on this machine (controller + N node daemons on loopback).
 //
 // Layout of DIR (default $TMPDIR/locus-UID):
-//   controller/          the controller's state (locus.db, controller.addr)
-//   nodes/NAME/          each node daemon's spool
+//   controller/          the controller's state (locus.db, controller.addr, http.addr)
+//   nodes/NAME/          each node daemon's spool (http.addr: its /metrics)
 //   logs/*.log           daemon logs
 //   pids/controller.pid, pids/node-NAME.pid
 #include <fcntl.h>
@@ -139,6 +139,7 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   auto nodes_arg = args.value("--nodes", "-N");
   auto state = args.value("--state");
   auto port = args.value("--port");
+  auto http_port = args.value("--http-port");
   auto config_path = args.value("--config");
   auto xml = args.value("--topology-xml");
   auto synthetic = args.value("--topology");
@@ -181,6 +182,15 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
     if (port->empty() || *end != '\0' || v < 0 || v > 65535) return fail("--port: invalid port '" + *port + "'", 2);
     listen_port = static_cast<int>(v);
   }
+  // The controller's HTTP port (/metrics); 0, the default, picks a free one.
+  int http_listen_port = 0;
+  if (http_port) {
+    char* end = nullptr;
+    long v = std::strtol(http_port->c_str(), &end, 10);
+    if (http_port->empty() || *end != '\0' || v < 0 || v > 65535)
+      return fail("--http-port: invalid port '" + *http_port + "'", 2);
+    http_listen_port = static_cast<int>(v);
+  }
 
   fs::path dir = fs::absolute(state ? *state : defaultStateDir());
   std::error_code ec;
@@ -193,7 +203,8 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   fs::path bin = binDir();
   std::vector<std::string> cargv{(bin / "locus-controller").string(), "--listen",
                                  "127.0.0.1:" + std::to_string(listen_port), "--state",
-                                 (dir / "controller").string()};
+                                 (dir / "controller").string(), "--http",
+                                 "127.0.0.1:" + std::to_string(http_listen_port)};
   if (config_path) {
     cargv.push_back("--config");
     cargv.push_back(*config_path);
@@ -218,11 +229,13 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
     stopCluster(dir);
     return fail("the controller did not start within 30 s; see " + (dir / "logs/controller.log").string());
   }
+  std::string http_address;  // written before controller.addr
+  std::ifstream(dir / "controller/http.addr") >> http_address;
 
   for (const auto& name : names) {
     fs::create_directories(dir / "nodes" / name, ec);
     std::vector<std::string> nargv{(bin / "locus-node").string(), "--controller", address, "--name", name,
-                                   "--state", (dir / "nodes" / name).string()};
+                                   "--state", (dir / "nodes" / name).string(), "--http", "127.0.0.1:0"};
     if (xml) {
       nargv.push_back("--topology-xml");
       nargv.push_back(fs::absolute(*xml).string());
@@ -265,11 +278,13 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
 
   if (detach) {
     std::printf("export LOCUS_CONTROLLER=%s\n", address.c_str());
+    std::printf("export LOCUS_HTTP=%s\n", http_address.c_str());
     std::fprintf(stderr, "locus: cluster up: controller %s, %zu nodes, state %s (stop: locus down --state %s)\n",
                  address.c_str(), names.size(), dir.c_str(), dir.c_str());
     return 0;
   }
   std::printf("locus: cluster up: controller %s, %zu nodes, state %s\n", address.c_str(), names.size(), dir.c_str());
+  std::printf("locus: metrics at http://%s/metrics\n", http_address.c_str());
   std::printf("locus: in another shell: export LOCUS_CONTROLLER=%s ; Ctrl-C here stops the cluster\n", address.c_str());
   std::fflush(stdout);
   sigset_t signals;

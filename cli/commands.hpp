@@ -23,6 +23,7 @@ int runShow(const std::vector<std::string>& args, const Globals& g);
 int runCancel(const std::vector<std::string>& args, const Globals& g);
 int runWhy(const std::vector<std::string>& args, const Globals& g);
 int runEff(const std::vector<std::string>& args, const Globals& g);  // like seff
+int runProfile(const std::vector<std::string>& args, const Globals& g);  // cli/profile_command.cpp
 int runAcct(const std::vector<std::string>& args, const Globals& g);  // like sacct; acct_command.cpp
 int runAccount(const std::vector<std::string>& args, const Globals& g);
 int runShare(const std::vector<std::string>& args, const Globals& g);
@@ -33,6 +34,7 @@ int runHold(const std::vector<std::string>& args, const Globals& g);
 int runRelease(const std::vector<std::string>& args, const Globals& g);
 int runRequeue(const std::vector<std::string>& args, const Globals& g);
 int runWait(const std::vector<std::string>& args, const Globals& g);
+int runEvents(const std::vector<std::string>& args, const Globals& g);  // cli/events_command.cpp
 int runNodes(const std::vector<std::string>& args, const Globals& g);
 int runUp(const std::vector<std::string>& args, const Globals& g);
 int runDown(const std::vector<std::string>& args, const Globals& g);

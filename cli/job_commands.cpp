@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/args.hpp"
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cli/event_stream.hpp"
 #include "cli/submit_request.hpp"
 #include "common/job_options.hpp"
 #include "common/slurm_formats.hpp"
@@ -73,6 +75,8 @@ Options (also read from #LOCUS and #SBATCH lines at the top of SCRIPT; the comma
   -C, --constraint EXPR      node features: "ib&nvme", "a|b", "(a|b)&c"
   --switches N[@TIME]        at most N leaf switches, waiting up to TIME (default 5:00)
   -d, --dependency SPEC      -p, --partition P   -A, --account A   --qos Q
+  --profile task[,gpu]|none  sample the tasks into HDF5 (locus profile JOBID)
+  --profile-interval SECONDS between samples (default: locus.toml [profile] interval_s, 10)
 See docs/user-guide.md.
 )";
 
@@ -137,6 +141,7 @@ nlohmann::json jobToJson(const proto::JobInfo& job) {
       {"reason_detail", job.reason_detail().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.reason_detail())},
       {"preempted_by", job.preempted_by() ? nlohmann::json(job.preempted_by()) : nlohmann::json(nullptr)},
       {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
+      {"profile_dir", job.profile_dir().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.profile_dir())},
   };
 }
 
@@ -332,14 +337,51 @@ int runWait(const std::vector<std::string>& raw, const Globals& g) {
     timeout_s = std::strtod(timeout->c_str(), &end);
     if (timeout->empty() || *end != '\0' || timeout_s < 0) return fail("--timeout: invalid seconds '" + *timeout + "'", 2);
   }
-  Client client(g.controller);
+  // On the event log: every stream (the first, and one after a controller restart) starts with
+  // each job's state at a bookmark, then the events after it; so a job that ended before the
+  // wait, or while the controller was away, is seen once and only once.
+  StopSignal never;  // Ctrl-C ends a wait as it always did
+  using clock = std::chrono::system_clock;
+  const auto deadline = timeout_s > 0 ? clock::now() + std::chrono::duration_cast<clock::duration>(
+                                                           std::chrono::duration<double>(timeout_s))
+                                      : clock::time_point::max();
+  std::set<uint64_t> pending, done;  // the jobs the ids cover (array tasks one by one)
   bool all_completed = true;
-  Status s = client.wait(*ids, timeout_s, [&](const proto::JobInfo& job) {
-    if (job.state() != "COMPLETED") all_completed = false;
-    if (!quiet)
-      std::printf("job %s %s exit_code=%d\n", displayId(job).c_str(), job.state().c_str(), job.exit_code());
+  auto ended = [](const proto::Event& e) {
+    auto state = jobStateFromString(e.new_state());
+    return state && isTerminal(*state);
+  };
+  auto finish = [&](const proto::Event& e) {
+    pending.erase(e.job_id());
+    done.insert(e.job_id());
+    if (e.new_state() != "COMPLETED") all_completed = false;
+    if (!quiet) {
+      std::string id = e.array_task_id() >= 0
+                           ? std::to_string(e.array_job_id()) + "_" + std::to_string(e.array_task_id())
+                           : std::to_string(e.job_id());
+      std::printf("job %s %s exit_code=%d\n", id.c_str(), e.new_state().c_str(), e.exit_code());
+    }
     std::fflush(stdout);
-  });
+  };
+  Status s = followEvents(
+      g.controller, never, deadline,
+      [&](std::optional<uint64_t>) {
+        proto::WatchEventsRequest req;
+        for (uint64_t id : *ids) req.add_job_ids(id);
+        req.set_current_state(true);
+        return req;
+      },
+      [&](const proto::Event& e) {
+        if (e.kind() == "bookmark") return !pending.empty();  // the states "now" are all in
+        if (done.count(e.job_id())) return true;
+        if (e.kind() == "current") {
+          if (ended(e)) finish(e);
+          else pending.insert(e.job_id());
+          return true;
+        }
+        if (pending.count(e.job_id()) && ended(e)) finish(e);
+        return !pending.empty();
+      });
   // 0: all COMPLETED; 1: all ended, some not COMPLETED; 124: timeout (like timeout(1)); 2: error.
   if (!s.ok() && s.error().message == "timed out") return fail("timed out waiting for jobs", 124);
   if (!s.ok()) return fail(s.error().message, 2);

@@ -19,10 +19,15 @@ Jobs:
   cancel JOBID... [--signal SIG]                   cancel jobs (an array id: all its tasks), or
                                                    send SIG to their scripts and steps
   wait JOBID... [--timeout S]                      wait until jobs end; 0 only if all COMPLETED
+  events [--job ID]... [--user U] [--nodes] [--after ID] [--json]
+                                                   job and node state changes as they happen
   hold | release JOBID...                          keep pending jobs from starting / let them go
   requeue JOBID...                                 kill a running job and queue it again (attempt + 1)
   why JOBID                                        why a job is pending, and its expected start
   eff JOBID                                        CPU and memory efficiency of an ended job (like seff)
+  profile JOBID [--merge OUT.h5 | --export csv [-o FILE]]
+                                                   a --profile job's HDF5 samples: summary, merged
+                                                   file (like sh5util), or CSV
   acct [-u U] [-A A] [-S T] [-E T] [--state S] [--format F] [--json|--csv]
                                                    jobs and what they used: elapsed, CPU time, max
                                                    RSS, exit code, nodes, GPUs, billing (like sacct)
@@ -38,7 +43,7 @@ Services:
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Cluster:
   nodes [--json | --topology]                      nodes and their resources; the switch tree
-  up --nodes N [--state DIR] [--port P] [--config F] [--topology-xml F | --topology S] [--detach]
+  up --nodes N [--state DIR] [--port P] [--http-port P] [--config F] [--topology-xml F | --topology S] [--detach]
   down [--state DIR]                               stop a cluster started by `locus up`
 Scheduling:
   simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|easy-predict|conservative]
@@ -85,7 +90,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"acct", runAcct},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

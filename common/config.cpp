@@ -90,7 +90,8 @@ class TableReader {
 Status readController(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "controller.");
   LOCUS_TRY(r.checkKnown({"listen", "state_dir", "node_timeout_s", "heartbeat_interval_ms",
-                          "kill_grace_s", "default_time_limit", "admins", "service_ports"}));
+                          "kill_grace_s", "default_time_limit", "admins", "service_ports",
+                          "events_kept"}));
   LOCUS_TRY(r.read<std::string>("listen", c.listen, "a string"));
   LOCUS_TRY(r.read<std::string>("state_dir", c.state_dir, "a string"));
   int64_t v = c.node_timeout.count();
@@ -112,6 +113,9 @@ Status readController(const toml::table& t, const std::string& source, Config& c
     c.default_time_limit_s = *parsed;
   }
   LOCUS_TRY(r.readStrings("admins", c.admins));
+  v = static_cast<int64_t>(c.events_kept);
+  LOCUS_TRY(r.readInt("events_kept", v, 1));
+  c.events_kept = static_cast<uint64_t>(v);
   std::string ports;
   LOCUS_TRY(r.read<std::string>("service_ports", ports, "a string (\"31000-32999\")"));
   if (!ports.empty()) {
@@ -126,13 +130,13 @@ Status readController(const toml::table& t, const std::string& source, Config& c
   return {};
 }
 
+Status readDuration(const TableReader& r, const std::string& source, std::string_view key,
+                    const std::string& full_key, int64_t& out);
+
 Status readScheduler(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "scheduler.");
   LOCUS_TRY(r.checkKnown({"interval_ms", "policy", "reserve_depth", "protect_after"}));
   int64_t v = c.scheduler_interval.count();
-Status readDuration(const TableReader& r, const std::string& source, std::string_view key,
-                    const std::string& full_key, int64_t& out);
-
   LOCUS_TRY(r.readInt("interval_ms", v, 1));
   c.scheduler_interval = std::chrono::milliseconds{v};
   LOCUS_TRY(r.read<std::string>("policy", c.scheduler_policy, "a string"));
@@ -143,12 +147,12 @@ Status readDuration(const TableReader& r, const std::string& source, std::string
   v = c.reserve_depth;
   LOCUS_TRY(r.readInt("reserve_depth", v, 0));
   c.reserve_depth = static_cast<uint32_t>(v);
+  // "UNLIMITED" (0): no guard.
+  LOCUS_TRY(readDuration(r, source, "protect_after", "scheduler.protect_after", c.protect_after_s));
   return {};
 }
 
 Status readDuration(const TableReader& r, const std::string& source, std::string_view key,
-  // "UNLIMITED" (0): no guard.
-  LOCUS_TRY(readDuration(r, source, "protect_after", "scheduler.protect_after", c.protect_after_s));
                     const std::string& full_key, int64_t& out) {
   std::string text;
   LOCUS_TRY(r.read<std::string>(key, text, "a string (Slurm time format)"));
@@ -351,10 +355,6 @@ Status readPool(const toml::table& t, const std::string& source, Config& c) {
     p.nodes = std::move(*expanded);
   }
   LOCUS_TRY(r.read<bool>("default", p.is_default, "true or false"));
-  if (p.is_default)
-    for (const auto& other : c.pools)
-      if (other.is_default)
-        return invalidArgument(at + "more than one default [[pool]] ('" + other.name + "' and '" +
   int64_t v = 0;
   LOCUS_TRY(r.readInt("priority", v, 0));
   p.priority = static_cast<uint32_t>(v);
@@ -363,6 +363,10 @@ Status readPool(const toml::table& t, const std::string& source, Config& c) {
     LOCUS_TRY(r.readInt("reserve_depth", v, 0));
     p.reserve_depth = static_cast<uint32_t>(v);
   }
+  if (p.is_default)
+    for (const auto& other : c.pools)
+      if (other.is_default)
+        return invalidArgument(at + "more than one default [[pool]] ('" + other.name + "' and '" +
                                p.name + "')");
   // [[pool.quota]] tables after a [[pool]] land in its `quota` array.
   if (const toml::node* quotas = r.get("quota")) {
@@ -417,6 +421,23 @@ std::vector<std::string> Config::configuredNodeNames() const {
   return out;
 }
 
+Status readProfile(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "profile.");
+  LOCUS_TRY(r.checkKnown({"dir", "interval_s"}));
+  LOCUS_TRY(r.read<std::string>("dir", c.profile_dir, "a string"));
+  int64_t v = c.profile_interval_s;
+  LOCUS_TRY(r.readInt("interval_s", v, 1));
+  c.profile_interval_s = static_cast<uint32_t>(v);
+  return {};
+}
+
+std::string Config::profileDir() const {
+  const std::string dir = profile_dir.empty() ? state_dir + "/profiles" : profile_dir;
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(dir, ec);
+  return ec ? dir : absolute.lexically_normal().string();
+}
+
 Result<Config> parseConfig(std::string_view text, const std::string& source) {
   toml::table root;
   try {
@@ -437,6 +458,11 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       const toml::table* t = value.as_table();
       if (!t) return invalidArgument(where(source, value) + ": 'priority' must be a table");
       Status s = readPriority(*t, source, c);
+      if (!s.ok()) return s.error();
+    } else if (k == "profile") {
+      const toml::table* t = value.as_table();
+      if (!t) return invalidArgument(where(source, value) + ": 'profile' must be a table");
+      Status s = readProfile(*t, source, c);
       if (!s.ok()) return s.error();
     } else if (k == "qos") {
       const toml::array* arr = value.as_array();

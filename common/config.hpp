@@ -11,6 +11,7 @@
 //   kill_grace_s = 10             # SIGTERM -> SIGKILL delay for cancel and time limit
 //   default_time_limit = "UNLIMITED"  # Slurm time format; applies when a job gives none
 //   admins = ["root"]
+//   events_kept = 100000          # newest job/node events kept for `locus events` to resume from
 //
 //   [scheduler]
 //   interval_ms = 1000            # timer-driven pass, besides the event-driven ones
@@ -18,8 +19,8 @@
 //                                 # the default) | conservative
 //   reserve_depth = 1             # easy: how many blocked jobs in priority order get a reservation
 //   protect_after = "3-00:00:00"  # easy-predict: a job waiting this long gets EASY's guarantee
-//   [priority]                    # multifactor priority (Slurm's PriorityWeight* semantics)
 //
+//   [priority]                    # multifactor priority (Slurm's PriorityWeight* semantics)
 //   weight_age = 1000             # age factor: min(wait / max_age, 1)
 //   weight_fairshare = 10000      # classic fair-share factor 2^(-UE/S)
 //   weight_job_size = 0           # job cores / cluster cores (or its inverse with favor_small)
@@ -66,6 +67,11 @@
 //   [[node]]                      # names nodes of `locus up` and sets their features
 //   names = "n[1-4]"
 //   features = ["ib", "nvme"]
+//
+//   [profile]                     # job profiles (--profile), HDF5 files DIR/JOBID/NODE.h5
+//   dir = "/shared/locus/profiles"  # written by every node daemon, read by `locus profile`:
+//                                 # shared by all nodes (or one machine); default STATE/profiles
+//   interval_s = 10               # sampling interval of jobs without --profile-interval
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -134,24 +140,24 @@ struct PoolConfig {
   std::string nodes_hostlist;       // as written; "" = every node
   std::vector<std::string> nodes;   // expanded
   bool is_default = false;          // at most one pool is the default
+  uint32_t priority = 0;            // feeds the pool factor (weight_pool in [priority])
+  std::optional<uint32_t> reserve_depth;  // blocked jobs reserved in this pool; unset: [scheduler]'s
   std::vector<PoolQuotaConfig> quotas;  // in file order, one per account
   int line = 0;
 };
 
 struct PriorityConfig {
   uint32_t weight_age = 1000;
-  uint32_t priority = 0;            // feeds the pool factor (weight_pool in [priority])
-  std::optional<uint32_t> reserve_depth;  // blocked jobs reserved in this pool; unset: [scheduler]'s
   uint32_t weight_fairshare = 10000;
   uint32_t weight_job_size = 0;
   uint32_t weight_qos = 0;
+  uint32_t weight_pool = 0;  // Slurm's PriorityWeightPartition: x pool priority / highest
   std::string fairshare_mode = "classic";  // classic | fairtree | drf
   int64_t max_age_s = 7 * 24 * 3600;
   bool favor_small = false;
   int64_t decay_half_life_s = 7 * 24 * 3600;
   double billing_per_cpu = 1.0;
   double billing_per_mem_gb = 0.0;
-  uint32_t weight_pool = 0;  // Slurm's PriorityWeightPartition: x pool priority / highest
   double billing_per_gpu = 0.0;
 };
 
@@ -167,18 +173,29 @@ struct Config {
   uint32_t service_port_min = 31000;
   uint32_t service_port_max = 32999;
   std::vector<std::string> admins{"root"};
+  // The event log (locus events) keeps this many newest events, in memory and in the store; a
+  // client resuming from an older one is told they are gone. ~300 bytes each.
+  uint64_t events_kept = 100'000;
   std::chrono::milliseconds scheduler_interval{1000};
   std::string scheduler_policy = "easy-predict";  // firstfit | fcfs | easy | easy-predict | conservative
   uint32_t reserve_depth = 1;             // easy: how many blocked jobs get a reservation
+  int64_t protect_after_s = 3 * 86400;    // easy-predict's starvation guard (Snapshot::protect_after_s)
   std::vector<NodeGroupConfig> nodes;
   PriorityConfig priority;
   std::vector<AccountConfig> accounts;  // in file order (a parent before its children)
   std::vector<SwitchConfig> switches;   // in file order
   std::vector<QosConfig> qos;           // a job without --qos gets "normal" when it is defined
   std::vector<PoolConfig> pools;        // in file order
+  // [profile]: where node daemons write job profiles and `locus profile` reads them; empty:
+  // "<state_dir>/profiles" (profileDir()). Must be the same path on every node (a shared
+  // filesystem), like Slurm's ProfileHDF5Dir.
+  std::string profile_dir;
+  uint32_t profile_interval_s = 10;  // jobs without --profile-interval
+
+  // profile_dir, or state_dir + "/profiles" when it is not set; made absolute.
+  std::string profileDir() const;
 
   // Every node name the [[node]] tables list, in order.
-  int64_t protect_after_s = 3 * 86400;    // easy-predict's starvation guard (Snapshot::protect_after_s)
   std::vector<std::string> configuredNodeNames() const;
 };
 

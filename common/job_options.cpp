@@ -10,6 +10,7 @@
 
 #include "common/constraint.hpp"
 #include "common/gpu_request.hpp"
+#include "common/profile_request.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -69,6 +70,8 @@ enum class Opt {
   kSwitches,
   kMemBind,
   kGpuBind,
+  kProfile,
+  kProfileInterval,
   // Parsed (so their values are consumed correctly) but not acted on: a warning each.
   kIgnored,
 };
@@ -157,7 +160,8 @@ constexpr OptionDef kOptions[] = {
     {"switches", 0, Arg::kRequired, Opt::kSwitches, {}},
     {"time-min", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"delay-boot", 0, Arg::kRequired, Opt::kIgnored, {}},
-    {"profile", 0, Arg::kRequired, Opt::kIgnored, {}},
+    {"profile", 0, Arg::kRequired, Opt::kProfile, {}},
+    {"profile-interval", 0, Arg::kRequired, Opt::kProfileInterval, {}},  // Locus's own
     {"propagate", 0, Arg::kOptional, Opt::kIgnored, {}},
     {"get-user-env", 0, Arg::kOptional, Opt::kIgnored, {}},
     {"export-file", 0, Arg::kRequired, Opt::kIgnored, {}},
@@ -449,6 +453,18 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
       if (bind.substr(0, 8) == "verbose,") bind.remove_prefix(8);
       if (Status st = checkGpuBind(bind); !st.ok()) return st;
       spec.gpu_bind = std::string(bind);
+      break;
+    }
+    case Opt::kProfile: {
+      auto parsed = normalizeProfile(v);
+      if (!parsed.ok()) return parsed.error();
+      spec.profile = *parsed;
+      break;
+    }
+    case Opt::kProfileInterval: {
+      auto parsed = parseProfileInterval(v);
+      if (!parsed.ok()) return parsed.error();
+      spec.profile_interval_s = *parsed;
       break;
     }
     case Opt::kDependency:

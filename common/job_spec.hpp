@@ -52,6 +52,10 @@ struct JobSpec {
   // No batch script: the allocation is for the job steps of the `locus run` that made it, and
   // the job ends with its step (or when cancelled, or at its time limit).
   bool allocation_only = false;
+  // --profile (common/profile_request.hpp): "" (off), "task" or "task,gpu"; and its sampling
+  // interval in seconds (0: locus.toml's [profile] interval_s).
+  std::string profile;
+  uint32_t profile_interval_s = 0;
   // Options this Locus does not know yet: kept so nothing is silently dropped.
   std::vector<std::string> warnings;
 };

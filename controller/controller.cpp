@@ -12,6 +12,7 @@
 #include "common/time_util.hpp"
 #include "controller/controller_internal.hpp"
 #include "controller/job_environment.hpp"
+#include "controller/profiling.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.pb.h"
@@ -50,6 +51,7 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
   auto store = Store::open(config.state_dir);
   if (!store.ok()) return store.error();
   c->store_ = std::move(*store);
+  c->events_ = std::make_unique<EventLog>(config.events_kept);
   Status s = c->load();
   if (!s.ok()) return s.error();
   return c;
@@ -128,6 +130,7 @@ Status Controller::load() {
     Job& job = jobs_.at(id);
     job.predicted_runtime_s = predictor_.predict(job.user, job.spec.time_limit_s);
   }
+  if (Status s = loadEvents(); !s.ok()) return s;
   if (Status s = loadServices(); !s.ok()) return s;
   log()->info("loaded jobs={} pending={} active={} nodes={} services={} next_id={}", jobs_.size(),
               pending_.size(), active_.size(), nodes_.size(), services_.size(), next_job_id_);
@@ -148,6 +151,7 @@ void Controller::stop() {
   }
   loop_cv_.notify_all();
   changed_cv_.notify_all();
+  if (events_) events_->stop();  // ends every event stream
   if (loop_thread_.joinable()) loop_thread_.join();
 }
 
@@ -188,11 +192,18 @@ Status Controller::persist(const std::vector<const Job*>& jobs) {
       return s;
     }
   }
+  // Their events too (events.cpp), published only once committed.
+  auto events = storeJobEvents(jobs);
+  if (!events.ok()) {
+    store_->rollback();
+    return events.error();
+  }
   s = store_->commit();
   if (!s.ok()) {
     store_->rollback();
     return s;
   }
+  publishJobEvents(std::move(*events));
   // Every terminal transition is stored here, so this is where waiters learn of them.
   for (const Job* job : jobs)
     if (isTerminal(job->state)) ended_log_.push_back(job->id);
@@ -323,6 +334,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     jobs_.emplace(job.id, std::move(job));
   }
   markDirty();
+  metrics_.jobs_submitted.add(count);
   log()->info("submit job={} tasks={} user={}", first_id, count, request.user());
   proto::SubmitJobReply reply;
   reply.set_job_id(first_id);
@@ -379,6 +391,7 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_command(job.spec.script_path.empty() ? "wrap" : job.spec.script_path);
   info.set_nodes_min(job.spec.nodes);
   info.set_allocation_only(job.spec.allocation_only);
+  if (!job.spec.profile.empty()) info.set_profile_dir(config_.profileDir());
   for (const JobStep& s : job.steps) {
     proto::StepInfo* si = info.add_steps();
     si->set_id(s.id);

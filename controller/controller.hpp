@@ -18,7 +18,9 @@
 #include "common/config.hpp"
 #include "common/dependency.hpp"
 #include "common/result.hpp"
+#include "controller/event_log.hpp"
 #include "controller/job.hpp"
+#include "controller/metrics.hpp"
 #include "controller/node_channel.hpp"
 #include "controller/nodes/node.hpp"
 #include "controller/pools.hpp"
@@ -55,6 +57,7 @@ class ServiceRequest;
 class ServiceReply;
 class ServiceInfo;
 class HealthReport;
+class WatchEventsRequest;
 }  // namespace locus::proto
 
 namespace locus::controller {
@@ -102,10 +105,30 @@ class Controller {
   std::vector<proto::JobInfo> waitSome(std::set<uint64_t>& pending, size_t& cursor,
                                        std::chrono::steady_clock::time_point deadline);
 
+  // Live events (events.cpp). Where a WatchEvents stream starts: its filter, the id it reads
+  // after, and with current_state each requested job's state at that id (taken atomically).
+  // Errors: kFailedPrecondition (after_id no longer kept, or newer than any event), kNotFound
+  // (current_state for an unknown job), kInvalidArgument (current_state with after_id or
+  // without job ids).
+  struct EventWatch {
+    EventFilter filter;
+    uint64_t after_id = 0;
+    std::vector<Event> current;  // kind "current", id after_id
+  };
+  Result<EventWatch> watchEvents(const proto::WatchEventsRequest& request);
+  // The log itself: thread-safe on its own, read without the controller's lock.
+  EventLog& events() { return *events_; }
+
   // Node protocol.
   Status nodeRegistered(const proto::RegisterNode& msg, std::shared_ptr<NodeChannel> channel);
   void nodeMessage(const std::string& node, const proto::NodeToController& msg);
   void nodeDisconnected(const std::string& node, const NodeChannel* channel);
+
+  // Prometheus exposition of the controller's metrics (controller/metrics.cpp): numbers copied
+  // under the lock, formatted outside it.
+  std::string metricsText();
+  // The counters and histograms fed as things happen (the RPC server times its calls here).
+  ControllerMetrics& metrics() { return metrics_; }
 
   const Config& config() const { return config_; }
   // The address clients reach this controller at, given to jobs as LOCUS_CONTROLLER. Call
@@ -151,6 +174,22 @@ class Controller {
   void fillServiceInfo(const Service& service, proto::ServiceInfo& info) const;
   void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
+  // The event log (events.cpp); all require mu_. storeJobEvents writes, into the open
+  // transaction, an event for each of `jobs` whose state or attempt differs from its last
+  // event; publishJobEvents makes them visible once that transaction committed.
+  struct EventState {
+    JobState state = JobState::kPending;
+    uint32_t attempt = 0;
+  };
+  struct JobEvents {
+    std::vector<Event> events;
+    std::vector<std::pair<uint64_t, EventState>> states;
+  };
+  Status loadEvents();
+  Result<JobEvents> storeJobEvents(const std::vector<const Job*>& jobs);
+  void publishJobEvents(JobEvents events);
+  // Sets a node's state; a change is an event, stored (its own transaction) and published.
+  void setNodeState(Node& node, NodeState state, const std::string& reason);
   void markDirty();                  // requires mu_: wake the scheduler
   void addPending(const Job& job);   // requires mu_
   // Recomputes fair-share for `now` from usage and what runs; returns the cluster's cores.
@@ -160,6 +199,7 @@ class Controller {
   // Ids a dependency's job id stands for: the job, or every task of an array. Requires mu_.
   std::vector<uint64_t> dependencyTargets(uint64_t id) const;
   proto::JobInfo toInfo(const Job& job, bool with_spec) const;
+  MetricsSnapshot metricsSnapshot();  // takes mu_
   Node* findNode(const std::string& name);
 
   const Config config_;
@@ -199,6 +239,10 @@ class Controller {
   std::set<uint64_t> active_;           // guarded by mu_: RUNNING or completing
   std::map<std::string, std::unique_ptr<Node>> nodes_;  // guarded by mu_
   std::thread loop_thread_;
+  std::unique_ptr<EventLog> events_;  // set in create(); thread-safe on its own
+  // guarded by mu_: each job's state and attempt as its last stored event left them.
+  std::unordered_map<uint64_t, EventState> event_state_;
+  ControllerMetrics metrics_;  // thread-safe instruments, not guarded by mu_
 };
 
 }  // namespace locus::controller

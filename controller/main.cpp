@@ -6,17 +6,21 @@
 #include <fstream>
 
 #include "common/config.hpp"
+#include "common/http_server.hpp"
 #include "common/logging.hpp"
+#include "common/metrics.hpp"
 #include "controller/controller.hpp"
 #include "controller/rpc/server.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"locus-controller: the Locus cluster controller"};
-  std::string config_path, listen, state_dir, log_level = "info";
+  std::string config_path, listen, state_dir, log_level = "info", http_listen;
   app.add_option("--config", config_path, "locus.toml");
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0 picks one; default 127.0.0.1:6450)");
   app.add_option("--state", state_dir, "state directory (SQLite store)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  app.add_option("--http", http_listen,
+                 "HOST:PORT to serve /metrics on, for Prometheus (port 0 picks one; default: none)");
   CLI11_PARSE(app, argc, argv);
   locus::setLogLevel(log_level);
 
@@ -67,6 +71,26 @@ int main(int argc, char** argv) {
     }
     (*controller)->setAddress(reachable);
   }
+  locus::HttpServer http;
+  std::remove((config.state_dir + "/http.addr").c_str());  // a previous run's
+  if (!http_listen.empty()) {
+    http.get("/metrics", [&c = **controller](const locus::HttpRequest&) {
+      return locus::HttpResponse{200, locus::metrics::kContentType, c.metricsText()};
+    });
+    auto port = http.start(http_listen);
+    if (!port.ok()) {
+      std::fprintf(stderr, "locus-controller: --http: %s\n", port.error().message.c_str());
+      return 1;
+    }
+    // Like controller.addr, and written before it: who sees that file finds this one too.
+    std::string http_address =
+        http_listen.substr(0, http_listen.rfind(':')) + ":" + std::to_string(*port);
+    std::string tmp = config.state_dir + "/http.addr.tmp";
+    std::ofstream(tmp) << http_address << "\n";
+    std::rename(tmp.c_str(), (config.state_dir + "/http.addr").c_str());
+    std::printf("locus-controller serving HTTP (/metrics) on %s\n", http_address.c_str());
+    locus::logger("controller")->info("http on {}", http_address);
+  }
   (*controller)->start();
   {
     // Written after the port is bound, so a reader of this file can connect at once.
@@ -81,6 +105,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   locus::logger("controller")->info("signal {}: shutting down", sig);
+  http.stop();
   (*controller)->stop();
   (*server)->shutdown();
   return 0;

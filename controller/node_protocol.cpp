@@ -10,6 +10,7 @@
 #include "common/time_util.hpp"
 #include "controller/controller_internal.hpp"
 #include "controller/job_environment.hpp"
+#include "controller/profiling.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.pb.h"
@@ -45,7 +46,7 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   node->step_address = msg.step_address();
   node->emulated = msg.emulated();
   node->channel = std::move(channel);
-  node->state = NodeState::kUp;
+  setNodeState(*node, NodeState::kUp, daemon_restarted ? "Registered" : "Reconnected");
   node->last_seen = std::chrono::steady_clock::now();
 
   StoredNode stored{msg.name(), msg.topology().SerializeAsString(), msg.boot_id()};
@@ -321,6 +322,7 @@ void Controller::sendLaunch(const Job& job) {
   launch->set_mem_mb(here.mem_mb);
   launch->set_time_limit_s(job.spec.time_limit_s);
   launch->set_kill_grace_s(config_.kill_grace.count());
+  if (!job.spec.profile.empty()) fillProfileSettings(job.spec, config_, *launch->mutable_profile());
   node->channel->send(cmd);
 }
 

@@ -99,7 +99,7 @@ void Controller::checkNodeTimeouts() {
     if (node->state == NodeState::kDown) continue;
     if (now - node->last_seen < config_.node_timeout) continue;
     log()->warn("node={} DOWN: silent for more than {}s", name, config_.node_timeout.count());
-    node->state = NodeState::kDown;
+    setNodeState(*node, NodeState::kDown, "NotResponding");
     failJobsOnNode(*node);
   }
 }
@@ -411,7 +411,10 @@ void Controller::schedule() {
     }
   }
 
+  const auto pass_began = std::chrono::steady_clock::now();
   auto decisions = scheduler::schedulePass(snap);
+  metrics_.pass_duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - pass_began).count());
 
   std::vector<Job*> started;
   std::vector<std::pair<uint64_t, uint64_t>> preemptions;  // (victim, for job)
@@ -481,6 +484,7 @@ void Controller::schedule() {
     return;
   }
   for (Job* job : started) sendLaunch(*job);
+  metrics_.jobs_started.add(started.size());
   if (!preemptions.empty()) {
     std::vector<const Job*> victims;
     for (const auto& [victim_id, for_id] : preemptions) {

@@ -9,6 +9,7 @@
 #include "controller/controller.hpp"
 #include "controller/controller_internal.hpp"
 #include "controller/job_environment.hpp"
+#include "controller/profiling.hpp"
 #include "proto/locus.pb.h"
 
 namespace locus::controller {
@@ -184,6 +185,7 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
     for (uint32_t gpu : a.gpus) g->add_gpus(gpu);
     for (uint32_t d : a.numa) g->add_numa(d);
     g->set_mem_bind(job.spec.mem_bind.empty() ? "local" : job.spec.mem_bind);
+    if (!job.spec.profile.empty()) fillProfileSettings(job.spec, config_, *g->mutable_profile());
     findNode(a.node)->channel->send(cmd);
   }
   log()->info("job={} step={} tasks={} nodes={}", job.id, step.id, step.ntasks, compressHostlist(step.nodes));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <memory>
 
 namespace locus::gpu {
@@ -28,6 +29,9 @@ struct nvmlPciInfo_t {
   char busIdLegacy[16];
   unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
   char busId[32];
+};
+struct nvmlUtilization_t {
+  unsigned int gpu, memory;  // percent of the last sample period
 };
 
 struct Api {
@@ -156,6 +160,79 @@ Result<std::vector<NvmlGpu>> probeNvml(const std::string& library) {
     g.nvswitch_links += static_cast<uint32_t>(g.nvlink_peer_bus_ids.end() - stray);
     g.nvlink_peer_bus_ids.erase(stray, g.nvlink_peer_bus_ids.end());
   }
+  return out;
+}
+
+struct NvmlUsageReader::Impl {
+  std::unique_ptr<void, DlCloser> lib;
+  nvmlReturn_t (*shutdown)() = nullptr;
+  const char* (*errorString)(nvmlReturn_t) = nullptr;
+  nvmlReturn_t (*utilization)(nvmlDevice_t, nvmlUtilization_t*) = nullptr;
+  nvmlReturn_t (*memory)(nvmlDevice_t, nvmlMemory_t*) = nullptr;
+  std::map<std::string, nvmlDevice_t> by_bus_id;  // normalized PCI bus id -> device
+};
+
+NvmlUsageReader::NvmlUsageReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+NvmlUsageReader::~NvmlUsageReader() {
+  if (impl_ && impl_->shutdown) impl_->shutdown();
+}
+
+Result<std::unique_ptr<NvmlUsageReader>> NvmlUsageReader::open(const std::string& library) {
+  auto impl = std::make_unique<Impl>();
+  impl->lib.reset(dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL));
+  if (!impl->lib) {
+    const char* why = dlerror();
+    return unavailable("NVML not loaded (" + library + "): " + (why ? why : "unknown error"));
+  }
+  void* h = impl->lib.get();
+  nvmlReturn_t (*init)() = nullptr;
+  nvmlReturn_t (*count)(unsigned*) = nullptr;
+  nvmlReturn_t (*handle)(unsigned, nvmlDevice_t*) = nullptr;
+  nvmlReturn_t (*pci)(nvmlDevice_t, nvmlPciInfo_t*) = nullptr;
+  if (!bind(h, "nvmlInit_v2", init) || !bind(h, "nvmlShutdown", impl->shutdown) ||
+      !bind(h, "nvmlErrorString", impl->errorString) || !bind(h, "nvmlDeviceGetCount_v2", count) ||
+      !bind(h, "nvmlDeviceGetHandleByIndex_v2", handle) || !bind(h, "nvmlDeviceGetPciInfo_v3", pci) ||
+      !bind(h, "nvmlDeviceGetUtilizationRates", impl->utilization) ||
+      !bind(h, "nvmlDeviceGetMemoryInfo", impl->memory)) {
+    return unavailable(library + " lacks an NVML entry point Locus needs (driver too old?)");
+  }
+  if (nvmlReturn_t rc = init(); rc != kNvmlSuccess) {
+    impl->shutdown = nullptr;  // nothing to shut down
+    return unavailable(std::string("nvmlInit: ") + impl->errorString(rc));
+  }
+  std::unique_ptr<NvmlUsageReader> reader(new NvmlUsageReader(std::move(impl)));
+  Impl& i = *reader->impl_;
+  unsigned n = 0;
+  if (nvmlReturn_t rc = count(&n); rc != kNvmlSuccess)
+    return internalError(std::string("nvmlDeviceGetCount: ") + i.errorString(rc));
+  for (unsigned d = 0; d < n; ++d) {
+    nvmlDevice_t dev = nullptr;
+    nvmlPciInfo_t info{};
+    if (handle(d, &dev) != kNvmlSuccess || pci(dev, &info) != kNvmlSuccess) continue;
+    i.by_bus_id[normalizePciBusId(info.busId)] = dev;
+  }
+  return reader;
+}
+
+Result<NvmlUsageReader::Usage> NvmlUsageReader::read(const std::vector<std::string>& pci_bus_ids) {
+  Usage out;
+  unsigned found = 0;
+  for (const std::string& bus : pci_bus_ids) {
+    auto it = impl_->by_bus_id.find(normalizePciBusId(bus));
+    if (it == impl_->by_bus_id.end()) continue;
+    nvmlUtilization_t util{};
+    nvmlMemory_t mem{};
+    if (nvmlReturn_t rc = impl_->utilization(it->second, &util); rc != kNvmlSuccess)
+      return internalError("nvmlDeviceGetUtilizationRates (" + bus + "): " + impl_->errorString(rc));
+    if (nvmlReturn_t rc = impl_->memory(it->second, &mem); rc != kNvmlSuccess)
+      return internalError("nvmlDeviceGetMemoryInfo (" + bus + "): " + impl_->errorString(rc));
+    out.util_percent += util.gpu;
+    out.mem_used_mb += static_cast<double>(mem.used) / (1024.0 * 1024.0);
+    ++found;
+  }
+  if (found == 0) return notFound("none of the GPUs is an NVML device");
+  out.util_percent /= found;
   return out;
 }
 

@@ -7,6 +7,7 @@
 // a real GPU node hwloc sees the GPU only as a PCI device ("3D controller"); NVML gives the model
 // name, UUID, memory, NVLink peers and the CPUs near the GPU.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,31 @@ struct NvmlGpu {
 // no permission): callers treat that as "no NVML", not as a failure; kInternal when a call
 // that every NVML has fails for a device (the message names the call and NVML's error string).
 Result<std::vector<NvmlGpu>> probeNvml(const std::string& library = "libnvidia-ml.so.1");
+
+// Live use of GPUs, for job profiles (--profile task,gpu): NVML stays loaded and initialised for
+// the reader's lifetime, so a sample costs two NVML calls per GPU. Device-wide figures: NVML's
+// utilization is the share of the last sample period in which a kernel ran, of any process.
+// Thread-safety: one thread at a time.
+class NvmlUsageReader {
+ public:
+  struct Usage {
+    double util_percent = 0;  // mean over the GPUs asked for
+    double mem_used_mb = 0;   // summed over them
+  };
+  // Errors: kUnavailable as for probeNvml (no driver: profiles then say gpu="unavailable").
+  static Result<std::unique_ptr<NvmlUsageReader>> open(const std::string& library = "libnvidia-ml.so.1");
+  ~NvmlUsageReader();  // nvmlShutdown, then the library is unloaded
+
+  // The GPUs with these PCI bus ids (any spelling normalizePciBusId understands). Errors:
+  // kNotFound when none of them is an NVML device; kInternal when NVML fails for one.
+  Result<Usage> read(const std::vector<std::string>& pci_bus_ids);
+
+  struct Impl;
+
+ private:
+  explicit NvmlUsageReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // "00000000:3B:00.0" (NVML's 8-digit domain, upper case) -> "0000:3b:00.0" (hwloc's and the
 // kernel's spelling), so bus ids from both sources compare equal. Unparseable: returned as is.

@@ -20,12 +20,14 @@
 #include <thread>
 
 #include "common/logging.hpp"
+#include "common/metrics.hpp"
 #include "common/time_util.hpp"
 #include "gpu/visible_devices.hpp"
 #include "nodedaemon/cgroups.hpp"
 #include "nodedaemon/health_probe.hpp"
 #include "nodedaemon/step_service.hpp"
 #include "nodedaemon/launcher.hpp"
+#include "nodedaemon/profiler.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.grpc.pb.h"
 
@@ -54,6 +56,9 @@ struct Task {
   std::chrono::seconds grace{10};
   bool timed_out = false;
   bool cancelled = false;
+  uint32_t cores = 0;  // what it was launched with, for /metrics
+  uint64_t mem_mb = 0;
+  uint32_t gpus = 0;
 };
 
 std::string pidFile(const std::string& script_path) { return script_path + ".pid"; }
@@ -88,6 +93,7 @@ struct Agent::Impl {
   std::string limits;                     // how tasks are confined, for the controller
   std::unique_ptr<StepService> steps;     // job steps (locus run) served here
   std::unique_ptr<HealthProber> health;   // service replicas' checks; its own thread and lock
+  std::unique_ptr<Profiler> profiler;     // --profile jobs' HDF5 files; its own thread and lock
   std::string step_address;
   std::map<std::string, std::string> default_environment;  // emulatedNodeEnvironment(), or none
   uint64_t spawns_ = 0;                   // guarded by mu_: step tasks started, for the reaper
@@ -107,6 +113,11 @@ struct Agent::Impl {
   grpc::ClientContext* context_ = nullptr;  // guarded by stream_mu_
 
   std::thread connect_thread_, reaper_thread_, timer_thread_, heartbeat_thread_;
+
+  // /metrics counters (their own atomics, no lock).
+  metrics::Counter launches_;         // batch scripts started
+  metrics::Counter launch_failures_;  // launches that failed (script, cgroup, exec)
+  metrics::Counter exits_;            // batch scripts reaped
 
   void send(const proto::NodeToController& msg) {
     std::lock_guard lock(stream_mu_);
@@ -191,8 +202,17 @@ struct Agent::Impl {
     switch (cmd.msg_case()) {
       case proto::ControllerToNode::kLaunch: launch(cmd.launch()); break;
       case proto::ControllerToNode::kKill: kill(cmd.kill()); break;
-      case proto::ControllerToNode::kStepGrant: steps->grant(cmd.step_grant()); break;
-      case proto::ControllerToNode::kEndSteps: steps->endJob(cmd.end_steps().job_id()); break;
+      case proto::ControllerToNode::kStepGrant:
+        if (cmd.step_grant().has_profile()) {
+          const auto& g = cmd.step_grant();
+          profiler->enable(g.job_id(), profileJob(g.attempt(), g.profile(), g.gpus()));
+        }
+        steps->grant(cmd.step_grant());
+        break;
+      case proto::ControllerToNode::kEndSteps:
+        steps->endJob(cmd.end_steps().job_id());
+        profiler->finish(cmd.end_steps().job_id());
+        break;
       case proto::ControllerToNode::kSignal: signalJob(cmd.signal()); break;
       case proto::ControllerToNode::kAck: {
         std::lock_guard lock(mu_);
@@ -240,6 +260,7 @@ struct Agent::Impl {
   // ---------------------------------------------------------------- tasks
 
   void reportExit(const proto::TaskExited& exited) {
+    if (!exited.launch_error().empty()) launch_failures_.add();
     {
       std::lock_guard lock(mu_);
       unacked_[{exited.job_id(), exited.attempt()}] = exited;
@@ -247,6 +268,32 @@ struct Agent::Impl {
     proto::NodeToController msg;
     *msg.mutable_exited() = exited;
     send(msg);
+  }
+
+  // What the profiler samples of a job: its settings from the controller, the job's GPUs here.
+  ProfileJob profileJob(uint32_t attempt, const proto::ProfileSettings& p,
+                        const google::protobuf::RepeatedField<uint32_t>& gpus) const {
+    ProfileJob job;
+    job.attempt = attempt;
+    job.gpu = p.types().find("gpu") != std::string::npos;
+    job.interval = std::chrono::seconds(p.interval_s());
+    job.dir = p.dir();
+    for (uint32_t index : gpus)
+      for (const auto& g : topology.gpus)
+        if (g.index == index && !g.pci_bus_id.empty()) job.gpu_bus_ids.push_back(g.pci_bus_id);
+    return job;
+  }
+
+  // Every task the profiler may sample: batch scripts and job steps' tasks.
+  std::vector<ProfiledTask> profiledTasks() {
+    std::vector<ProfiledTask> out;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [pid, task] : tasks_) out.push_back({task.key.first, "batch", 0, pid});
+    }
+    for (const auto& t : steps->liveTasks())
+      out.push_back({t.job_id, std::to_string(t.step_id), t.procid, t.pid});
+    return out;
   }
 
   proto::TaskExited exitRecord(const TaskKey& key) {
@@ -366,8 +413,13 @@ struct Agent::Impl {
     task.script_path = script_path;
     task.grace = std::chrono::seconds(l.kill_grace_s());
     if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
+    task.cores = static_cast<uint32_t>(cores.size());
+    task.mem_mb = l.mem_mb();
+    task.gpus = static_cast<uint32_t>(gpus.size());
     tasks_[*pid] = task;
+    launches_.add();
     by_key_[key] = *pid;
+    if (l.has_profile()) profiler->enable(key.first, profileJob(key.second, l.profile(), l.gpus()));
     // Checked from now (its grace counts from here), in the environment the task got: the
     // controller's LOCUS_PORT is in it, and a check command sees what the replica sees.
     if (l.has_health()) {
@@ -470,6 +522,7 @@ struct Agent::Impl {
       }
       Task task = it->second;
       tasks_.erase(it);
+      exits_.add();
       by_key_.erase(task.key);
       health->remove(task.key);
       // The script is gone; whatever it left behind in its group goes too.
@@ -490,6 +543,9 @@ struct Agent::Impl {
         e.set_oom_killed(outcome.oom_killed);
         if (outcome.oom_killed) log()->info("job={} ran out of memory (cgroup OOM kill)", task.key.first);
       }
+      // Closed before the exit is reported: once the controller has the job's end, its
+      // profile here is complete (a cancelled job's too).
+      profiler->finish(task.key.first);
       log()->debug("job={} exited status={}", task.key.first, status);
       reportExit(e);
     }
@@ -565,6 +621,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
     *msg.mutable_health() = report;
     raw->send(msg);  // dropped while disconnected: the re-registration says it again
   });
+  impl->profiler = std::make_unique<Profiler>(options.name, [raw] { return raw->profiledTasks(); });
   auto served = impl->steps->start(localAddressToward(options.controller));
   if (!served.ok()) return served.error();
   impl->step_address = *served;
@@ -588,6 +645,58 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 
+std::string Agent::metricsText() const {
+  Impl& i = *impl_;  // the pointer is const, not what it points to
+  size_t tasks = 0;
+  uint64_t cores = 0, mem_mb = 0, gpus = 0;
+  {
+    std::lock_guard lock(i.mu_);
+    tasks = i.tasks_.size();
+    for (const auto& [pid, task] : i.tasks_) {
+      cores += task.cores;
+      mem_mb += task.mem_mb;
+      gpus += task.gpus;
+    }
+  }
+  bool connected = false;
+  {
+    std::lock_guard lock(i.stream_mu_);
+    connected = i.stream_ != nullptr;
+  }
+  using metrics::MetricType;
+  metrics::ExpositionWriter w;
+  const metrics::Labels node{{"node", i.options.name}};
+  auto gauge = [&](const char* name, const char* help, double value) {
+    w.family(name, MetricType::kGauge, help);
+    w.sample(node, value);
+  };
+  auto counter = [&](const char* name, const char* help, const metrics::Counter& c) {
+    w.family(name, MetricType::kCounter, help);
+    w.sample(node, static_cast<double>(c.value()));
+  };
+  constexpr double kBytesPerMb = 1024.0 * 1024.0;
+  gauge("locus_node_connected", "1 while the daemon's stream to the controller is open.",
+        connected ? 1 : 0);
+  gauge("locus_node_tasks_running", "Batch scripts running on this node.",
+        static_cast<double>(tasks));
+  gauge("locus_node_cores", "Cores of this node (emulated ones included).", i.topology.coreCount());
+  gauge("locus_node_allocated_cores", "Cores bound to the batch scripts running here.",
+        static_cast<double>(cores));
+  gauge("locus_node_memory_bytes", "Memory of this node.", i.topology.mem_mb * kBytesPerMb);
+  gauge("locus_node_allocated_memory_bytes", "Memory allocated to the batch scripts running here.",
+        mem_mb * kBytesPerMb);
+  gauge("locus_node_gpus", "GPUs of this node.", static_cast<double>(i.topology.gpus.size()));
+  gauge("locus_node_allocated_gpus", "GPUs given to the batch scripts running here.",
+        static_cast<double>(gpus));
+  counter("locus_node_launches_total", "Batch scripts started since the daemon started.",
+          i.launches_);
+  counter("locus_node_launch_failures_total", "Launches that failed (script, cgroup or exec).",
+          i.launch_failures_);
+  counter("locus_node_task_exits_total", "Batch scripts that ended since the daemon started.",
+          i.exits_);
+  return w.text();
+}
+
 void Agent::start() {
   Impl& i = *impl_;
   log()->info("node={} cores={} pus={} numa={} gpus={} host_pus={} limits={}", i.options.name,
@@ -597,6 +706,7 @@ void Agent::start() {
   i.timer_thread_ = std::thread([&i] { i.timerLoop(); });
   i.heartbeat_thread_ = std::thread([&i] { i.heartbeatLoop(); });
   i.health->start();
+  i.profiler->start();
   i.connect_thread_ = std::thread([&i] { i.connectLoop(); });
 }
 
@@ -611,6 +721,7 @@ void Agent::stop() {
   }
   // Its thread finishes the probe in progress first (at most 10 s); the tasks are already dead.
   i.health->stop();
+  i.profiler->stop();  // every profile closed: its tasks are dead
   i.steps->stop();  // before the reaper goes: it reaps the step tasks this kills
   {
     std::lock_guard lock(i.stream_mu_);

@@ -28,6 +28,9 @@ class Agent {
   void start();
   // Kills every task still running (SIGKILL to each process group), then stops. Idempotent.
   void stop();
+  // Prometheus exposition of this node's metrics (docs/admin-guide.md, "Metrics"): batch
+  // scripts running, the cores, memory and GPUs they were given, launches. Thread-safe.
+  std::string metricsText() const;
 
   struct Impl;
 

@@ -146,6 +146,12 @@ int childMain(void* arg) {
       dup2(err, 2);
     }
   }
+  // Only 0-2 go to the task: a descriptor the daemon's libraries opened without O_CLOEXEC
+  // (cpp-httplib's accepted /metrics connections) would otherwise live as long as the task, and
+  // the scraper would never see that connection close. Raw syscall (Linux 5.11+); where the
+  // kernel lacks it, nothing changes.
+  constexpr unsigned kCloseRangeCloexec = 1U << 2;  // CLOSE_RANGE_CLOEXEC
+  syscall(SYS_close_range, 3U, ~0U, kCloseRangeCloexec);
   execve(a->program, a->argv, a->envp);
   // A script another thread's child still holds open for writing (in the instant between its
   // fork and its exec) is "busy": that passes within microseconds, so try a few more times.

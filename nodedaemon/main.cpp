@@ -2,10 +2,13 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "common/http_server.hpp"
 #include "common/logging.hpp"
+#include "common/metrics.hpp"
 #include "nodedaemon/agent.hpp"
 
 int main(int argc, char** argv) {
@@ -25,6 +28,9 @@ int main(int argc, char** argv) {
                  "emulate an hwloc synthetic machine, e.g. \"pack:2 numa:4 core:16 pu:1\"")
       ->excludes(xml);
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  std::string http_listen;
+  app.add_option("--http", http_listen,
+                 "HOST:PORT to serve /metrics on, for Prometheus (port 0 picks one; default: none)");
   CLI11_PARSE(app, argc, argv);
   locus::setLogLevel(log_level);
   if (options.state_dir.empty()) options.state_dir = "/tmp/locus-node-" + options.name;
@@ -44,10 +50,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "locus-node: %s\n", agent.error().message.c_str());
     return 1;
   }
+  locus::HttpServer http;
+  std::remove((options.state_dir + "/http.addr").c_str());  // a previous run's
+  if (!http_listen.empty()) {
+    http.get("/metrics", [&a = **agent](const locus::HttpRequest&) {
+      return locus::HttpResponse{200, locus::metrics::kContentType, a.metricsText()};
+    });
+    auto port = http.start(http_listen);
+    if (!port.ok()) {
+      std::fprintf(stderr, "locus-node: --http: %s\n", port.error().message.c_str());
+      return 1;
+    }
+    // The bound port (port 0 picks one), for `locus up` and tests: STATE/http.addr, written
+    // before the node registers.
+    std::string address =
+        http_listen.substr(0, http_listen.rfind(':')) + ":" + std::to_string(*port);
+    std::string tmp = options.state_dir + "/http.addr.tmp";
+    std::ofstream(tmp) << address << "\n";
+    std::rename(tmp.c_str(), (options.state_dir + "/http.addr").c_str());
+    locus::logger("node")->info("http on {}", address);
+  }
   (*agent)->start();
   int sig = 0;
   sigwait(&signals, &sig);
   locus::logger("node")->info("signal {}: stopping (running tasks are killed)", sig);
+  http.stop();
   (*agent)->stop();
   return 0;
 }

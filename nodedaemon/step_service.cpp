@@ -553,6 +553,15 @@ bool StepService::reaped(pid_t pid, int status) {
   return true;
 }
 
+std::vector<StepService::LiveTask> StepService::liveTasks() const {
+  std::vector<LiveTask> out;
+  std::lock_guard lock(impl_->mu_);
+  for (const auto& [key, step] : impl_->steps_)
+    for (const Task& t : step->tasks)
+      if (t.pid > 0 && !t.exited) out.push_back({key.first, key.second, t.procid, t.pid});
+  return out;
+}
+
 std::string localAddressToward(const std::string& controller) {
   const size_t colon = controller.rfind(':');
   std::string host = colon == std::string::npos ? controller : controller.substr(0, colon);

@@ -71,6 +71,15 @@ class StepService {
   // status is taken here), false when it is not ours.
   bool reaped(pid_t pid, int status);
 
+  // Every step task running here now, for job profiles (--profile).
+  struct LiveTask {
+    uint64_t job_id = 0;
+    uint32_t step_id = 0;
+    uint32_t procid = 0;  // the task's rank in its step
+    pid_t pid = 0;        // also its process group
+  };
+  std::vector<LiveTask> liveTasks() const;
+
   struct Impl;
 
  private:

@@ -97,6 +97,8 @@ void toProto(const locus::JobSpec& s, JobSpec& o) {
   o.set_mem_bind(s.mem_bind);
   o.set_gpu_bind(s.gpu_bind);
   o.set_allocation_only(s.allocation_only);
+  o.set_profile(s.profile);
+  o.set_profile_interval_s(s.profile_interval_s);
   for (const auto& w : s.warnings) o.add_warnings(w);
 }
 
@@ -134,6 +136,8 @@ locus::JobSpec fromProto(const JobSpec& o) {
   s.mem_bind = o.mem_bind();
   s.gpu_bind = o.gpu_bind();
   s.allocation_only = o.allocation_only();
+  s.profile = o.profile();
+  s.profile_interval_s = o.profile_interval_s();
   s.warnings.assign(o.warnings().begin(), o.warnings().end());
   return s;
 }

@@ -158,8 +158,10 @@ std::string formatScontrolConfig(const Config& cfg, std::string_view controller,
   uint32_t max_cpus = 0;
   for (const auto& n : nodes) max_cpus = std::max(max_cpus, n.cpus());
   const auto& p = cfg.priority;
-  // Locus's policies: EASY/conservative backfill is sched/backfill, firstfit/fcfs sched/builtin.
-  const bool backfill = cfg.scheduler_policy == "easy" || cfg.scheduler_policy == "conservative";
+  // Locus's policies: EASY (plain or predictive) and conservative backfill are sched/backfill,
+  // firstfit/fcfs sched/builtin.
+  const bool backfill = cfg.scheduler_policy == "easy" || cfg.scheduler_policy == "easy-predict" ||
+                        cfg.scheduler_policy == "conservative";
 
   // sacct works (Locus keeps every job), so accounting is on as with slurmdbd.
   kv("AccountingStorageType", "accounting_storage/slurmdbd");
@@ -183,6 +185,7 @@ std::string formatScontrolConfig(const Config& cfg, std::string_view controller,
   kv("PriorityWeightAge", std::to_string(p.weight_age));
   kv("PriorityWeightFairShare", std::to_string(p.weight_fairshare));
   kv("PriorityWeightJobSize", std::to_string(p.weight_job_size));
+  kv("PriorityWeightPartition", std::to_string(p.weight_pool));
   kv("PriorityWeightQOS", std::to_string(p.weight_qos));
   // A DOWN node that heartbeats again is UP with no admin action.
   kv("ReturnToService", "2");

@@ -40,13 +40,42 @@ grpc::Status guarded(const char* what, F&& body) {
   }
 }
 
+proto::Event toProto(const Event& e) {
+  proto::Event out;
+  out.set_id(e.id);
+  out.set_time(e.time);
+  out.set_kind(e.kind);
+  out.set_job_id(e.job_id);
+  out.set_node(e.node);
+  out.set_user(e.user);
+  out.set_old_state(e.old_state);
+  out.set_new_state(e.new_state);
+  out.set_reason(e.reason);
+  out.set_exit_code(e.exit_code);
+  out.set_array_job_id(e.array_job_id);
+  out.set_array_task_id(e.array_task_id);
+  out.set_attempt(e.attempt);
+  return out;
+}
+
 class ClientService final : public proto::ClientApi::Service {
  public:
   explicit ClientService(Controller& c) : c_(c) {}
 
+  // A unary call: guarded, and its time observed in locus_rpc_duration_seconds{method}. Streams
+  // (WaitJob) are not timed: their length is the client's wait, not the controller's work.
+  template <typename F>
+  grpc::Status timed(const char* method, F&& body) {
+    const auto began = std::chrono::steady_clock::now();
+    grpc::Status status = guarded(method, std::forward<F>(body));
+    c_.metrics().rpc_duration.observe(
+        method, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    return status;
+  }
+
   grpc::Status SubmitJob(grpc::ServerContext*, const proto::SubmitJobRequest* req,
                          proto::SubmitJobReply* reply) override {
-    return guarded("SubmitJob", [&] {
+    return timed("SubmitJob", [&] {
       auto r = c_.submit(*req);
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
@@ -56,7 +85,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status CreateStep(grpc::ServerContext*, const proto::CreateStepRequest* req,
                           proto::CreateStepReply* reply) override {
-    return guarded("CreateStep", [&] {
+    return timed("CreateStep", [&] {
       auto r = c_.createStep(*req);
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
@@ -66,7 +95,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status GetJob(grpc::ServerContext*, const proto::GetJobRequest* req,
                       proto::GetJobReply* reply) override {
-    return guarded("GetJob", [&] {
+    return timed("GetJob", [&] {
       auto r = c_.getJob(req->job_id());
       if (!r.ok()) return toGrpc(r.error());
       *reply->mutable_job() = std::move(*r);
@@ -76,7 +105,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status ListJobs(grpc::ServerContext*, const proto::ListJobsRequest* req,
                         proto::ListJobsReply* reply) override {
-    return guarded("ListJobs", [&] {
+    return timed("ListJobs", [&] {
       *reply = c_.listJobs(*req);
       return grpc::Status::OK;
     });
@@ -84,7 +113,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status CancelJob(grpc::ServerContext*, const proto::CancelJobRequest* req,
                          proto::CancelJobReply* reply) override {
-    return guarded("CancelJob", [&] {
+    return timed("CancelJob", [&] {
       *reply = c_.cancel(*req);
       return grpc::Status::OK;
     });
@@ -92,7 +121,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status UpdateJobs(grpc::ServerContext*, const proto::UpdateJobsRequest* req,
                           proto::CancelJobReply* reply) override {
-    return guarded("UpdateJobs", [&] {
+    return timed("UpdateJobs", [&] {
       *reply = c_.update(*req);
       return grpc::Status::OK;
     });
@@ -127,9 +156,57 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  // The event log as a stream. Like WaitJob, it holds a server thread while it waits on the
+  // log's condition variable: a new event wakes it at once; the wait is cut into slices only to
+  // notice a client that went away (the synchronous server has no callback for that).
+  grpc::Status WatchEvents(grpc::ServerContext* ctx, const proto::WatchEventsRequest* req,
+                           grpc::ServerWriter<proto::Event>* writer) override {
+    return guarded("WatchEvents", [&] {
+      constexpr auto kSlice = std::chrono::seconds{1};
+      // Events per read of the log: bounds what one wake-up copies under the log's lock.
+      constexpr size_t kBatch = 512;
+      // A filtered stream that has passed this many ids without sending anything sends a
+      // bookmark, so a client resuming from its last id stays within what the log keeps.
+      constexpr uint64_t kBookmarkEvery = 1000;
+      auto watch = c_.watchEvents(*req);
+      if (!watch.ok()) return toGrpc(watch.error());
+      uint64_t cursor = watch->after_id;
+      auto bookmark = [&] {
+        proto::Event b;
+        b.set_id(cursor);
+        b.set_kind("bookmark");
+        return writer->Write(b);
+      };
+      // The jobs' states "now" (current_state), then the bookmark that says where "now" is.
+      for (const Event& e : watch->current)
+        if (!writer->Write(toProto(e))) return grpc::Status::CANCELLED;
+      if (!bookmark()) return grpc::Status::CANCELLED;
+      uint64_t told = cursor;  // the last id the client has heard of
+      while (true) {
+        if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
+        auto batch =
+            c_.events().read(cursor, watch->filter, kBatch, std::chrono::steady_clock::now() + kSlice);
+        if (!batch.ok()) return toGrpc(batch.error());
+        cursor = batch->cursor;
+        const size_t n = batch->events.size();
+        for (size_t i = 0; i < n; ++i) {
+          // Buffered but the last of a batch: a burst (an array ending) goes out in few writes.
+          grpc::WriteOptions options;
+          if (i + 1 < n) options.set_buffer_hint();
+          if (!writer->Write(toProto(batch->events[i]), options)) return grpc::Status::CANCELLED;
+          told = batch->events[i].id;
+        }
+        if (cursor - told >= kBookmarkEvery) {
+          if (!bookmark()) return grpc::Status::CANCELLED;
+          told = cursor;
+        }
+      }
+    });
+  }
+
   grpc::Status GetShares(grpc::ServerContext*, const proto::SharesRequest*,
                          proto::SharesReply* reply) override {
-    return guarded("GetShares", [&] {
+    return timed("GetShares", [&] {
       *reply = c_.shares();
       return grpc::Status::OK;
     });
@@ -137,14 +214,14 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status ChangeAccount(grpc::ServerContext*, const proto::AccountChangeRequest* req,
                              proto::AccountChangeReply*) override {
-    return guarded("ChangeAccount", [&] {
+    return timed("ChangeAccount", [&] {
       Status s = c_.changeAccount(*req);
       return s.ok() ? grpc::Status::OK : toGrpc(s.error());
     });
   }
 
   grpc::Status GetQuotas(grpc::ServerContext*, const proto::QuotasRequest* req, proto::QuotasReply* reply) override {
-    return guarded("GetQuotas", [&] {
+    return timed("GetQuotas", [&] {
       auto r = c_.quotas(req->pool());
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
@@ -153,7 +230,7 @@ class ClientService final : public proto::ClientApi::Service {
   }
 
   grpc::Status SetQuota(grpc::ServerContext*, const proto::SetQuotaRequest* req, proto::SetQuotaReply*) override {
-    return guarded("SetQuota", [&] {
+    return timed("SetQuota", [&] {
       Status s = c_.setQuota(*req);
       return s.ok() ? grpc::Status::OK : toGrpc(s.error());
     });
@@ -161,7 +238,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status ManageService(grpc::ServerContext*, const proto::ServiceRequest* req,
                              proto::ServiceReply* reply) override {
-    return guarded("ManageService", [&] {
+    return timed("ManageService", [&] {
       auto r = c_.manageService(*req);
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
@@ -171,7 +248,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status GetPriorities(grpc::ServerContext*, const proto::PrioritiesRequest* req,
                              proto::PrioritiesReply* reply) override {
-    return guarded("GetPriorities", [&] {
+    return timed("GetPriorities", [&] {
       *reply = c_.priorities({req->job_ids().begin(), req->job_ids().end()});
       return grpc::Status::OK;
     });
@@ -179,7 +256,7 @@ class ClientService final : public proto::ClientApi::Service {
 
   grpc::Status ListNodes(grpc::ServerContext*, const proto::ListNodesRequest*,
                          proto::ListNodesReply* reply) override {
-    return guarded("ListNodes", [&] {
+    return timed("ListNodes", [&] {
       *reply = c_.listNodes();
       return grpc::Status::OK;
     });

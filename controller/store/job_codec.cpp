@@ -40,6 +40,8 @@ json specToJson(const JobSpec& s) {
               {"mem_bind", s.mem_bind},
               {"gpu_bind", s.gpu_bind},
               {"allocation_only", s.allocation_only},
+              {"profile", s.profile},
+              {"profile_interval_s", s.profile_interval_s},
               {"warnings", s.warnings}};
 }
 
@@ -77,6 +79,8 @@ JobSpec specFromJson(const json& j) {
   s.mem_bind = j.value("mem_bind", "");
   s.gpu_bind = j.value("gpu_bind", "");
   s.allocation_only = j.value("allocation_only", false);
+  s.profile = j.value("profile", "");
+  s.profile_interval_s = j.value("profile_interval_s", uint32_t{0});
   s.warnings = j.at("warnings").get<std::vector<std::string>>();
   return s;
 }

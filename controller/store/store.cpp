@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/logging.hpp"
@@ -37,6 +38,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
            "CREATE TABLE IF NOT EXISTS quota_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
            " change TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS services (name TEXT PRIMARY KEY, record TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+           " kind TEXT NOT NULL, job_id INTEGER NOT NULL, node TEXT NOT NULL, user TEXT NOT NULL,"
+           " old_state TEXT NOT NULL, new_state TEXT NOT NULL, reason TEXT NOT NULL,"
+           " exit_code INTEGER NOT NULL, array_job_id INTEGER NOT NULL, array_task_id INTEGER NOT NULL,"
+           " attempt INTEGER NOT NULL)",
        }) {
     Status s = store->exec(sql);
     if (!s.ok()) return s.error();
@@ -48,7 +54,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
                          "INSERT OR REPLACE INTO nodes (name, topology, boot_id) VALUES (?,?,?)",
                          -1, &store->save_node_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(store->db_, "INSERT OR REPLACE INTO usage (assoc, value, as_of) VALUES (?,?,?)",
-                         -1, &store->save_usage_, nullptr) != SQLITE_OK)
+                         -1, &store->save_usage_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(store->db_,
+                         "INSERT INTO events (id, time, kind, job_id, node, user, old_state, new_state,"
+                         " reason, exit_code, array_job_id, array_task_id, attempt)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         -1, &store->save_event_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(store->db_, "DELETE FROM events WHERE id <= ?", -1, &store->prune_events_,
+                         nullptr) != SQLITE_OK)
     return internalError(std::string("prepare: ") + sqlite3_errmsg(store->db_));
   return store;
 }
@@ -57,6 +70,8 @@ Store::~Store() {
   sqlite3_finalize(save_job_);
   sqlite3_finalize(save_node_);
   sqlite3_finalize(save_usage_);
+  sqlite3_finalize(save_event_);
+  sqlite3_finalize(prune_events_);
   sqlite3_close(db_);
 }
 
@@ -219,6 +234,75 @@ Result<std::vector<std::string>> Store::loadServices() {
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   sqlite3_finalize(stmt);
   if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
+  return out;
+}
+
+Status Store::saveEvent(const Event& e) {
+  sqlite3_stmt* st = save_event_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(e.id));
+  sqlite3_bind_int64(st, 2, e.time);
+  sqlite3_bind_text(st, 3, e.kind.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, static_cast<sqlite3_int64>(e.job_id));
+  sqlite3_bind_text(st, 5, e.node.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, e.user.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 7, e.old_state.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 8, e.new_state.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 9, e.reason.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 10, e.exit_code);
+  sqlite3_bind_int64(st, 11, static_cast<sqlite3_int64>(e.array_job_id));
+  sqlite3_bind_int64(st, 12, e.array_task_id);
+  sqlite3_bind_int64(st, 13, e.attempt);
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    std::string msg = sqlite3_errmsg(db_);
+    log()->error("save event={} failed: {}", e.id, msg);
+    return unavailable("store: " + msg);
+  }
+  return {};
+}
+
+Status Store::pruneEvents(uint64_t up_to_id) {
+  sqlite3_reset(prune_events_);
+  sqlite3_bind_int64(prune_events_, 1, static_cast<sqlite3_int64>(up_to_id));
+  if (sqlite3_step(prune_events_) != SQLITE_DONE) return unavailable(std::string("store: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+Result<std::vector<Event>> Store::loadEvents(size_t count) {
+  sqlite3_stmt* stmt = nullptr;
+  // The newest `count`, read newest first (the primary key's order backwards), then reversed.
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT id, time, kind, job_id, node, user, old_state, new_state, reason, exit_code,"
+                         " array_job_id, array_task_id, attempt FROM events ORDER BY id DESC LIMIT ?",
+                         -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(count));
+  auto text = [&](int column) {
+    const unsigned char* t = sqlite3_column_text(stmt, column);
+    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  };
+  std::vector<Event> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    Event e;
+    e.id = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+    e.time = sqlite3_column_int64(stmt, 1);
+    e.kind = text(2);
+    e.job_id = static_cast<uint64_t>(sqlite3_column_int64(stmt, 3));
+    e.node = text(4);
+    e.user = text(5);
+    e.old_state = text(6);
+    e.new_state = text(7);
+    e.reason = text(8);
+    e.exit_code = sqlite3_column_int(stmt, 9);
+    e.array_job_id = static_cast<uint64_t>(sqlite3_column_int64(stmt, 10));
+    e.array_task_id = sqlite3_column_int64(stmt, 11);
+    e.attempt = static_cast<uint32_t>(sqlite3_column_int64(stmt, 12));
+    out.push_back(std::move(e));
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

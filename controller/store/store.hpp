@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "controller/event_log.hpp"
 #include "controller/job.hpp"
 
 struct sqlite3;
@@ -50,6 +51,11 @@ class Store {
   Status saveService(const std::string& name, const std::string& record);
   Status deleteService(const std::string& name);
   Result<std::vector<std::string>> loadServices();
+  // The event log (event_log.hpp): saved in the transaction of the change it records, pruned
+  // by count (every id up to `up_to_id` deleted), the newest `count` loaded in id order.
+  Status saveEvent(const Event& event);
+  Status pruneEvents(uint64_t up_to_id);
+  Result<std::vector<Event>> loadEvents(size_t count);
   Status commit();
   void rollback();
 
@@ -62,6 +68,8 @@ class Store {
   sqlite3_stmt* save_job_ = nullptr;
   sqlite3_stmt* save_node_ = nullptr;
   sqlite3_stmt* save_usage_ = nullptr;
+  sqlite3_stmt* save_event_ = nullptr;
+  sqlite3_stmt* prune_events_ = nullptr;
 };
 
 // JSON codec of a Job, the store's record format (also handy for debugging with sqlite3).

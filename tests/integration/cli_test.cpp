@@ -78,7 +78,9 @@ TEST(Cli, UpRunsJobsAndDownStopsEveryDaemon) {
   ASSERT_EQ(up.exit_code, 0) << up.err;
   ASSERT_EQ(up.out.rfind("export LOCUS_CONTROLLER=127.0.0.1:", 0), 0u) << up.out;
   std::string address = up.out.substr(up.out.find('=') + 1);
-  address.erase(address.find_last_not_of(" \n") + 1);
+  address.erase(address.find('\n'));
+  // And the controller's HTTP address (/metrics), on the next line, for the same eval.
+  EXPECT_NE(up.out.find("\nexport LOCUS_HTTP=127.0.0.1:"), std::string::npos) << up.out;
   std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", address}};
   auto submit = runCommand({binDir() + "/locus", "submit", "--parsable", "--wrap", "echo hi"}, env, dir);
   ASSERT_EQ(submit.exit_code, 0) << submit.err;

@@ -215,10 +215,11 @@ bool TestCluster::startController() {
   std::string addr_file = dir_ + "/controller/controller.addr";
   std::error_code ec;
   fs::remove(addr_file, ec);
-  controller_pid_ = spawn({binDir() + "/locus-controller", "--listen",
-                           "127.0.0.1:" + std::to_string(port_), "--state", dir_ + "/controller",
-                           "--config", config_path_},
-                          dir_ + "/logs/controller.log");
+  std::vector<std::string> argv{binDir() + "/locus-controller", "--listen",
+                                "127.0.0.1:" + std::to_string(port_), "--state", dir_ + "/controller",
+                                "--config", config_path_};
+  if (options_.http) argv.insert(argv.end(), {"--http", "127.0.0.1:0"});
+  controller_pid_ = spawn(argv, dir_ + "/logs/controller.log");
   if (controller_pid_ == 0) return false;
   bool up = waitUntil([&] { return fs::exists(addr_file); }, std::chrono::seconds(20));
   if (!up) return false;
@@ -238,11 +239,24 @@ void TestCluster::killController() {
 bool TestCluster::startNode(int i) {
   std::string name = nodeName(i);
   const bool xml = !options_.topology_xml.empty();
-  node_pids_[i] = spawn({binDir() + "/locus-node", "--controller", address(), "--name", name, "--state",
-                         dir_ + "/nodes/" + name, xml ? "--topology-xml" : "--topology",
-                         xml ? options_.topology_xml : options_.topology},
-                        dir_ + "/logs/node-" + name + ".log");
+  std::vector<std::string> argv{binDir() + "/locus-node", "--controller", address(), "--name", name, "--state",
+                                dir_ + "/nodes/" + name, xml ? "--topology-xml" : "--topology",
+                                xml ? options_.topology_xml : options_.topology};
+  if (options_.http) argv.insert(argv.end(), {"--http", "127.0.0.1:0"});
+  node_pids_[i] = spawn(argv, dir_ + "/logs/node-" + name + ".log");
   return node_pids_[i] != 0;
+}
+
+std::string TestCluster::httpAddress() const {
+  std::string address;
+  std::ifstream(dir_ + "/controller/http.addr") >> address;
+  return address;
+}
+
+std::string TestCluster::nodeHttpAddress(int i) const {
+  std::string address;
+  std::ifstream(dir_ + "/nodes/" + nodeName(i) + "/http.addr") >> address;
+  return address;
 }
 
 void TestCluster::killNode(int i) {

@@ -73,6 +73,9 @@ class TestCluster {
     // load the 2 CPUs hard (dozens of busy-polling MPI ranks) need more, or a starved node daemon
     // misses its heartbeats and its jobs end NODE_FAIL.
     int node_timeout_s = 3;
+    // The controller and every node daemon also serve HTTP (/metrics) on a port chosen at run
+    // time: httpAddress(), nodeHttpAddress(i).
+    bool http = false;
   };
   explicit TestCluster(Options options);
   ~TestCluster();  // stops the node daemons (SIGTERM, then SIGKILL), kills the rest, removes the temp dir
@@ -95,6 +98,10 @@ class TestCluster {
   const std::string& workDir() const { return work_; }   // jobs' working directory
   std::string nodeName(int i) const { return "n" + std::to_string(i + 1); }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // HOST:PORT of the controller's and node i's HTTP server (Options::http), from the http.addr
+  // each writes once it listens; empty when there is none.
+  std::string httpAddress() const;
+  std::string nodeHttpAddress(int i) const;
   pid_t controllerPid() const { return controller_pid_; }
 
  private:

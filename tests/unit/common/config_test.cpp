@@ -666,5 +666,18 @@ TEST(ParseConfig, RejectsBadPoolValuesWithPrefix) {
   }
 }
 
+// The event log's size (locus events): 100,000 by default, at least 1.
+TEST(ParseConfig, EventsKept) {
+  auto d = parseConfig("", "locus.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->events_kept, 100000u);
+  auto r = parseConfig("[controller]\nevents_kept = 5\n", "locus.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->events_kept, 5u);
+  auto zero = parseConfig("[controller]\nevents_kept = 0\n", "locus.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("controller.events_kept"), std::string::npos) << zero.error().message;
+}
+
 }  // namespace
 }  // namespace locus

@@ -115,6 +115,7 @@ TEST(Scontrol, ShowConfigDefaults) {
             "PriorityWeightAge       = 1000\n"
             "PriorityWeightFairShare = 10000\n"
             "PriorityWeightJobSize   = 0\n"
+            "PriorityWeightPartition = 0\n"
             "PriorityWeightQOS       = 0\n"
             "ReturnToService         = 2\n"
             "SchedulerTimeSlice      = 30 sec\n"

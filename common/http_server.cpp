@@ -1,0 +1,128 @@
+// The only file that includes cpp-httplib (Debian's libcpp-httplib: a header plus a shared
+// library, linked privately by locus_common).
+#include "common/http_server.hpp"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/logging.hpp"
+
+namespace locus {
+namespace {
+
+auto log() {
+  static auto l = logger("http");
+  return l;
+}
+
+// Worker threads. A scrape takes milliseconds, but a keep-alive client (Prometheus keeps its
+// connection between scrapes) holds a worker while it idles, so a few are needed.
+constexpr size_t kThreads = 4;
+// How long an idle keep-alive connection may hold its worker. Shorter than Prometheus's default
+// scrape interval (15 s), so an idle scraper does not pin a thread.
+constexpr time_t kKeepAliveTimeoutS = 2;
+constexpr auto kStartTimeout = std::chrono::seconds{5};
+
+std::string regexEscape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::pair<std::string, int>> splitHostPort(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size())
+    return invalidArgument("expected HOST:PORT, got '" + address + "'");
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) return invalidArgument("no host in '" + address + "'");
+  const std::string digits = address.substr(colon + 1);
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9' || port > 65535) return invalidArgument("bad port in '" + address + "'");
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) return invalidArgument("bad port in '" + address + "'");
+  return std::make_pair(host, port);
+}
+
+struct HttpServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+};
+
+HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {
+  auto& s = impl_->server;
+  s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  s.set_keep_alive_timeout(kKeepAliveTimeoutS);
+  // Close-on-exec: the node daemon forks tasks, which must not inherit (and keep bound) the port.
+  // SO_REUSEADDR only, not SO_REUSEPORT: a port in use must fail to bind.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    fcntl(sock, F_SETFD, fcntl(sock, F_GETFD) | FD_CLOEXEC);
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+
+void HttpServer::get(const std::string& path, Handler handler) {
+  impl_->server.Get(regexEscape(path), [path, handler = std::move(handler)](
+                                           const httplib::Request& req, httplib::Response& res) {
+    HttpRequest request;
+    request.path = req.path;
+    request.params.insert(req.params.begin(), req.params.end());
+    try {
+      HttpResponse r = handler(request);
+      res.status = r.status;
+      res.set_content(std::move(r.body), r.content_type.c_str());
+    } catch (const std::exception& e) {
+      log()->error("bug: GET {} threw: {}", path, e.what());
+      res.status = 500;
+      res.set_content(std::string("internal error: ") + e.what() + "\n",
+                      "text/plain; charset=utf-8");
+    }
+  });
+}
+
+Result<int> HttpServer::start(const std::string& listen) {
+  auto hp = splitHostPort(listen);
+  if (!hp.ok()) return hp.error();
+  auto& [host, port] = *hp;
+  auto& s = impl_->server;
+  int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) return unavailable("cannot listen on " + listen + " (HTTP)");
+  impl_->port = bound;
+  impl_->thread = std::thread([&s] { s.listen_after_bind(); });
+  // The socket already listens (connections queue), but stop() can only end the accept loop
+  // once it runs: wait for it, so that a stop() right after start() never hangs.
+  auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!s.is_running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  if (!s.is_running()) {
+    stop();
+    return unavailable("HTTP server on " + listen + " did not start");
+  }
+  return bound;
+}
+
+void HttpServer::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+}  // namespace locus
