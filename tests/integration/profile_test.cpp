@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/hdf5_inspect.hpp"
 #include "tests/integration/test_cluster.hpp"
 
 namespace locus::testing {
@@ -43,29 +44,6 @@ hid_t openProfile(const std::string& path, bool locked) {
   hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
   return f;
-}
-
-std::string stringAttribute(hid_t obj, const char* name) {
-  hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-  if (attr < 0) return "<missing>";
-  hid_t type = H5Aget_type(attr);
-  std::string buf(H5Tget_size(type) + 1, '\0');
-  hid_t mem = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mem, buf.size());
-  H5Aread(attr, mem, buf.data());
-  H5Tclose(mem);
-  H5Tclose(type);
-  H5Aclose(attr);
-  return buf.c_str();
-}
-
-uint64_t intAttribute(hid_t obj, const char* name) {
-  uint64_t v = 0;
-  hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-  if (attr < 0) return 0;
-  H5Aread(attr, H5T_NATIVE_UINT64, &v);
-  H5Aclose(attr);
-  return v;
 }
 
 struct Column {

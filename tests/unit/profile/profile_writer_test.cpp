@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "profile/profile_reader.hpp"
+#include "tests/hdf5_inspect.hpp"
 
 namespace locus::profile {
 namespace {
@@ -51,19 +52,7 @@ struct RawDataset {
   bool unlimited = false;
 };
 
-std::string stringAttribute(hid_t obj, const char* name) {
-  hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-  if (attr < 0) return "<missing>";
-  hid_t type = H5Aget_type(attr);
-  std::string buf(H5Tget_size(type) + 1, '\0');
-  hid_t mem = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mem, buf.size());
-  H5Aread(attr, mem, buf.data());
-  H5Tclose(mem);
-  H5Tclose(type);
-  H5Aclose(attr);
-  return buf.c_str();
-}
+using locus::testing::stringAttribute;
 
 RawDataset raw(hid_t file, const std::string& path) {
   RawDataset out;
