@@ -4,12 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
-namespace locus::proto {
-class JobInfo;
-class NodeInfo;
-}  // namespace locus::proto
+#include "proto/json.hpp"
 
 namespace locus::cli {
 
@@ -41,9 +36,10 @@ int runDown(const std::vector<std::string>& args, const Globals& g);
 int runRun(const std::vector<std::string>& args, const Globals& g);  // cli/run_command.cpp
 int runRshAgent(const std::vector<std::string>& args, const Globals& g);  // as locus-rsh
 
-// JSON views with the field names the docs promise (and tools rely on).
-nlohmann::json jobToJson(const proto::JobInfo& job);
-nlohmann::json nodeToJson(const proto::NodeInfo& node);
+// JSON views with the field names the docs promise (and tools rely on); shared with the
+// controller's dashboard (/api/jobs, /api/nodes), so they live in proto/json.hpp.
+using proto::jobToJson;
+using proto::nodeToJson;
 
 // "locus: <message>" on stderr; returns `status` for `return fail(...)`.
 int fail(const std::string& message, int status = 1);

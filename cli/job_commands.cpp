@@ -41,10 +41,6 @@ Result<std::vector<uint64_t>> parseJobIds(const std::vector<std::string>& words)
   return ids;
 }
 
-nlohmann::json timeOrNull(int64_t t) {
-  return t > 0 ? nlohmann::json(formatRfc3339(t)) : nlohmann::json(nullptr);
-}
-
 // The queue's TIME column, as squeue prints it.
 std::string elapsed(const proto::JobInfo& job) {
   if (job.start_time() == 0) return "0:00";
@@ -85,64 +81,6 @@ See docs/user-guide.md.
 int fail(const std::string& message, int status) {
   std::fprintf(stderr, "locus: %s\n", message.c_str());
   return status;
-}
-
-nlohmann::json jobToJson(const proto::JobInfo& job) {
-  nlohmann::json nodes = nlohmann::json::array();
-  for (const auto& n : job.nodes()) nodes.push_back(n);
-  nlohmann::json allocation = nlohmann::json::array();
-  for (const auto& a : job.allocation())
-    allocation.push_back({{"node", a.node()},
-                          {"cores", std::vector<uint32_t>(a.cores().begin(), a.cores().end())},
-                          {"numa", std::vector<uint32_t>(a.numa().begin(), a.numa().end())},
-                          {"gpus", std::vector<uint32_t>(a.gpus().begin(), a.gpus().end())},
-                          {"mem_mb", a.mem_mb()},
-                          {"ntasks", a.ntasks()}});
-  nlohmann::json steps = nlohmann::json::array();
-  for (const auto& s : job.steps())
-    steps.push_back({{"id", s.id()},
-                     {"name", s.name()},
-                     {"state", s.state()},
-                     {"exit_code", s.exit_code() >= 0 ? nlohmann::json(s.exit_code()) : nlohmann::json(nullptr)},
-                     {"ntasks", s.ntasks()},
-                     {"nodes", std::vector<std::string>(s.nodes().begin(), s.nodes().end())},
-                     {"start_time", timeOrNull(s.start_time())},
-                     {"end_time", timeOrNull(s.end_time())}});
-  return {
-      {"steps", steps},
-      {"id", job.id()},
-      {"name", job.name()},
-      {"user", job.user()},
-      {"state", job.state()},
-      {"reason", job.reason()},
-      {"exit_code", job.exit_code() >= 0 ? nlohmann::json(job.exit_code()) : nlohmann::json(nullptr)},
-      {"nodes", nodes},
-      {"ntasks", job.ntasks()},
-      {"cpus_per_task", job.cpus_per_task()},
-      {"mem_mb", job.mem_mb()},
-      {"time_limit_s", job.time_limit_s() > 0 ? nlohmann::json(job.time_limit_s()) : nlohmann::json(nullptr)},
-      {"submit_time", timeOrNull(job.submit_time())},
-      {"start_time", timeOrNull(job.start_time())},
-      {"end_time", timeOrNull(job.end_time())},
-      {"attempt", job.attempt()},
-      {"array_job_id", job.array_job_id() ? nlohmann::json(job.array_job_id()) : nlohmann::json(nullptr)},
-      {"array_task_id", job.array_task_id() >= 0 ? nlohmann::json(job.array_task_id()) : nlohmann::json(nullptr)},
-      {"stdout", job.stdout().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stdout())},
-      {"stderr", job.stderr().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stderr())},
-      {"work_dir", job.work_dir()},
-      {"allocation", allocation},
-      {"term_signal", job.term_signal()},
-      {"cpu_time_s", job.cpu_time_s()},
-      {"expected_start_time", timeOrNull(job.expected_start_time())},
-      {"max_rss_kb", job.max_rss_kb()},
-      {"partition", job.partition()},
-      {"qos", job.qos()},
-      {"account", job.account()},
-      {"reason_detail", job.reason_detail().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.reason_detail())},
-      {"preempted_by", job.preempted_by() ? nlohmann::json(job.preempted_by()) : nlohmann::json(nullptr)},
-      {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
-      {"profile_dir", job.profile_dir().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.profile_dir())},
-  };
 }
 
 int runSubmit(const std::vector<std::string>& args, const Globals& g) {

@@ -10,30 +10,6 @@
 
 namespace locus::cli {
 
-nlohmann::json nodeToJson(const proto::NodeInfo& node) {
-  nlohmann::json gpus = nlohmann::json::array();
-  for (const auto& g : node.gpus()) {
-    nlohmann::json links = nlohmann::json::array();
-    for (const auto& l : g.links()) links.push_back({{"peer", l.peer()}, {"bandwidth_mbps", l.bandwidth_mbps()}});
-    gpus.push_back({{"index", g.index()},
-                    {"name", g.name()},
-                    {"uuid", g.uuid()},
-                    {"memory_mb", g.memory_mb()},
-                    {"numa", g.numa()},
-                    {"pci_bus_id", g.pci_bus_id()},
-                    {"pcie_switch", g.pcie_switch()},
-                    {"links", links}});
-  }
-  nlohmann::json features = nlohmann::json::array();
-  for (const auto& f : node.features()) features.push_back(f);
-  return {{"name", node.name()},         {"state", node.state()},
-          {"cpus", node.cpus()},         {"cpus_alloc", node.cpus_alloc()},
-          {"mem_mb", node.mem_mb()},     {"mem_alloc_mb", node.mem_alloc_mb()},
-          {"numa_domains", node.numa_domains()}, {"gpus", gpus},
-          {"gpus_alloc", node.gpus_alloc()},
-          {"features", features},        {"limits", node.limits()}};
-}
-
 namespace {
 
 // The switch tree with free/total cores and nodes up per subtree, and GPUs where there are any:

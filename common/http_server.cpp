@@ -73,15 +73,27 @@ HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     fcntl(sock, F_SETFD, fcntl(sock, F_GETFD) | FD_CLOEXEC);
   });
+  // Read-only: any method but GET/HEAD is refused on every path, known or not.
+  auto refuse = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_content("method not allowed\n", "text/plain; charset=utf-8");
+  };
+  s.Post(".*", refuse);
+  s.Put(".*", refuse);
+  s.Delete(".*", refuse);
+  s.Patch(".*", refuse);
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::port() const { return impl_->port; }
 
-void HttpServer::get(const std::string& path, Handler handler) {
-  impl_->server.Get(regexEscape(path), [path, handler = std::move(handler)](
-                                           const httplib::Request& req, httplib::Response& res) {
+namespace {
+
+httplib::Server::Handler wrap(std::string what, HttpServer::Handler handler) {
+  return [what = std::move(what), handler = std::move(handler)](const httplib::Request& req,
+                                                                  httplib::Response& res) {
     HttpRequest request;
     request.path = req.path;
     request.params.insert(req.params.begin(), req.params.end());
@@ -90,12 +102,22 @@ void HttpServer::get(const std::string& path, Handler handler) {
       res.status = r.status;
       res.set_content(std::move(r.body), r.content_type.c_str());
     } catch (const std::exception& e) {
-      log()->error("bug: GET {} threw: {}", path, e.what());
+      log()->error("bug: GET {} threw: {}", what, e.what());
       res.status = 500;
       res.set_content(std::string("internal error: ") + e.what() + "\n",
                       "text/plain; charset=utf-8");
     }
-  });
+  };
+}
+
+}  // namespace
+
+void HttpServer::get(const std::string& path, Handler handler) {
+  impl_->server.Get(regexEscape(path), wrap(path, std::move(handler)));
+}
+
+void HttpServer::getPrefix(const std::string& prefix, Handler handler) {
+  impl_->server.Get(regexEscape(prefix) + ".*", wrap(prefix + "*", std::move(handler)));
 }
 
 Result<int> HttpServer::start(const std::string& listen) {

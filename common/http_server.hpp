@@ -42,8 +42,12 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Answers GET (and HEAD) of exactly `path` with `handler`; any other path is a 404. An
-  // exception from a handler is a bug: logged, answered 500.
+  // exception from a handler is a bug: logged, answered 500. Every other method (POST, PUT,
+  // DELETE, PATCH) on any path is answered 405: these endpoints are read-only.
   void get(const std::string& path, Handler handler);
+  // Like get(), for every path that starts with `prefix` ("/api/jobs/" answers /api/jobs/42);
+  // the handler reads the rest from HttpRequest::path. Routes are tried in the order added.
+  void getPrefix(const std::string& prefix, Handler handler);
   // Binds `listen` ("HOST:PORT"; port 0 picks a free one) and serves from background threads.
   // Returns the bound port. Errors: kInvalidArgument (malformed address), kUnavailable (cannot
   // bind: port in use, unknown host).

@@ -10,6 +10,7 @@
 #include "common/logging.hpp"
 #include "common/metrics.hpp"
 #include "controller/controller.hpp"
+#include "controller/dashboard/dashboard.hpp"
 #include "controller/rpc/server.hpp"
 
 int main(int argc, char** argv) {
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     http.get("/metrics", [&c = **controller](const locus::HttpRequest&) {
       return locus::HttpResponse{200, locus::metrics::kContentType, c.metricsText()};
     });
+    locus::controller::addDashboardRoutes(http, **controller);
     auto port = http.start(http_listen);
     if (!port.ok()) {
       std::fprintf(stderr, "locus-controller: --http: %s\n", port.error().message.c_str());
@@ -88,7 +90,7 @@ int main(int argc, char** argv) {
     std::string tmp = config.state_dir + "/http.addr.tmp";
     std::ofstream(tmp) << http_address << "\n";
     std::rename(tmp.c_str(), (config.state_dir + "/http.addr").c_str());
-    std::printf("locus-controller serving HTTP (/metrics) on %s\n", http_address.c_str());
+    std::printf("locus-controller serving HTTP (/metrics, dashboard /) on %s\n", http_address.c_str());
     locus::logger("controller")->info("http on {}", http_address);
   }
   (*controller)->start();

@@ -19,9 +19,10 @@ struct HttpGetResult {
   std::string error;
 };
 
-// GET http://ADDRESS/path (ADDRESS "HOST:PORT"), Connection: close; gives up after `timeout_s`.
-inline HttpGetResult httpGet(const std::string& address, const std::string& path,
-                             int timeout_s = 10) {
+// METHOD http://ADDRESS/path (ADDRESS "HOST:PORT") with an empty body, Connection: close; gives
+// up after `timeout_s`.
+inline HttpGetResult httpRequest(const std::string& method, const std::string& address,
+                                 const std::string& path, int timeout_s = 10) {
   HttpGetResult r;
   auto colon = address.rfind(':');
   if (colon == std::string::npos) {
@@ -49,7 +50,9 @@ inline HttpGetResult httpGet(const std::string& address, const std::string& path
     return r;
   }
   std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n";
+      method + " " + path + " HTTP/1.1\r\nHost: " + address +
+      (method == "GET" || method == "HEAD" ? "" : "\r\nContent-Length: 0") +
+      "\r\nConnection: close\r\n\r\n";
   for (size_t done = 0; done < request.size();) {
     ssize_t n = send(fd, request.data() + done, request.size() - done, MSG_NOSIGNAL);
     if (n <= 0) {
@@ -77,6 +80,11 @@ inline HttpGetResult httpGet(const std::string& address, const std::string& path
   }
   r.body = raw.substr(head_end + 4);
   return r;
+}
+
+inline HttpGetResult httpGet(const std::string& address, const std::string& path,
+                             int timeout_s = 10) {
+  return httpRequest("GET", address, path, timeout_s);
 }
 
 }  // namespace locus::testing

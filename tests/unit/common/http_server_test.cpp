@@ -69,6 +69,28 @@ TEST(HttpServer, ServesOnAPortChosenAtRunTime) {
   server.stop();                                          // idempotent
 }
 
+TEST(HttpServer, PrefixRoutesAndOtherMethodsAre405) {
+  HttpServer server;
+  server.get("/api/jobs", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "list"}; });
+  server.getPrefix("/api/jobs/", [](const HttpRequest& req) {
+    return HttpResponse{200, "text/plain", "one " + req.path};
+  });
+  auto port = server.start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.error().message;
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+
+  EXPECT_EQ(httpGet(address, "/api/jobs").body, "list");
+  EXPECT_EQ(httpGet(address, "/api/jobs/42").body, "one /api/jobs/42");
+  EXPECT_EQ(httpGet(address, "/api/jobs/42?x=1").body, "one /api/jobs/42");
+  EXPECT_EQ(httpGet(address, "/api/jobsX").status, 404);
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH"}) {
+    SCOPED_TRACE(method);
+    EXPECT_EQ(testing::httpRequest(method, address, "/api/jobs").status, 405);
+    EXPECT_EQ(testing::httpRequest(method, address, "/api/jobs/42").status, 405);
+    EXPECT_EQ(testing::httpRequest(method, address, "/nothing").status, 405);
+  }
+}
+
 TEST(HttpServer, APortInUseIsAnError) {
   HttpServer first;
   first.get("/", [](const HttpRequest&) { return HttpResponse{}; });

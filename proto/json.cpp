@@ -1,0 +1,102 @@
+// The JSON views of proto/json.hpp.
+#include "proto/json.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/time_util.hpp"
+#include "proto/locus.pb.h"
+
+namespace locus::proto {
+namespace {
+
+nlohmann::json timeOrNull(int64_t t) {
+  return t > 0 ? nlohmann::json(formatRfc3339(t)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json jobToJson(const JobInfo& job) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : job.nodes()) nodes.push_back(n);
+  nlohmann::json allocation = nlohmann::json::array();
+  for (const auto& a : job.allocation())
+    allocation.push_back({{"node", a.node()},
+                          {"cores", std::vector<uint32_t>(a.cores().begin(), a.cores().end())},
+                          {"numa", std::vector<uint32_t>(a.numa().begin(), a.numa().end())},
+                          {"gpus", std::vector<uint32_t>(a.gpus().begin(), a.gpus().end())},
+                          {"mem_mb", a.mem_mb()},
+                          {"ntasks", a.ntasks()}});
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : job.steps())
+    steps.push_back({{"id", s.id()},
+                     {"name", s.name()},
+                     {"state", s.state()},
+                     {"exit_code", s.exit_code() >= 0 ? nlohmann::json(s.exit_code()) : nlohmann::json(nullptr)},
+                     {"ntasks", s.ntasks()},
+                     {"nodes", std::vector<std::string>(s.nodes().begin(), s.nodes().end())},
+                     {"start_time", timeOrNull(s.start_time())},
+                     {"end_time", timeOrNull(s.end_time())}});
+  return {
+      {"steps", steps},
+      {"id", job.id()},
+      {"name", job.name()},
+      {"user", job.user()},
+      {"state", job.state()},
+      {"reason", job.reason()},
+      {"exit_code", job.exit_code() >= 0 ? nlohmann::json(job.exit_code()) : nlohmann::json(nullptr)},
+      {"nodes", nodes},
+      {"ntasks", job.ntasks()},
+      {"cpus_per_task", job.cpus_per_task()},
+      {"mem_mb", job.mem_mb()},
+      {"time_limit_s", job.time_limit_s() > 0 ? nlohmann::json(job.time_limit_s()) : nlohmann::json(nullptr)},
+      {"submit_time", timeOrNull(job.submit_time())},
+      {"start_time", timeOrNull(job.start_time())},
+      {"end_time", timeOrNull(job.end_time())},
+      {"attempt", job.attempt()},
+      {"array_job_id", job.array_job_id() ? nlohmann::json(job.array_job_id()) : nlohmann::json(nullptr)},
+      {"array_task_id", job.array_task_id() >= 0 ? nlohmann::json(job.array_task_id()) : nlohmann::json(nullptr)},
+      {"stdout", job.stdout().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stdout())},
+      {"stderr", job.stderr().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.stderr())},
+      {"work_dir", job.work_dir()},
+      {"allocation", allocation},
+      {"term_signal", job.term_signal()},
+      {"cpu_time_s", job.cpu_time_s()},
+      {"expected_start_time", timeOrNull(job.expected_start_time())},
+      {"max_rss_kb", job.max_rss_kb()},
+      {"partition", job.partition()},
+      {"qos", job.qos()},
+      {"account", job.account()},
+      {"reason_detail", job.reason_detail().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.reason_detail())},
+      {"preempted_by", job.preempted_by() ? nlohmann::json(job.preempted_by()) : nlohmann::json(nullptr)},
+      {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
+      {"profile_dir", job.profile_dir().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.profile_dir())},
+  };
+}
+
+nlohmann::json nodeToJson(const NodeInfo& node) {
+  nlohmann::json gpus = nlohmann::json::array();
+  for (const auto& g : node.gpus()) {
+    nlohmann::json links = nlohmann::json::array();
+    for (const auto& l : g.links()) links.push_back({{"peer", l.peer()}, {"bandwidth_mbps", l.bandwidth_mbps()}});
+    gpus.push_back({{"index", g.index()},
+                    {"name", g.name()},
+                    {"uuid", g.uuid()},
+                    {"memory_mb", g.memory_mb()},
+                    {"numa", g.numa()},
+                    {"pci_bus_id", g.pci_bus_id()},
+                    {"pcie_switch", g.pcie_switch()},
+                    {"links", links}});
+  }
+  nlohmann::json features = nlohmann::json::array();
+  for (const auto& f : node.features()) features.push_back(f);
+  return {{"name", node.name()},         {"state", node.state()},
+          {"cpus", node.cpus()},         {"cpus_alloc", node.cpus_alloc()},
+          {"mem_mb", node.mem_mb()},     {"mem_alloc_mb", node.mem_alloc_mb()},
+          {"numa_domains", node.numa_domains()}, {"gpus", gpus},
+          {"gpus_alloc", node.gpus_alloc()},
+          {"features", features},        {"limits", node.limits()}};
+}
+
+}  // namespace locus::proto
