@@ -15,13 +15,15 @@ constexpr std::array<int64_t, 11> kLadder = {60,        300,        900,        
 
 void RuntimePredictor::observe(std::string_view user, int64_t runtime_s) {
   if (runtime_s <= 0) return;
-  History& h = users_[std::string(user)];
+  auto it = users_.find(user);
+  if (it == users_.end()) it = users_.emplace(std::string(user), History{}).first;
+  History& h = it->second;
   h.previous = h.last;
   h.last = runtime_s;
 }
 
 int64_t RuntimePredictor::predict(std::string_view user, int64_t time_limit_s) const {
-  auto it = users_.find(std::string(user));
+  auto it = users_.find(user);
   if (it == users_.end()) return time_limit_s > 0 ? time_limit_s : 0;
   const History& h = it->second;
   int64_t predicted = h.previous > 0 ? (h.last + h.previous + 1) / 2 : h.last;

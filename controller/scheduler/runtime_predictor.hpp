@@ -50,7 +50,13 @@ class RuntimePredictor {
     int64_t last = 0;      // the most recent run time, 0 = none
     int64_t previous = 0;  // the one before it, 0 = none
   };
-  std::unordered_map<std::string, History> users_;
+  // Looked up by string_view without building a string: predict() runs for every pending job
+  // in every pass.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, History, Hash, std::equal_to<>> users_;
 };
 
 }  // namespace locus::scheduler
