@@ -202,7 +202,7 @@ std::string acctField(std::string_view name, const proto::JobInfo& j, int64_t no
   if (name == "CPUTime") return hmsDuration(cpuSeconds(j, now));
   if (name == "CPUTimeRAW") return std::to_string(cpuSeconds(j, now));
   if (name == "TotalCPU") return measured(j) ? hmsDuration(std::llround(j.cpu_time_s())) : "";
-  if (name == "MaxRSS") return measured(j) ? formatRssKb(j.max_rss_kb()) : "";
+  if (name == "MaxRSS") return measured(j) ? slurm::formatRssKb(j.max_rss_kb()) : "";
   if (name == "ExitCode") return exitCode(j);
   if (name == "NNodes") return std::to_string(nodeCount(j));
   if (name == "NodeList") return started(j) ? nodeListOf(j) : "None assigned";
@@ -270,22 +270,6 @@ std::string formatAcct(const std::vector<proto::JobInfo>& all, const AcctOptions
       break;
   }
   return table(jobs, opts, now);
-}
-
-std::string formatRssKb(uint64_t kb) {
-  static constexpr char kUnits[] = {'K', 'M', 'G', 'T', 'P'};
-  double v = static_cast<double>(kb);
-  size_t unit = 0;
-  while (v >= 1024 && unit + 1 < sizeof kUnits) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  if (v == std::floor(v))
-    std::snprintf(buf, sizeof buf, "%.0f%c", v, kUnits[unit]);
-  else
-    std::snprintf(buf, sizeof buf, "%.2f%c", v, kUnits[unit]);
-  return buf;
 }
 
 std::string formatBilling(double billing) {

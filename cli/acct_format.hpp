@@ -50,9 +50,6 @@ nlohmann::json acctJson(const proto::JobInfo& job, int64_t now);
 std::string formatAcct(const std::vector<proto::JobInfo>& jobs, const AcctOptions& opts,
                        int64_t now);
 
-// Memory as sacct prints MaxRSS: KiB scaled to the largest unit that keeps it >= 1, two
-// decimals unless whole (980 -> "980K", 102400 -> "100M", 1572864 -> "1.50G").
-std::string formatRssKb(uint64_t kb);
 // Billed resource-seconds: at most two decimals, none when whole (16 -> "16", 12.5 -> "12.5").
 std::string formatBilling(double billing);
 // RFC 4180: quoted (quotes doubled) when it holds a comma, quote or line break ("n[1,3]").

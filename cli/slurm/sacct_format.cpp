@@ -151,7 +151,9 @@ std::string fieldValue(std::string_view name, const Row& r, int64_t now) {
   if (name == "User") return batch ? "" : j.user();
   if (name == "UID") return batch ? "" : std::to_string(j.uid());
   if (name == "GID") return batch ? "" : std::to_string(j.gid());
-  if (name == "MaxRSS") return "";  // not collected per step yet
+  // The node measures the batch script's peak RSS when it ends; steps are not sampled yet.
+  if (name == "MaxRSS")
+    return batch && j.end_time() > 0 && j.max_rss_kb() > 0 ? formatRssKb(j.max_rss_kb()) : "";
   if (name == "ReqMem") return batch ? "" : memText(j.mem_mb());
   if (name == "Timelimit")
     return batch ? "" : (j.time_limit_s() > 0 ? hmsDuration(j.time_limit_s()) : "UNLIMITED");

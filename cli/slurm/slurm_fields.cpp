@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -136,6 +137,22 @@ bool jobMatches(const proto::JobInfo& job, std::string_view selector) {
   }
   return job.array_task_id() >= 0 && std::to_string(job.array_job_id()) == selector.substr(0, us) &&
          std::to_string(job.array_task_id()) == selector.substr(us + 1);
+}
+
+std::string formatRssKb(uint64_t kb) {
+  static constexpr char kUnits[] = {'K', 'M', 'G', 'T', 'P'};
+  double v = static_cast<double>(kb);
+  size_t unit = 0;
+  while (v >= 1024 && unit + 1 < sizeof kUnits) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (v == std::floor(v))
+    std::snprintf(buf, sizeof buf, "%.0f%c", v, kUnits[unit]);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f%c", v, kUnits[unit]);
+  return buf;
 }
 
 }  // namespace locus::slurm

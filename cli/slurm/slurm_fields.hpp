@@ -60,4 +60,8 @@ bool jobMatches(const proto::JobInfo& job, std::string_view selector);
 // Checks a -j selector's syntax ("12", "10_3"); the error names the bad word.
 Status checkJobSelector(std::string_view selector);
 
+// Memory as sacct prints MaxRSS: KiB scaled to the largest unit that keeps it >= 1, two
+// decimals unless whole (980 -> "980K", 102400 -> "100M", 1572864 -> "1.50G").
+std::string formatRssKb(uint64_t kb);
+
 }  // namespace locus::slurm

@@ -2,6 +2,7 @@
 // fixture (five jobs at a fixed `now`, UTC), with accounts, a measured RSS, GPUs and billing
 // added here.
 #include "cli/acct_format.hpp"
+#include "cli/slurm/slurm_fields.hpp"
 
 #include <gtest/gtest.h>
 
@@ -207,7 +208,7 @@ TEST(Acct, ValueFormats) {
              {102400, "100M"}, {1572864, "1.50G"}, {1536, "1.50M"}};
   for (const auto& c : rss) {
     SCOPED_TRACE(c.want);
-    EXPECT_EQ(formatRssKb(c.kb), c.want);
+    EXPECT_EQ(slurm::formatRssKb(c.kb), c.want);
   }
   struct BillingCase {
     double v;

@@ -96,6 +96,7 @@ inline std::vector<proto::JobInfo> jobs() {
   j.set_start_time(kNow - 600);
   j.set_end_time(kNow - 60);
   j.set_exit_code(0);
+  j.set_max_rss_kb(1572864);  // the node's measurement: 1.5 GiB
   j.set_mem_mb(1000);
   allocate(j, "n3", 1, 1000);
   v.push_back(j);
