@@ -30,6 +30,8 @@ LOCUS=$BUILD_DIR/bin/locus
 command -v python3 >/dev/null || { echo "preemption: python3 missing (make deps)" >&2; exit 2; }
 
 TMP=$(mktemp -d /tmp/locus-preempt-bench.XXXXXX)
+# Replicas write their output files in the submit directory: keep them out of the checkout.
+cd "$TMP"
 STATE=$TMP/state
 CLUSTER_UP=0
 cleanup() {
