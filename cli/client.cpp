@@ -87,6 +87,17 @@ Result<proto::QuotasReply> Client::quotas(const std::string& pool) {
   return reply;
 }
 
+Result<proto::LocateDataReply> Client::locateData(const std::string& uri) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::LocateDataRequest req;
+  req.set_uri(uri);
+  proto::LocateDataReply reply;
+  auto s = impl_->stub->LocateData(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
 Result<proto::ServiceReply> Client::manageService(const proto::ServiceRequest& req) {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

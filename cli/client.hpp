@@ -51,6 +51,7 @@ class Client {
   Result<proto::PrioritiesReply> priorities(const std::vector<uint64_t>& job_ids);
   Result<proto::CreateStepReply> createStep(const proto::CreateStepRequest& req);
   Result<proto::QuotasReply> quotas(const std::string& pool);
+  Result<proto::LocateDataReply> locateData(const std::string& uri);
   Status setQuota(const proto::SetQuotaRequest& req);
   Result<proto::ServiceReply> manageService(const proto::ServiceRequest& req);
   Result<proto::ListNodesReply> listNodes(std::chrono::milliseconds timeout = std::chrono::seconds{30});

@@ -244,6 +244,10 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
       nargv.push_back("--topology");
       nargv.push_back(*synthetic);
     }
+    for (const std::string& cache : config.locality.cache_dirs) {
+      nargv.push_back("--cache-dir");
+      nargv.push_back(cache);
+    }
     auto npid = spawnDaemon(nargv, (dir / "logs" / ("node-" + name + ".log")).string());
     if (!npid.ok()) {
       stopCluster(dir);

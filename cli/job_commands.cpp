@@ -96,6 +96,10 @@ int runSubmit(const std::vector<std::string>& args, const Globals& g) {
   Client client(g.controller);
   auto reply = client.submit(built->request);
   if (!reply.ok()) return fail("submit failed: " + reply.error().message);
+  // The controller's own warnings (input hosts it cannot map, ...); the request's were said above.
+  for (const auto& w : reply->warnings())
+    if (std::find(built->warnings.begin(), built->warnings.end(), w) == built->warnings.end())
+      std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
   if (built->parsable) std::printf("%lu\n", static_cast<unsigned long>(reply->job_id()));
   else std::printf("Submitted job %lu\n", static_cast<unsigned long>(reply->job_id()));
   return 0;

@@ -31,6 +31,9 @@ Jobs:
   acct [-u U] [-A A] [-S T] [-E T] [--state S] [--format F] [--json|--csv]
                                                    jobs and what they used: elapsed, CPU time, max
                                                    RSS, exit code, nodes, GPUs, billing (like sacct)
+Data:
+  data locate URI [--json]                         an input's files, blocks, replica hosts and the Locus
+                                                   nodes they map to (hdfs:///P, webhdfs://H:P/P, dataset:N)
 Policy:
   account add|modify|remove NAME [--parent P] [--shares N] [--users|--add-users|--remove-users a,b]
   account list [--json]                            the account tree (admins change it)
@@ -90,7 +93,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"data", runData}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

@@ -431,6 +431,62 @@ Status readProfile(const toml::table& t, const std::string& source, Config& c) {
   return {};
 }
 
+namespace {
+// Seconds as an integer or a decimal (0.5), kept in milliseconds.
+Status readSecondsMs(const TableReader& r, const std::string& source, std::string_view key,
+                     const std::string& prefix, int64_t& out_ms) {
+  const toml::node* node = r.get(key);
+  if (!node) return {};
+  double seconds = -1;
+  if (node->is_integer()) seconds = static_cast<double>(*node->value<int64_t>());
+  else if (node->is_floating_point()) seconds = *node->value<double>();
+  if (seconds < 0 || seconds > 86400)
+    return invalidArgument(where(source, *node) + ": key '" + prefix + std::string(key) +
+                           "' must be a number of seconds from 0 to 86400");
+  out_ms = static_cast<int64_t>(seconds * 1000 + 0.5);
+  return {};
+}
+
+Status readLocalityHdfs(const toml::table& t, const std::string& source, LocalityConfig& l) {
+  TableReader r(t, source, "locality.hdfs.");
+  LOCUS_TRY(r.checkKnown({"namenode", "timeout_ms", "cache_s", "user", "hosts"}));
+  LOCUS_TRY(r.read<std::string>("namenode", l.hdfs_namenode, "a string (\"http://HOST:PORT\")"));
+  if (!l.hdfs_namenode.empty() && l.hdfs_namenode.rfind("http://", 0) != 0)
+    return invalidArgument(where(source, *r.get("namenode")) +
+                           ": key 'locality.hdfs.namenode' must be the WebHDFS base, http://HOST:PORT");
+  LOCUS_TRY(r.readInt("timeout_ms", l.hdfs_timeout_ms, 1));
+  LOCUS_TRY(r.readInt("cache_s", l.hdfs_cache_s, 0));
+  LOCUS_TRY(r.read<std::string>("user", l.hdfs_user, "a string"));
+  if (const toml::node* hosts = r.get("hosts")) {
+    const toml::table* map = hosts->as_table();
+    const std::string err = where(source, *hosts) +
+                            ": key 'locality.hdfs.hosts' must be a table of strings ({ \"dn1\" = \"n1\" })";
+    if (!map) return invalidArgument(err);
+    for (const auto& [host, node] : *map) {
+      if (!node.is_string()) return invalidArgument(err);
+      l.hdfs_hosts[std::string(host.str())] = *node.value<std::string>();
+    }
+  }
+  return {};
+}
+
+Status readLocality(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "locality.");
+  LOCUS_TRY(r.checkKnown({"locality_wait_node", "locality_wait_rack", "catalog", "cache_dirs", "hdfs"}));
+  LocalityConfig& l = c.locality;
+  LOCUS_TRY(readSecondsMs(r, source, "locality_wait_node", "locality.", l.wait_node_ms));
+  LOCUS_TRY(readSecondsMs(r, source, "locality_wait_rack", "locality.", l.wait_rack_ms));
+  LOCUS_TRY(r.read<std::string>("catalog", l.catalog, "a string (a file path)"));
+  LOCUS_TRY(r.readStrings("cache_dirs", l.cache_dirs));
+  if (const toml::node* hdfs = r.get("hdfs")) {
+    const toml::table* h = hdfs->as_table();
+    if (!h) return invalidArgument(where(source, *hdfs) + ": 'locality.hdfs' must be a table");
+    LOCUS_TRY(readLocalityHdfs(*h, source, l));
+  }
+  return {};
+}
+}  // namespace
+
 std::string Config::profileDir() const {
   const std::string dir = profile_dir.empty() ? state_dir + "/profiles" : profile_dir;
   std::error_code ec;
@@ -463,6 +519,11 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       const toml::table* t = value.as_table();
       if (!t) return invalidArgument(where(source, value) + ": 'profile' must be a table");
       Status s = readProfile(*t, source, c);
+      if (!s.ok()) return s.error();
+    } else if (k == "locality") {
+      const toml::table* t = value.as_table();
+      if (!t) return invalidArgument(where(source, value) + ": 'locality' must be a table");
+      Status s = readLocality(*t, source, c);
       if (!s.ok()) return s.error();
     } else if (k == "qos") {
       const toml::array* arr = value.as_array();

@@ -72,8 +72,21 @@
 //   dir = "/shared/locus/profiles"  # written by every node daemon, read by `locus profile`:
 //                                 # shared by all nodes (or one machine); default STATE/profiles
 //   interval_s = 10               # sampling interval of jobs without --profile-interval
+//
+//   [locality]                    # data locality (docs/locality.md)
+//   locality_wait_node = 3.0      # delay scheduling: seconds a job skips non-local slots
+//   locality_wait_rack = 3.0      # then seconds it skips slots outside its data's racks
+//   catalog = "/etc/locus/datasets.json"  # dataset catalog (JSON or TOML): dataset:NAME inputs
+//   cache_dirs = ["/scratch/datasets"]    # node daemons: datasets staged on their node
+//   [locality.hdfs]
+//   namenode = "http://namenode:9870"     # WebHDFS base URL of the NameNode: hdfs:///PATH inputs
+//   timeout_ms = 5000             # per WebHDFS request
+//   cache_s = 60                  # block locations kept this long
+//   user = "hdfs"                 # user.name sent to WebHDFS (simple authentication); optional
+//   hosts = { "dn1.example.org" = "n1" }  # HDFS host -> Locus node, where names differ
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -161,6 +174,19 @@ struct PriorityConfig {
   double billing_per_gpu = 0.0;
 };
 
+// [locality] and [locality.hdfs].
+struct LocalityConfig {
+  int64_t wait_node_ms = 3000;  // scheduler::kDefaultLocalityWaitNodeMs
+  int64_t wait_rack_ms = 3000;
+  std::string catalog;                  // empty: no catalog
+  std::vector<std::string> cache_dirs;  // node daemons' staged datasets
+  std::string hdfs_namenode;            // empty: hdfs:///PATH inputs are refused
+  int64_t hdfs_timeout_ms = 5000;
+  int64_t hdfs_cache_s = 60;
+  std::string hdfs_user;
+  std::map<std::string, std::string> hdfs_hosts;  // HDFS host -> Locus node name
+};
+
 struct Config {
   std::string listen = "127.0.0.1:6450";
   std::string state_dir;
@@ -191,6 +217,7 @@ struct Config {
   // filesystem), like Slurm's ProfileHDF5Dir.
   std::string profile_dir;
   uint32_t profile_interval_s = 10;  // jobs without --profile-interval
+  LocalityConfig locality;
 
   // profile_dir, or state_dir + "/profiles" when it is not set; made absolute.
   std::string profileDir() const;

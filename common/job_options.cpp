@@ -72,6 +72,10 @@ enum class Opt {
   kGpuBind,
   kProfile,
   kProfileInterval,
+  kInput,
+  kDataflow,
+  kTaskCmd,
+  kSplit,
   // Parsed (so their values are consumed correctly) but not acted on: a warning each.
   kIgnored,
 };
@@ -165,7 +169,11 @@ constexpr OptionDef kOptions[] = {
     {"propagate", 0, Arg::kOptional, Opt::kIgnored, {}},
     {"get-user-env", 0, Arg::kOptional, Opt::kIgnored, {}},
     {"export-file", 0, Arg::kRequired, Opt::kIgnored, {}},
-    {"input", 'i', Arg::kRequired, Opt::kIgnored, {}},
+    // sbatch's --input is the script's stdin (not acted on); a store URI is a Locus input.
+    {"input", 'i', Arg::kRequired, Opt::kInput, {}},
+    {"dataflow", 0, Arg::kNone, Opt::kDataflow, {}},    // Locus's own
+    {"task-cmd", 0, Arg::kRequired, Opt::kTaskCmd, {}},  // Locus's own
+    {"split", 0, Arg::kRequired, Opt::kSplit, {}},       // Locus's own
     {"cluster", 'M', Arg::kRequired, Opt::kIgnored, {}},
     {"clusters", 0, Arg::kRequired, Opt::kIgnored, "cluster"},
     {"cluster-constraint", 0, Arg::kRequired, Opt::kIgnored, {}},
@@ -189,6 +197,15 @@ constexpr OptionDef kOptions[] = {
 };
 
 std::string inQuotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+bool isDataInput(std::string_view value) {
+  return value.rfind("hdfs://", 0) == 0 || value.rfind("webhdfs://", 0) == 0 ||
+         value.rfind("dataset:", 0) == 0;
+}
+
+namespace {
 
 Error optionError(const OptionDef& def, std::string_view why) {
   return invalidArgument("--" + std::string(def.display()) + ": " + std::string(why));
@@ -467,6 +484,27 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
       spec.profile_interval_s = *parsed;
       break;
     }
+    case Opt::kInput:
+      if (isDataInput(v)) {
+        spec.inputs.push_back(v);
+      } else {
+        spec.warnings.push_back(std::string(spelled) + "=" + v +
+                                " (stdin) accepted but not acted on by Locus; data inputs are "
+                                "hdfs:///PATH, webhdfs://HOST:PORT/PATH or dataset:NAME");
+      }
+      break;
+    case Opt::kDataflow:
+      spec.dataflow = true;
+      break;
+    case Opt::kTaskCmd:
+      if (v.empty()) return optionError(def, "the task command is empty");
+      spec.script = "#!/bin/sh\n" + v + "\n";
+      spec.dataflow = true;
+      break;
+    case Opt::kSplit:
+      if (v != "block" && v != "file") return optionError(def, "'" + v + "' is not block or file");
+      spec.split = v;
+      break;
     case Opt::kDependency:
       spec.dependency = v;
       break;
@@ -733,8 +771,8 @@ Result<SubmitRequest> parseSubmitArgs(const std::vector<std::string>& argv,
   }
   const bool wrap = !cli.script.empty();
   if (wrap && !positional.empty()) {
-    return invalidArgument("--wrap and a script (" + inQuotes(positional.front()) +
-                           ") given; use one of them");
+    return invalidArgument(std::string(cli.dataflow ? "--task-cmd" : "--wrap") + " and a script (" +
+                           inQuotes(positional.front()) + ") given; use one of them");
   }
   if (!wrap && positional.empty()) {
     return invalidArgument(
@@ -781,7 +819,7 @@ Result<SubmitRequest> parseSubmitArgs(const std::vector<std::string>& argv,
   if (wrap) {
     spec.script = cli.script;
     spec.script_path.clear();
-    if (spec.name.empty()) spec.name = "wrap";
+    if (spec.name.empty()) spec.name = spec.dataflow ? "dataflow" : "wrap";
   } else {
     spec.script = std::move(script_text);
     spec.script_path = positional.front();
@@ -811,6 +849,20 @@ Result<SubmitRequest> parseSubmitArgs(const std::vector<std::string>& argv,
                              ") x --ntasks-per-node (" + std::to_string(spec.ntasks_per_node) +
                              ")");
     }
+  }
+
+  if (spec.dataflow) {
+    if (spec.inputs.empty())
+      return invalidArgument("--dataflow needs at least one --input (hdfs:///PATH, "
+                             "webhdfs://HOST:PORT/PATH or dataset:NAME): its tasks are its splits");
+    if (!spec.array_spec.empty())
+      return invalidArgument("--dataflow and --array cannot be combined: a dataflow job's tasks "
+                             "are its input splits");
+    if (spec.nodes > 1 || spec.ntasks > 1)
+      return invalidArgument("--dataflow tasks run one process each: --nodes/--ntasks do not "
+                             "apply (use --cpus-per-task for threads)");
+  } else if (!spec.split.empty()) {
+    return invalidArgument("--split applies to --dataflow jobs only");
   }
 
   spec.work_dir = spec.work_dir.empty() ? ctx.cwd : resolvePath(ctx.cwd, spec.work_dir);

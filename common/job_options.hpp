@@ -44,4 +44,8 @@ Status applyOptions(const std::vector<std::string>& words, JobSpec& spec, bool& 
 // sbatch options before a program of its own (locus run, srun) find where the program starts.
 size_t optionLength(const std::vector<std::string>& words, size_t i);
 
+// Whether an --input value names data to place the job near (hdfs://, webhdfs://, dataset:)
+// rather than sbatch's stdin file.
+bool isDataInput(std::string_view value);
+
 }  // namespace locus

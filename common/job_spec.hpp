@@ -56,6 +56,13 @@ struct JobSpec {
   // interval in seconds (0: locus.toml's [profile] interval_s).
   std::string profile;
   uint32_t profile_interval_s = 0;
+  // Data locality (docs/locality.md): --input URIs as given (hdfs:///PATH,
+  // webhdfs://HOST:PORT/PATH, dataset:NAME); the scheduler places the job near them.
+  std::vector<std::string> inputs;
+  // --dataflow: one task per input split, each running the script with LOCUS_INPUT_* set;
+  // --split: "block" (default; one split per block) or "file".
+  bool dataflow = false;
+  std::string split;
   // Options this Locus does not know yet: kept so nothing is silently dropped.
   std::vector<std::string> warnings;
 };

@@ -7,6 +7,7 @@
 
 #include "common/constraint.hpp"
 #include "common/gpu_request.hpp"
+#include "common/http_server.hpp"
 #include "common/logging.hpp"
 #include "common/slurm_formats.hpp"
 #include "common/time_util.hpp"
@@ -48,6 +49,9 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
   if (!pools.ok()) return invalidArgument("locus.toml: " + pools.error().message);
   c->pools_ = std::move(*pools);
   c->preemption_ = PreemptionPolicy::fromConfig(config.qos);
+  auto data = DataInputs::create(config.locality);
+  if (!data.ok()) return invalidArgument("locus.toml: " + data.error().message);
+  c->data_ = std::move(*data);
   auto store = Store::open(config.state_dir);
   if (!store.ok()) return store.error();
   c->store_ = std::move(*store);
@@ -247,6 +251,19 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     dependency = std::move(*parsed);
   }
 
+  // Data inputs: asked of their store now, before the lock (a NameNode may take its timeout);
+  // a store that fails fails the submit, and nothing is stored.
+  if (spec.dataflow && spec.inputs.empty()) return invalidArgument("--dataflow needs at least one --input");
+  if (spec.dataflow && !spec.array_spec.empty()) return invalidArgument("--dataflow and --array cannot be combined");
+  const auto split_mode = locality::parseSplitMode(spec.split.empty() ? "block" : spec.split);
+  if (!split_mode) return invalidArgument("--split: '" + spec.split + "' is not block or file");
+  std::vector<ResolvedInput> inputs;
+  for (const std::string& uri : spec.inputs) {
+    auto resolved = data_->resolve(uri);
+    if (!resolved.ok()) return resolved.error();
+    inputs.push_back(std::move(*resolved));
+  }
+
   std::lock_guard lock(mu_);
   if (stopping_) return unavailable("controller is shutting down");
   if (dependency)
@@ -296,8 +313,40 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     }
   }
 
+  // The input's replicas on Locus nodes: a dataflow job's splits (one task each), or the blocks
+  // a plain job is placed near. Hosts that map to no node are said, not silently dropped.
+  std::vector<InputBlock> input;
+  std::vector<std::string> warnings;
+  if (!inputs.empty()) {
+    locality::HostMapper mapper = hostMapper();
+    std::set<std::string> unmapped;
+    for (const ResolvedInput& in : inputs) {
+      auto blocks = spec.dataflow ? mapSplits(in, *split_mode, mapper, unmapped) : mapBlocks(in, mapper, unmapped);
+      input.insert(input.end(), std::make_move_iterator(blocks.begin()), std::make_move_iterator(blocks.end()));
+    }
+    if (spec.dataflow && input.empty())
+      return invalidArgument("--input " + spec.inputs.front() + ": no data to split (empty input)");
+    if (input.size() > kMaxDataflowTasks)
+      return invalidArgument("--dataflow: " + std::to_string(input.size()) + " splits, more than " +
+                             std::to_string(kMaxDataflowTasks) + " tasks; use --split file or a larger block size");
+    if (!unmapped.empty()) {
+      std::string hosts;
+      size_t shown = 0;
+      for (const std::string& h : unmapped) {
+        if (shown++ == 5) {
+          hosts += ", ...";
+          break;
+        }
+        hosts += (hosts.empty() ? "" : ", ") + h;
+      }
+      warnings.push_back("input hosts map to no Locus node (" + hosts +
+                         "): their replicas count as remote; map them in [locality.hdfs] hosts "
+                         "(`locus data locate` shows the mapping)");
+    }
+  }
+
   int64_t now = unixNow();
-  size_t count = array.indices.empty() ? 1 : array.indices.size();
+  size_t count = spec.dataflow ? input.size() : array.indices.empty() ? 1 : array.indices.size();
   uint64_t first_id = next_job_id_;
   std::vector<Job> created;
   created.reserve(count);
@@ -311,7 +360,16 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     job.submit_time = now;
     job.reason = "Priority";
     job.held = spec.hold;
-    if (!array.indices.empty()) {
+    if (spec.dataflow) {
+      // A dataflow job is an array of its splits: task i reads split i.
+      job.array_job_id = first_id;
+      job.array_task_id = static_cast<uint32_t>(i);
+      job.input.push_back(input[i]);
+      if (i > 0) {
+        job.spec.script.clear();
+        job.spec.environment.clear();
+      }
+    } else if (!array.indices.empty()) {
       job.array_job_id = first_id;
       job.array_task_id = array.indices[i];
       job.array_max_running = array.max_running;
@@ -321,6 +379,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
         job.spec.environment.clear();
       }
     }
+    if (!spec.dataflow) job.input = input;
     created.push_back(std::move(job));
   }
   std::vector<const Job*> to_store;
@@ -340,7 +399,19 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   reply.set_job_id(first_id);
   reply.set_tasks(static_cast<uint32_t>(count));
   for (const auto& w : spec.warnings) reply.add_warnings(w);
+  for (const auto& w : warnings) reply.add_warnings(w);
   return reply;
+}
+
+locality::HostMapper Controller::hostMapper() const {
+  std::vector<locality::NodeIdentity> identities;
+  for (const auto& [name, node] : nodes_) {
+    // The daemon's StepApi address is where it is reachable: its host part is the node's address.
+    std::string address = node->step_address;
+    if (auto hp = splitHostPort(address); hp.ok()) address = hp->first;
+    identities.push_back({name, address});
+  }
+  return locality::HostMapper(data_->hostMap(), std::move(identities));
 }
 
 proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
@@ -409,6 +480,35 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   if (job.start_time > 0 && active_.count(job.id))
     billing += priority_->billed(billedTres(job), unixNow() - job.start_time);
   info.set_billing(billing);
+  if (!job.spec.inputs.empty()) {
+    // A dataflow job's id (its first task) counts every task started so far; a task or a plain
+    // job counts itself.
+    proto::Locality* l = info.mutable_locality();
+    auto count = [&](const Job& j) {
+      if (j.locality.empty()) return;
+      if (j.locality == "node_local") l->set_node_local(l->node_local() + 1);
+      else if (j.locality == "rack_local") l->set_rack_local(l->rack_local() + 1);
+      else l->set_remote(l->remote() + 1);
+      proto::LocalityCounts* b = l->mutable_bytes();
+      b->set_node_local(b->node_local() + j.bytes_node_local);
+      b->set_rack_local(b->rack_local() + j.bytes_rack_local);
+      b->set_remote(b->remote() + j.bytes_remote);
+    };
+    if (job.spec.dataflow && job.array_job_id == job.id) {
+      for (auto it = jobs_.find(job.id); it != jobs_.end() && it->second.array_job_id == job.id; ++it)
+        count(it->second);
+    } else {
+      count(job);
+    }
+    l->mutable_bytes();  // present even before any task started
+  }
+  if (job.spec.dataflow && job.input.size() == 1) {
+    const InputBlock& split = job.input.front();
+    info.set_input_path(split.path);
+    info.set_input_offset(split.offset);
+    info.set_input_length(split.length);
+    for (const auto& h : split.hosts) info.add_input_hosts(h);
+  }
   if (with_spec) {
     proto::toProto(job.spec, *info.mutable_spec());
     info.mutable_spec()->set_script(scriptOf(jobs_, job));

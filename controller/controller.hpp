@@ -18,6 +18,7 @@
 #include "common/config.hpp"
 #include "common/dependency.hpp"
 #include "common/result.hpp"
+#include "controller/data_inputs.hpp"
 #include "controller/event_log.hpp"
 #include "controller/job.hpp"
 #include "controller/metrics.hpp"
@@ -58,6 +59,7 @@ class ServiceReply;
 class ServiceInfo;
 class HealthReport;
 class WatchEventsRequest;
+class LocateDataReply;
 }  // namespace locus::proto
 
 namespace locus::controller {
@@ -88,6 +90,9 @@ class Controller {
   Status setQuota(const proto::SetQuotaRequest& request);
   // `locus service ...` (service_requests.cpp).
   Result<proto::ServiceReply> manageService(const proto::ServiceRequest& request);
+  // `locus data locate URI`: the input's files, blocks and replicas, and the node each replica
+  // maps to (data_requests.cpp). Errors: those of DataInputs::resolve.
+  Result<proto::LocateDataReply> locateData(const std::string& uri);
   proto::PrioritiesReply priorities(const std::vector<uint64_t>& job_ids);
   // A job step (locus run) in a RUNNING job of the caller: lays its tasks out over the job's
   // cores, records it, grants it to each node involved and says where to connect. Errors:
@@ -199,12 +204,20 @@ class Controller {
   // Ids a dependency's job id stands for: the job, or every task of an array. Requires mu_.
   std::vector<uint64_t> dependencyTargets(uint64_t id) const;
   proto::JobInfo toInfo(const Job& job, bool with_spec) const;
+  // Store hosts -> node names over the nodes known now and [locality.hdfs] hosts. Requires mu_.
+  locality::HostMapper hostMapper() const;
+  // Where a started job (or dataflow task) runs relative to its input: Job::locality and the
+  // bytes by level. Requires mu_.
+  void recordLocality(Job& job, scheduler::Locality where) const;
   MetricsSnapshot metricsSnapshot();  // takes mu_
   Node* findNode(const std::string& name);
 
   const Config config_;
   std::string address_;  // set before start(), read-only after
   std::unique_ptr<Store> store_;
+  std::unique_ptr<DataInputs> data_;  // set in create(); thread-safe on its own
+  // A dataflow job's tasks are its splits; more than this is a mistake (a split size too small).
+  static constexpr size_t kMaxDataflowTasks = 100'000;
   std::unique_ptr<PriorityEngine> priority_;  // guarded by mu_
   // Run times of ended jobs per user, for easy-predict's plans (fed whatever the policy, so a
   // switch to it starts with history). Guarded by mu_.
@@ -229,6 +242,8 @@ class Controller {
   std::condition_variable changed_cv_;  // waiters on job state changes wait here
   bool dirty_ = false;                  // guarded by mu_
   bool stopping_ = false;               // guarded by mu_
+  // guarded by mu_: the earliest time a job skipped for locality may relax (no value: none).
+  std::chrono::steady_clock::time_point locality_retry_{};
   uint64_t next_job_id_ = 1;            // guarded by mu_
   std::map<uint64_t, Job> jobs_;        // guarded by mu_
   // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these

@@ -37,6 +37,16 @@ struct JobStep {
   bool ended_with_job = false;
 };
 
+// Part of a job's input, resolved at submit (locality/): a block of a file, or a dataflow task's
+// split. Kept with the job so placement never asks the store (HDFS) again.
+struct InputBlock {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  std::vector<std::string> hosts;  // replica hosts as the store names them
+  std::vector<std::string> nodes;  // the Locus nodes of the replicas that map to one
+};
+
 struct Job {
   uint64_t id = 0;
   JobSpec spec;
@@ -89,6 +99,15 @@ struct Job {
   enum class Health { kUnknown, kHealthy, kUnhealthy } health = Health::kUnknown;
   std::string health_detail;
   std::vector<JobStep> steps;         // in id order; ids restart at 0 with each attempt
+  // Data locality: a dataflow task's split (one block), or the blocks of a job's --input.
+  std::vector<InputBlock> input;
+  // Where its last start put it relative to the input: "node_local", "rack_local", "remote"
+  // ("" without input), and its input bytes by the same measure (a block counts where its
+  // nearest replica is, from the job's nodes).
+  std::string locality;
+  uint64_t bytes_node_local = 0;
+  uint64_t bytes_rack_local = 0;
+  uint64_t bytes_remote = 0;
 
   bool isArrayTask() const { return array_job_id != 0; }
   uint32_t effectiveNtasks() const;

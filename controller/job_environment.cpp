@@ -63,6 +63,21 @@ std::map<std::string, std::string> jobEnvironment(const Job& job) {
     env["LOCUS_SERVICE_REVISION"] = std::to_string(job.service_revision);
     if (job.port > 0) env["LOCUS_PORT"] = std::to_string(job.port);
   }
+  // Data locality (docs/locality.md): the job's inputs, and a dataflow task's split.
+  auto join = [](const std::vector<std::string>& v, const char* sep) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+  };
+  if (!job.spec.inputs.empty()) env["LOCUS_INPUTS"] = join(job.spec.inputs, " ");
+  if (job.spec.dataflow && job.input.size() == 1) {
+    const InputBlock& split = job.input.front();
+    env["LOCUS_INPUT_PATH"] = split.path;
+    env["LOCUS_INPUT_OFFSET"] = std::to_string(split.offset);
+    env["LOCUS_INPUT_LENGTH"] = std::to_string(split.length);
+    env["LOCUS_INPUT_HOSTS"] = join(split.hosts, ",");  // as the store names them
+    env["LOCUS_INPUT_NODES"] = join(split.nodes, ",");  // the Locus nodes among them
+  }
   return env;
 }
 

@@ -45,6 +45,9 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   node->limits = msg.limits();
   node->step_address = msg.step_address();
   node->emulated = msg.emulated();
+  std::vector<NodeDataset> datasets;
+  for (const auto& d : msg.datasets()) datasets.push_back({d.name(), d.path(), d.bytes()});
+  data_->setNodeDatasets(msg.name(), std::move(datasets));
   node->channel = std::move(channel);
   setNodeState(*node, NodeState::kUp, daemon_restarted ? "Registered" : "Reconnected");
   node->last_seen = std::chrono::steady_clock::now();

@@ -82,7 +82,12 @@ void Controller::loop() {
   std::unique_lock lock(mu_);
   dirty_ = true;
   while (!stopping_) {
-    loop_cv_.wait_for(lock, config_.scheduler_interval, [this] { return dirty_ || stopping_; });
+    // Delay scheduling: a job waiting for a local slot may relax at locality_retry_, which may
+    // come before the timer's next pass.
+    auto wake = std::chrono::steady_clock::now() + config_.scheduler_interval;
+    if (locality_retry_ != std::chrono::steady_clock::time_point{}) wake = std::min(wake, locality_retry_);
+    loop_cv_.wait_until(lock, wake, [this] { return dirty_ || stopping_; });
+    locality_retry_ = {};
     if (stopping_) break;
     dirty_ = false;
     checkNodeTimeouts();
@@ -162,6 +167,52 @@ uint32_t Controller::switchOf(const std::string& node) const {
   return it == switch_of_node_.end() ? switches_.root : it->second;
 }
 
+namespace {
+
+// The nodes holding a job's input and the bytes on each, most first (JobRequest::input_sites).
+std::vector<scheduler::InputSite> inputSites(const Job& job, const std::map<std::string, uint32_t>& node_index) {
+  std::unordered_map<uint32_t, uint64_t> bytes;
+  for (const InputBlock& b : job.input)
+    for (const std::string& n : b.nodes)
+      if (auto it = node_index.find(n); it != node_index.end()) bytes[it->second] += b.length;
+  std::vector<scheduler::InputSite> sites;
+  sites.reserve(bytes.size());
+  for (const auto& [node, b] : bytes) sites.push_back({node, b});
+  std::sort(sites.begin(), sites.end(), [](const auto& a, const auto& b) {
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.node < b.node;
+  });
+  return sites;
+}
+
+}  // namespace
+
+void Controller::recordLocality(Job& job, scheduler::Locality where) const {
+  job.bytes_node_local = job.bytes_rack_local = job.bytes_remote = 0;
+  job.locality.clear();
+  if (job.input.empty()) return;
+  // Racks are leaf switches; a node under no [[switch]] shares a rack with no one.
+  auto rackOf = [&](const std::string& node) -> std::optional<uint32_t> {
+    auto it = switch_of_node_.find(node);
+    if (it == switch_of_node_.end()) return std::nullopt;
+    return it->second;
+  };
+  std::set<std::string> nodes;
+  std::set<uint32_t> racks;
+  for (const AllocatedNode& a : job.allocation) {
+    nodes.insert(a.node);
+    if (auto r = rackOf(a.node)) racks.insert(*r);
+  }
+  for (const InputBlock& b : job.input) {
+    bool local = false, rack = false;
+    for (const std::string& n : b.nodes) {
+      local = local || nodes.count(n) > 0;
+      if (auto r = rackOf(n)) rack = rack || racks.count(*r) > 0;
+    }
+    (local ? job.bytes_node_local : rack ? job.bytes_rack_local : job.bytes_remote) += b.length;
+  }
+  job.locality = std::string(scheduler::localityName(where));
+}
+
 void Controller::schedule() {
   if (pending_.empty()) return;
   scheduler::Snapshot snap;
@@ -201,6 +252,10 @@ void Controller::schedule() {
   snap.network = networkFor(index);
   snap.reserve_depth = config_.reserve_depth;
   snap.protect_after_s = config_.protect_after_s;
+  snap.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  snap.locality_wait_node_ms = config_.locality.wait_node_ms;
+  snap.locality_wait_rack_ms = config_.locality.wait_rack_ms;
   std::map<std::string, uint32_t> node_index;
   for (uint32_t i = 0; i < index.size(); ++i) node_index[index[i]->name()] = i;
 
@@ -385,6 +440,8 @@ void Controller::schedule() {
       if (policy::withinGuarantee(quota, have, want)) request.reclaim_group = groupOf(pool_index, job.spec.account);
       have = have + want;
     }
+    // Node indices change as nodes come and go: the input's nodes are looked up each pass.
+    if (!job.input.empty()) request.input_sites = inputSites(job, node_index);
     snap.pending.push_back(request);
   }
   // Dependencies that can no longer hold cancel their job (Slurm's kill_invalid_depend).
@@ -429,6 +486,17 @@ void Controller::schedule() {
       // Not transitions: kept in memory only.
       job.reason = d.reason;
       job.reason_detail.clear();
+      // Delay scheduling's wait goes on from pass to pass while the job is skipped, and the
+      // loop wakes when it may relax.
+      if (auto p = pending_.find(d.job_id); p != pending_.end())
+        p->second.locality_wait_since_ms = d.locality_wait_since_ms;
+      if (d.locality_retry_at_ms > 0) {
+        const auto at = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::max<int64_t>(0, d.locality_retry_at_ms - snap.now_ms));
+        if (locality_retry_ == std::chrono::steady_clock::time_point{} || at < locality_retry_) locality_retry_ = at;
+        job.reason_detail = "waiting up to " + std::to_string((d.locality_retry_at_ms - snap.now_ms + 999) / 1000) +
+                            "s more for a free node near its input";
+      }
       if (d.reason == "Preempting") preempting.push_back(&job);
       job.expected_start = d.kind == scheduler::Decision::Kind::kReserve ? d.start_at : 0;
       continue;
@@ -450,6 +518,7 @@ void Controller::schedule() {
       node->allocate(a.cores, a.mem_mb, a.gpus);
       job.allocation.push_back(AllocatedNode{node->name(), a.cores, a.mem_mb, a.ntasks, a.gpus, a.numa});
     }
+    recordLocality(job, d.locality);
     PatternContext ctx;
     ctx.job_id = job.id;
     ctx.array_job_id = job.array_job_id;

@@ -23,6 +23,7 @@
 #include "common/metrics.hpp"
 #include "common/time_util.hpp"
 #include "gpu/visible_devices.hpp"
+#include "locality/local_datasets.hpp"
 #include "nodedaemon/cgroups.hpp"
 #include "nodedaemon/health_probe.hpp"
 #include "nodedaemon/step_service.hpp"
@@ -188,6 +189,20 @@ struct Agent::Impl {
     reg->set_limits(limits);
     reg->set_step_address(step_address);
     reg->set_emulated(!options.discovery.xml_path.empty() || !options.discovery.synthetic.empty());
+    // Scanned at each registration: a dataset staged since shows after a reconnect or restart.
+    std::vector<std::string> dirs;
+    for (std::string dir : options.cache_dirs) {
+      for (size_t at; (at = dir.find("%n")) != std::string::npos;) dir.replace(at, 2, options.name);
+      dirs.push_back(std::move(dir));
+    }
+    std::vector<std::string> warnings;
+    for (const locality::LocalDataset& d : locality::scanCacheDirs(dirs, &warnings)) {
+      proto::LocalDataset* out = reg->add_datasets();
+      out->set_name(d.name);
+      out->set_path(d.path);
+      out->set_bytes(d.bytes);
+    }
+    for (const std::string& w : warnings) log()->warn("cache_dirs: {}", w);
     std::lock_guard lock(mu_);
     for (const auto& [key, pid] : by_key_) {
       auto* t = reg->add_running();

@@ -18,6 +18,9 @@ struct AgentOptions {
   std::string controller;  // HOST:PORT
   std::string state_dir;   // spool for job scripts
   DiscoveryOptions discovery;
+  // [locality] cache_dirs: datasets staged on this node, reported at registration ("%n" in a
+  // path is the node name, so emulated nodes on one machine each have their own).
+  std::vector<std::string> cache_dirs;
 };
 
 class Agent {

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   app.add_option("--controller", options.controller, "controller HOST:PORT");
   app.add_option("--name", options.name, "node name (default: hostname)");
   app.add_option("--state", options.state_dir, "spool directory (default /tmp/locus-node-NAME)");
+  app.add_option("--cache-dir", options.cache_dirs,
+                 "a directory of datasets staged on this node, reported for data locality "
+                 "(repeatable; %n is the node name)");
   auto* xml = app.add_option("--topology-xml", options.discovery.xml_path,
                              "emulate the machine of this hwloc XML export");
   app.add_option("--topology", options.discovery.synthetic,

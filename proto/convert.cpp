@@ -99,6 +99,9 @@ void toProto(const locus::JobSpec& s, JobSpec& o) {
   o.set_allocation_only(s.allocation_only);
   o.set_profile(s.profile);
   o.set_profile_interval_s(s.profile_interval_s);
+  for (const auto& in : s.inputs) o.add_inputs(in);
+  o.set_dataflow(s.dataflow);
+  o.set_split(s.split);
   for (const auto& w : s.warnings) o.add_warnings(w);
 }
 
@@ -138,6 +141,9 @@ locus::JobSpec fromProto(const JobSpec& o) {
   s.allocation_only = o.allocation_only();
   s.profile = o.profile();
   s.profile_interval_s = o.profile_interval_s();
+  s.inputs.assign(o.inputs().begin(), o.inputs().end());
+  s.dataflow = o.dataflow();
+  s.split = o.split();
   s.warnings.assign(o.warnings().begin(), o.warnings().end());
   return s;
 }

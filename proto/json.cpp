@@ -38,7 +38,7 @@ nlohmann::json jobToJson(const JobInfo& job) {
                      {"nodes", std::vector<std::string>(s.nodes().begin(), s.nodes().end())},
                      {"start_time", timeOrNull(s.start_time())},
                      {"end_time", timeOrNull(s.end_time())}});
-  return {
+  nlohmann::json out = {
       {"steps", steps},
       {"id", job.id()},
       {"name", job.name()},
@@ -73,6 +73,23 @@ nlohmann::json jobToJson(const JobInfo& job) {
       {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
       {"profile_dir", job.profile_dir().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.profile_dir())},
   };
+  // Jobs with --input: where their tasks ran relative to their data (docs/locality.md).
+  if (job.has_locality()) {
+    const Locality& l = job.locality();
+    out["locality"] = {{"node_local", l.node_local()},
+                       {"rack_local", l.rack_local()},
+                       {"remote", l.remote()},
+                       {"bytes",
+                        {{"node_local", l.bytes().node_local()},
+                         {"rack_local", l.bytes().rack_local()},
+                         {"remote", l.bytes().remote()}}}};
+  }
+  if (!job.input_path().empty())
+    out["input"] = {{"path", job.input_path()},
+                    {"offset", job.input_offset()},
+                    {"length", job.input_length()},
+                    {"hosts", std::vector<std::string>(job.input_hosts().begin(), job.input_hosts().end())}};
+  return out;
 }
 
 nlohmann::json nodeToJson(const NodeInfo& node) {

@@ -220,6 +220,16 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
+  grpc::Status LocateData(grpc::ServerContext*, const proto::LocateDataRequest* req,
+                          proto::LocateDataReply* reply) override {
+    return timed("LocateData", [&] {
+      auto r = c_.locateData(req->uri());
+      if (!r.ok()) return toGrpc(r.error());
+      *reply = std::move(*r);
+      return grpc::Status::OK;
+    });
+  }
+
   grpc::Status GetQuotas(grpc::ServerContext*, const proto::QuotasRequest* req, proto::QuotasReply* reply) override {
     return timed("GetQuotas", [&] {
       auto r = c_.quotas(req->pool());

@@ -31,6 +31,7 @@ constexpr std::string_view kReasonArrayLimit = "JobArrayTaskLimit";
 constexpr std::string_view kReasonBadConstraints = "BadConstraints";
 constexpr std::string_view kReasonNodeNotAvail = "ReqNodeNotAvail";
 constexpr std::string_view kReasonPreempting = "Preempting";
+constexpr std::string_view kReasonLocality = "Locality";
 
 // How long planning holds a job's resources from its start: its prediction when it has one.
 int64_t planSeconds(const JobRequest& job) {
@@ -192,7 +193,9 @@ class Pass {
       Decision d = decide(s_.pending[index]);
       for (Decision& p : preempts_) decisions.push_back(std::move(p));
       preempts_.clear();
-      if (s_.report_waiting || d.kind == Decision::Kind::kStart) decisions.push_back(std::move(d));
+      // Locality skips always: the caller needs their wait (locality_wait_since_ms).
+      if (s_.report_waiting || d.kind == Decision::Kind::kStart || d.locality_wait_since_ms != 0)
+        decisions.push_back(std::move(d));
     };
     // EASY++: a job whose pool has made its reservations waits for the backfill phase, where
     // such jobs go shortest planned run time first.
@@ -273,7 +276,21 @@ class Pass {
         job.nodes > 0 && !never ? fixedTaskCounts(job) : std::vector<uint32_t>{};
 
     if (!never) {
-      if (auto allocation = startNow(job, counts, ctx, eligible.key)) {
+      std::optional<std::vector<NodeAllocation>> allocation;
+      LocalStart local;
+      if (job.input_sites.empty()) {
+        allocation = startNow(job, counts, ctx, eligible.key);
+      } else {
+        local = startNearData(job, counts, ctx, eligible.key);
+        if (local.skipped) {
+          Decision d = pending(job.id, kReasonLocality);
+          d.locality_wait_since_ms = local.since_ms;
+          d.locality_retry_at_ms = local.retry_at_ms;
+          return d;
+        }
+        allocation = std::move(local.allocation);
+      }
+      if (allocation) {
         throttle_.started(job);
         // Its victims still ending are anyone's now: another preempting job may count on them.
         if (auto own = own_.find(job.id); own != own_.end())
@@ -282,6 +299,7 @@ class Pass {
         Decision d;
         d.kind = Decision::Kind::kStart;
         d.job_id = job.id;
+        if (!job.input_sites.empty()) d.locality = classify(job, allocation->front().node);
         d.allocation = std::move(*allocation);
         d.start_at = s_.now;
         return d;
@@ -323,16 +341,138 @@ class Pass {
     return protected_ ? job.time_limit_s : planSeconds(job);
   }
 
-  // Commits the job into the pool now if it fits without delaying a reservation.
+  struct LocalStart {
+    std::optional<std::vector<NodeAllocation>> allocation;
+    bool skipped = false;  // fits elsewhere now, but waits for a local slot
+    int64_t since_ms = 0;
+    int64_t retry_at_ms = 0;
+  };
+
+  int64_t nowMs() const { return s_.now_ms != 0 ? s_.now_ms : s_.now * 1000; }
+
+  // Delay scheduling: the job's input nodes first, then (after locality_wait_node_ms of being
+  // skipped) their racks, then (after locality_wait_rack_ms more) anywhere. A restricted
+  // attempt's failure is not remembered in failed_: the same shape may fit elsewhere.
+  LocalStart startNearData(const JobRequest& job, const std::vector<uint32_t>& counts,
+                           const PlaceContext& ctx, uint32_t eligibility_key) {
+    LocalStart r;
+    const int64_t now = nowMs();
+    const int64_t waited = job.locality_wait_since_ms > 0 ? now - job.locality_wait_since_ms : 0;
+    const bool has_racks = !network_.flat() && !s_.network.switch_of_node.empty();
+    const int64_t rack_after = s_.locality_wait_node_ms;
+    const int64_t any_after = has_racks ? rack_after + s_.locality_wait_rack_ms : rack_after;
+
+    if ((r.allocation = startOnSites(job, counts, ctx, eligibility_key))) return r;
+    if (has_racks && waited >= rack_after) {
+      if (buildRackMask(job, ctx)) {
+        PlaceContext rack = ctx;
+        rack.allowed = &rack_mask_;
+        if ((r.allocation = startNow(job, counts, rack, eligibility_key, false))) return r;
+      }
+    }
+    if (waited >= any_after) {
+      r.allocation = startNow(job, counts, ctx, eligibility_key);
+      return r;
+    }
+    // Not allowed further yet: wait only if something elsewhere is free for it now.
+    if (!fitsNow(job, counts, ctx)) return r;
+    r.skipped = true;
+    r.since_ms = job.locality_wait_since_ms > 0 ? job.locality_wait_since_ms : now;
+    r.retry_at_ms = r.since_ms + (has_racks && waited < rack_after ? rack_after : any_after);
+    return r;
+  }
+
+  // On the input nodes: a one-node job on each in turn, most bytes first; then (or for a
+  // multi-node job) on the input nodes together.
+  std::optional<std::vector<NodeAllocation>> startOnSites(const JobRequest& job,
+                                                          const std::vector<uint32_t>& counts,
+                                                          const PlaceContext& ctx,
+                                                          uint32_t eligibility_key) {
+    constexpr size_t kMostSites = 16;  // a few replicas each; bounds the cost of a wide input
+    site_mask_.assign(pool_.maskWords(), 0);
+    PlaceContext sites = ctx;
+    sites.allowed = &site_mask_;
+    size_t tried = 0;
+    for (const InputSite& site : job.input_sites) {
+      if (site.node >= s_.nodes.size() || !allowedBy(ctx, site.node)) continue;
+      if (job.nodes <= 1 && tried++ < kMostSites && pool_.listed(site.node)) {
+        site_mask_[site.node / 64] |= uint64_t{1} << (site.node % 64);
+        auto allocation = startNow(job, counts, sites, eligibility_key, false);
+        site_mask_[site.node / 64] &= ~(uint64_t{1} << (site.node % 64));
+        if (allocation) return allocation;
+      }
+    }
+    if (job.nodes == 1) return std::nullopt;
+    for (const InputSite& site : job.input_sites)
+      if (site.node < s_.nodes.size() && allowedBy(ctx, site.node))
+        site_mask_[site.node / 64] |= uint64_t{1} << (site.node % 64);
+    return startNow(job, counts, sites, eligibility_key, false);
+  }
+
+  static bool allowedBy(const PlaceContext& ctx, uint32_t node) {
+    return ctx.allowed == nullptr || ((*ctx.allowed)[node / 64] >> (node % 64) & 1) != 0;
+  }
+
+  // The leaf switch of a node; Network::kNoSwitch when it hangs off no switch.
+  uint32_t rackOf(uint32_t node) const {
+    return node < s_.network.switch_of_node.size() ? s_.network.switch_of_node[node]
+                                                   : Network::kNoSwitch;
+  }
+
+  // rack_mask_: the eligible nodes in the racks of the job's input nodes. False when none.
+  bool buildRackMask(const JobRequest& job, const PlaceContext& ctx) {
+    if (rack_nodes_.empty()) {
+      rack_nodes_.resize(s_.network.parent.size());
+      for (uint32_t n = 0; n < s_.nodes.size(); ++n)
+        if (const uint32_t rack = rackOf(n); rack < rack_nodes_.size()) rack_nodes_[rack].push_back(n);
+    }
+    rack_mask_.assign(pool_.maskWords(), 0);
+    bool any = false;
+    for (const InputSite& site : job.input_sites) {
+      const uint32_t rack = site.node < s_.nodes.size() ? rackOf(site.node) : Network::kNoSwitch;
+      if (rack >= rack_nodes_.size()) continue;
+      for (uint32_t n : rack_nodes_[rack]) {
+        if (!allowedBy(ctx, n)) continue;
+        rack_mask_[n / 64] |= uint64_t{1} << (n % 64);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  Locality classify(const JobRequest& job, uint32_t node) const {
+    for (const InputSite& site : job.input_sites)
+      if (site.node == node) return Locality::kNodeLocal;
+    const uint32_t rack = rackOf(node);
+    if (rack != Network::kNoSwitch)
+      for (const InputSite& site : job.input_sites)
+        if (site.node < s_.nodes.size() && rackOf(site.node) == rack) return Locality::kRackLocal;
+    return Locality::kRemote;
+  }
+
+  // Whether the job could be placed on what is free now (the pool is left as it was).
+  bool fitsNow(const JobRequest& job, const std::vector<uint32_t>& counts, PlaceContext ctx) {
+    if (uint64_t{job.ntasks} * job.cpus_per_task > pool_.totalFreeCores()) return false;
+    auto picks = job.nodes > 0 ? chooseFixed(job, counts, pool_, ctx) : chooseFlexible(job, pool_, ctx);
+    if (!picks) return false;
+    release(*picks, pool_);
+    return true;
+  }
+
+  // Commits the job into the pool now if it fits without delaying a reservation. A failure is
+  // remembered for the rest of the pass (failed_) unless `remember` is false (a placement
+  // restricted to some nodes: the same shape may fit on others).
   std::optional<std::vector<NodeAllocation>> startNow(const JobRequest& job,
                                                       const std::vector<uint32_t>& counts,
                                                       const PlaceContext& ctx,
-                                                      uint32_t eligibility_key) {
+                                                      uint32_t eligibility_key,
+                                                      bool remember = true) {
     if (uint64_t{job.ntasks} * job.cpus_per_task > pool_.totalFreeCores()) return std::nullopt;
     Shape shape = job.nodes > 0 ? fixedShape(job, counts) : flexibleShape(job);
     shape.eligibility = eligibility_key;
     shape.max_switches = ctx.max_switches;
     shape.window_s = holdSeconds(job) > 0 ? holdSeconds(job) : kNever;
+    // A shape that failed on all eligible nodes fails on any subset of them too.
     if (failed_.covers(shape)) return std::nullopt;
 
     // Choose as if the pool were all there is; if a picked node is needed by a reservation
@@ -385,7 +525,7 @@ class Pass {
       pool_.unlimit(n);
       applyReserved(n);  // what a preempting job keeps stays kept
     }
-    if (!allocation) {
+    if (!allocation && remember) {
       if (limited_.empty()) shape.window_s = 0;  // failed on what is free now, whatever the window
       failed_.add(shape);
     }
@@ -473,11 +613,28 @@ class Pass {
   std::vector<size_t> orphans_;  // victims still ending whose preemptor no longer waits for them
   std::unordered_map<uint32_t, NodeUse> reserved_;  // node -> kept for preempting jobs of the pass
   std::vector<Decision> preempts_;  // the current job's kPreempt decisions
+  std::vector<uint64_t> site_mask_;  // scratch: the input nodes a placement may use
+  std::vector<uint64_t> rack_mask_;  // scratch: the nodes of the input nodes' racks
+  std::vector<std::vector<uint32_t>> rack_nodes_;  // per switch: the nodes under it; on first use
 };
 
 }  // namespace
 
 std::vector<Decision> schedulePass(const Snapshot& snapshot) { return Pass(snapshot).run(); }
+
+std::string_view localityName(Locality l) {
+  switch (l) {
+    case Locality::kNone:
+      return "none";
+    case Locality::kNodeLocal:
+      return "node_local";
+    case Locality::kRackLocal:
+      return "rack_local";
+    case Locality::kRemote:
+      return "remote";
+  }
+  return "none";
+}
 
 std::string_view policyName(Policy policy) {
   switch (policy) {

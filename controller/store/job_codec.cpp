@@ -42,6 +42,9 @@ json specToJson(const JobSpec& s) {
               {"allocation_only", s.allocation_only},
               {"profile", s.profile},
               {"profile_interval_s", s.profile_interval_s},
+              {"inputs", s.inputs},
+              {"dataflow", s.dataflow},
+              {"split", s.split},
               {"warnings", s.warnings}};
 }
 
@@ -81,6 +84,9 @@ JobSpec specFromJson(const json& j) {
   s.allocation_only = j.value("allocation_only", false);
   s.profile = j.value("profile", "");
   s.profile_interval_s = j.value("profile_interval_s", uint32_t{0});
+  s.inputs = j.value("inputs", std::vector<std::string>{});
+  s.dataflow = j.value("dataflow", false);
+  s.split = j.value("split", std::string());
   s.warnings = j.at("warnings").get<std::vector<std::string>>();
   return s;
 }
@@ -126,6 +132,17 @@ std::string jobToJson(const Job& job) {
          {"max_rss_kb", job.max_rss_kb},
          {"billed", job.billed},
          {"cancel_requested", job.cancel_requested}};
+  if (!job.input.empty()) {
+    json input = json::array();
+    for (const InputBlock& b : job.input)
+      input.push_back({{"path", b.path}, {"offset", b.offset}, {"length", b.length},
+                       {"hosts", b.hosts}, {"nodes", b.nodes}});
+    j["input"] = std::move(input);
+    j["locality"] = job.locality;
+    j["bytes_node_local"] = job.bytes_node_local;
+    j["bytes_rack_local"] = job.bytes_rack_local;
+    j["bytes_remote"] = job.bytes_remote;
+  }
   if (!job.steps.empty()) {
     json steps = json::array();
     for (const JobStep& s : job.steps)
@@ -204,6 +221,19 @@ Result<Job> jobFromJson(const std::string& text) {
       step.ended_with_job = s.value("ended_with_job", false);
       job.steps.push_back(std::move(step));
     }
+    for (const auto& b : j.value("input", json::array())) {
+      InputBlock block;
+      block.path = b.at("path");
+      block.offset = b.at("offset");
+      block.length = b.at("length");
+      block.hosts = b.at("hosts").get<std::vector<std::string>>();
+      block.nodes = b.at("nodes").get<std::vector<std::string>>();
+      job.input.push_back(std::move(block));
+    }
+    job.locality = j.value("locality", "");
+    job.bytes_node_local = j.value("bytes_node_local", uint64_t{0});
+    job.bytes_rack_local = j.value("bytes_rack_local", uint64_t{0});
+    job.bytes_remote = j.value("bytes_remote", uint64_t{0});
     job.max_rss_kb = j.value("max_rss_kb", uint64_t{0});
     job.billed = j.value("billed", 0.0);
     job.cancel_requested = j.at("cancel_requested");

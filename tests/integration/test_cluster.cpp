@@ -243,6 +243,7 @@ bool TestCluster::startNode(int i) {
                                 dir_ + "/nodes/" + name, xml ? "--topology-xml" : "--topology",
                                 xml ? options_.topology_xml : options_.topology};
   if (options_.http) argv.insert(argv.end(), {"--http", "127.0.0.1:0"});
+  argv.insert(argv.end(), options_.node_args.begin(), options_.node_args.end());
   node_pids_[i] = spawn(argv, dir_ + "/logs/node-" + name + ".log");
   return node_pids_[i] != 0;
 }

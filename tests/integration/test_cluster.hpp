@@ -76,6 +76,7 @@ class TestCluster {
     // The controller and every node daemon also serve HTTP (/metrics) on a port chosen at run
     // time: httpAddress(), nodeHttpAddress(i).
     bool http = false;
+    std::vector<std::string> node_args;  // extra locus-node arguments ("--cache-dir", DIR)
   };
   explicit TestCluster(Options options);
   ~TestCluster();  // stops the node daemons (SIGTERM, then SIGKILL), kills the rest, removes the temp dir

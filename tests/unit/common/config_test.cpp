@@ -681,3 +681,64 @@ TEST(ParseConfig, EventsKept) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+TEST(ParseConfig, LocalityDefaults) {
+  auto c = parseConfig("", "t.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->locality.wait_node_ms, 3000);
+  EXPECT_EQ(c->locality.wait_rack_ms, 3000);
+  EXPECT_TRUE(c->locality.hdfs_namenode.empty());
+  EXPECT_EQ(c->locality.hdfs_timeout_ms, 5000);
+}
+
+TEST(ParseConfig, Locality) {
+  auto c = parseConfig(R"(
+[locality]
+locality_wait_node = 0.5
+locality_wait_rack = 2
+catalog = "/etc/locus/datasets.json"
+cache_dirs = ["/scratch/a", "/scratch/b"]
+[locality.hdfs]
+namenode = "http://nn:9870"
+timeout_ms = 250
+cache_s = 0
+user = "hdfs"
+hosts = { "dn1.example.org" = "n1", "dn2" = "n2" }
+)", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const LocalityConfig& l = c->locality;
+  EXPECT_EQ(l.wait_node_ms, 500);
+  EXPECT_EQ(l.wait_rack_ms, 2000);
+  EXPECT_EQ(l.catalog, "/etc/locus/datasets.json");
+  EXPECT_EQ(l.cache_dirs, (std::vector<std::string>{"/scratch/a", "/scratch/b"}));
+  EXPECT_EQ(l.hdfs_namenode, "http://nn:9870");
+  EXPECT_EQ(l.hdfs_timeout_ms, 250);
+  EXPECT_EQ(l.hdfs_cache_s, 0);
+  EXPECT_EQ(l.hdfs_user, "hdfs");
+  EXPECT_EQ(l.hdfs_hosts.at("dn1.example.org"), "n1");
+  EXPECT_EQ(l.hdfs_hosts.at("dn2"), "n2");
+}
+
+TEST(ParseConfig, RejectsBadLocality) {
+  struct Bad {
+    std::string text, message;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"[locality]\nlocality_wait_node = -1\n", "t.toml:2: key 'locality.locality_wait_node' must be a number of seconds"},
+           {"[locality]\nlocality_wait_rack = \"3s\"\n", "key 'locality.locality_wait_rack' must be a number"},
+           {"[locality]\nwait_node = 1\n", "t.toml:2: unknown key 'locality.wait_node'"},
+           {"[locality.hdfs]\nnamenode = \"hdfs://nn:8020\"\n", "must be the WebHDFS base, http://HOST:PORT"},
+           {"[locality.hdfs]\nhosts = { dn1 = 1 }\n", "key 'locality.hdfs.hosts' must be a table of strings"},
+           {"[locality.hdfs]\nport = 1\n", "unknown key 'locality.hdfs.port'"},
+       }) {
+    auto c = parseConfig(b.text, "t.toml");
+    ASSERT_FALSE(c.ok()) << b.text;
+    EXPECT_NE(c.error().message.find(b.message), std::string::npos) << c.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace locus

@@ -680,3 +680,65 @@ TEST(RealScripts, SpotChecks) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+class DataflowSubmitTest : public ::testing::Test {
+ protected:
+  Result<SubmitRequest> submit(const std::vector<std::string>& argv) {
+    SubmitContext ctx;
+    ctx.cwd = "/tmp";
+    return parseSubmitArgs(argv, ctx);
+  }
+};
+
+TEST_F(DataflowSubmitTest, InputsAndDataflow) {
+  auto r = submit({"--dataflow", "--input", "hdfs:///logs/2026-11", "--input=dataset:climate",
+                   "--task-cmd", "wc -l", "--split", "file"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->spec.dataflow);
+  EXPECT_EQ(r->spec.inputs, (std::vector<std::string>{"hdfs:///logs/2026-11", "dataset:climate"}));
+  EXPECT_EQ(r->spec.script, "#!/bin/sh\nwc -l\n");
+  EXPECT_EQ(r->spec.split, "file");
+  EXPECT_EQ(r->spec.name, "dataflow");
+  EXPECT_EQ(r->spec.ntasks, 1u);
+}
+
+TEST_F(DataflowSubmitTest, InputOnAPlainJob) {
+  auto r = submit({"--input", "webhdfs://nn:9870/data/x", "--wrap", "true"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->spec.dataflow);
+  EXPECT_EQ(r->spec.inputs, (std::vector<std::string>{"webhdfs://nn:9870/data/x"}));
+}
+
+TEST_F(DataflowSubmitTest, SbatchStdinInputIsOnlyAWarning) {
+  auto r = submit({"-i", "in.txt", "--wrap", "true"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->spec.inputs.empty());
+  ASSERT_EQ(r->spec.warnings.size(), 1u);
+  EXPECT_NE(r->spec.warnings[0].find("in.txt (stdin) accepted but not acted on"), std::string::npos)
+      << r->spec.warnings[0];
+}
+
+TEST_F(DataflowSubmitTest, Errors) {
+  struct Bad {
+    std::vector<std::string> argv;
+    std::string message;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {{"--dataflow", "--task-cmd", "wc -l"}, "--dataflow needs at least one --input"},
+           {{"--input", "dataset:x", "--task-cmd", "wc -l", "--array", "1-3"}, "--dataflow and --array"},
+           {{"--input", "dataset:x", "--task-cmd", "wc -l", "-N", "2"}, "run one process each"},
+           {{"--input", "dataset:x", "--wrap", "true", "--split", "block"}, "--split applies to --dataflow"},
+           {{"--input", "dataset:x", "--task-cmd", "wc", "--split", "line"}, "--split: 'line' is not block or file"},
+           {{"--input", "dataset:x", "--task-cmd", ""}, "--task-cmd"},
+       }) {
+    auto r = submit(b.argv);
+    ASSERT_FALSE(r.ok()) << b.message;
+    EXPECT_NE(r.error().message.find(b.message), std::string::npos) << r.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace locus

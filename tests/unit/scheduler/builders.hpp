@@ -164,6 +164,16 @@ class JobBuilder {
     j_.reclaim_group = group;
     return *this;
   }
+  // Input on these node indices, bytes each (most bytes first, as callers give them).
+  JobBuilder& input(std::initializer_list<std::pair<uint32_t, uint64_t>> sites) {
+    for (auto [n, bytes] : sites) j_.input_sites.push_back({n, bytes});
+    return *this;
+  }
+  // Skipped for locality since this time (ms).
+  JobBuilder& waitingSince(int64_t ms) {
+    j_.locality_wait_since_ms = ms;
+    return *this;
+  }
   operator JobRequest() const { return j_; }  // NOLINT
 
  private:

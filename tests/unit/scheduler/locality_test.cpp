@@ -1,0 +1,196 @@
+// Data locality in schedulePass: input nodes first, then their rack, then anywhere, with delay
+// scheduling's bounded waits (scheduler.hpp). Racks are the leaf switches of Snapshot::network.
+#include <gtest/gtest.h>
+
+#include "controller/scheduler/scheduler.hpp"
+#include "tests/unit/scheduler/builders.hpp"
+
+namespace locus::scheduler {
+namespace {
+
+using testing::describe;
+using testing::job;
+using testing::node;
+
+// Two racks of three nodes: rack 0 = n1-n3 (indices 0-2), rack 1 = n4-n6 (3-5), 4 cores each.
+Snapshot twoRacks() {
+  Snapshot s;
+  s.policy = Policy::kEasy;
+  for (int i = 1; i <= 6; ++i) s.nodes.push_back(node("n" + std::to_string(i)).numa(1, 4));
+  s.network.parent = {Network::kNoSwitch, 0, 0};  // spine 0 over leaves 1 and 2
+  s.network.switch_of_node = {1, 1, 1, 2, 2, 2};
+  s.now = 100;
+  s.now_ms = 100'000;
+  return s;
+}
+
+// A copy: callers pass the pass's decisions as a temporary.
+Decision decisionFor(const std::vector<Decision>& ds, uint64_t id) {
+  for (const Decision& d : ds)
+    if (d.job_id == id && d.kind != Decision::Kind::kPreempt) return d;
+  ADD_FAILURE() << "no decision for job " << id;
+  return {};
+}
+
+// Takes every core of node index n (a busy node).
+void fill(Snapshot& s, uint32_t n) { s.nodes[n].free_cores_by_numa = {{}}; }
+
+TEST(Locality, GoesToTheNodeWithTheMostInput) {
+  Snapshot s = twoRacks();
+  // Input on n5 (more bytes) and n2; best fit alone would pick n1.
+  s.pending = {job(1).input({{4, 300}, {1, 100}})};
+  auto ds = schedulePass(s);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(describe(ds[0], s.nodes), "1 -> n5[0]:1t");
+  EXPECT_EQ(ds[0].locality, Locality::kNodeLocal);
+  EXPECT_EQ(ds[0].locality_wait_since_ms, 0);
+}
+
+TEST(Locality, NextReplicaWhenTheFirstIsBusy) {
+  Snapshot s = twoRacks();
+  fill(s, 4);
+  s.pending = {job(1).input({{4, 300}, {1, 100}})};
+  auto ds = schedulePass(s);
+  EXPECT_EQ(describe(ds[0], s.nodes), "1 -> n2[0]:1t");
+  EXPECT_EQ(ds[0].locality, Locality::kNodeLocal);
+}
+
+TEST(Locality, WaitsWhileOnlyNonLocalSlotsAreFree) {
+  Snapshot s = twoRacks();
+  fill(s, 1);
+  fill(s, 4);
+  s.pending = {job(1).input({{4, 300}, {1, 100}})};
+  auto ds = schedulePass(s);
+  const Decision d = decisionFor(ds, 1);
+  EXPECT_EQ(d.kind, Decision::Kind::kPending);
+  EXPECT_EQ(d.reason, "Locality");
+  EXPECT_EQ(d.locality_wait_since_ms, 100'000);  // starts now
+  EXPECT_EQ(d.locality_retry_at_ms, 100'000 + kDefaultLocalityWaitNodeMs);
+}
+
+TEST(Locality, AKeptWaitIsHandedBack) {
+  Snapshot s = twoRacks();
+  fill(s, 1);
+  fill(s, 4);
+  s.pending = {job(1).input({{4, 300}, {1, 100}}).waitingSince(99'000)};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  EXPECT_EQ(d.reason, "Locality");
+  EXPECT_EQ(d.locality_wait_since_ms, 99'000);
+  EXPECT_EQ(d.locality_retry_at_ms, 99'000 + kDefaultLocalityWaitNodeMs);
+}
+
+TEST(Locality, RackLocalAfterTheNodeWait) {
+  Snapshot s = twoRacks();
+  fill(s, 1);
+  fill(s, 4);
+  // n2 (rack 0) and n5 (rack 1) busy; waited exactly the node wait: a node of either rack.
+  s.pending = {job(1).input({{4, 300}, {1, 100}}).waitingSince(100'000 - kDefaultLocalityWaitNodeMs)};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(d.locality, Locality::kRackLocal);
+}
+
+TEST(Locality, AnywhereAfterBothWaits) {
+  Snapshot s = twoRacks();
+  for (uint32_t n : {0u, 1u, 2u}) fill(s, n);  // all of rack 0 busy
+  s.pending = {job(1).input({{1, 100}})};
+  // Within the rack wait: still waiting (rack 1 only is free).
+  s.pending[0].locality_wait_since_ms = 100'000 - kDefaultLocalityWaitNodeMs;
+  const Decision waiting = decisionFor(schedulePass(s), 1);
+  EXPECT_EQ(waiting.reason, "Locality");
+  EXPECT_EQ(waiting.locality_retry_at_ms,
+            100'000 + kDefaultLocalityWaitRackMs);  // since + both waits
+  // Past both waits: remote.
+  s.pending[0].locality_wait_since_ms = 100'000 - kDefaultLocalityWaitNodeMs - kDefaultLocalityWaitRackMs;
+  const Decision started = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(started.kind, Decision::Kind::kStart);
+  EXPECT_EQ(started.locality, Locality::kRemote);
+  EXPECT_EQ(describe(started, s.nodes), "1 -> n4[0]:1t");
+}
+
+TEST(Locality, AFullClusterIsNoReasonToStartTheWait) {
+  Snapshot s = twoRacks();
+  for (uint32_t n = 0; n < 6; ++n) fill(s, n);
+  s.pending = {job(1).input({{1, 100}})};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  EXPECT_EQ(d.reason, "Resources");
+  EXPECT_EQ(d.locality_wait_since_ms, 0);  // nothing elsewhere was free: no wait counted
+}
+
+TEST(Locality, ASkippedSlotGoesToATaskLocalToIt) {
+  // Delay scheduling's point: job 1 (first in order) skips n4, and job 2, whose data is on n4,
+  // takes it in the same pass.
+  Snapshot s = twoRacks();
+  for (uint32_t n : {0u, 1u, 2u, 4u, 5u}) fill(s, n);
+  s.pending = {job(1).prio(10).input({{1, 100}}), job(2).prio(5).input({{3, 100}})};
+  auto ds = schedulePass(s);
+  EXPECT_EQ(decisionFor(ds, 1).reason, "Locality");
+  EXPECT_EQ(describe(decisionFor(ds, 2), s.nodes), "2 -> n4[0]:1t");
+  EXPECT_EQ(decisionFor(ds, 2).locality, Locality::kNodeLocal);
+}
+
+TEST(Locality, FlatNetworkGoesAnywhereAfterTheNodeWait) {
+  Snapshot s = twoRacks();
+  s.network = {};
+  fill(s, 1);
+  s.pending = {job(1).input({{1, 100}}).waitingSince(100'000 - kDefaultLocalityWaitNodeMs)};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(d.locality, Locality::kRemote);
+}
+
+TEST(Locality, ZeroWaitsNeverSkip) {
+  Snapshot s = twoRacks();
+  s.locality_wait_node_ms = 0;
+  s.locality_wait_rack_ms = 0;
+  fill(s, 1);
+  s.pending = {job(1).input({{1, 100}})};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(d.locality, Locality::kRackLocal);  // still the nearest free: its rack
+}
+
+TEST(Locality, MultiNodeJobOnTheInputNodes) {
+  Snapshot s = twoRacks();
+  s.pending = {job(1).nodes(2).tasks(2).input({{5, 200}, {2, 100}})};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  ASSERT_EQ(d.allocation.size(), 2u);
+  std::vector<uint32_t> nodes = {d.allocation[0].node, d.allocation[1].node};
+  std::sort(nodes.begin(), nodes.end());
+  EXPECT_EQ(nodes, (std::vector<uint32_t>{2, 5}));
+}
+
+TEST(Locality, ConstraintsStillApply) {
+  // The input node lacks the feature asked for: never used, even node-local.
+  Snapshot s = twoRacks();
+  for (uint32_t n = 1; n < 6; ++n) s.nodes[n].features = {"ssd"};
+  s.pending = {job(1).constraint("ssd").input({{0, 100}})};
+  s.locality_wait_node_ms = 0;
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_NE(d.allocation[0].node, 0u);
+  EXPECT_EQ(d.locality, Locality::kRackLocal);
+}
+
+TEST(Locality, SkipsAreReportedWithoutReportWaiting) {
+  Snapshot s = twoRacks();
+  s.report_waiting = false;
+  fill(s, 1);
+  s.pending = {job(1).input({{1, 100}}), job(2)};
+  auto ds = schedulePass(s);
+  EXPECT_EQ(decisionFor(ds, 1).reason, "Locality");
+  EXPECT_EQ(decisionFor(ds, 2).kind, Decision::Kind::kStart);
+}
+
+TEST(Locality, JobsWithoutInputAreUnaffected) {
+  Snapshot s = twoRacks();
+  s.pending = {job(1), job(2).input({{3, 10}})};
+  auto ds = schedulePass(s);
+  EXPECT_EQ(describe(decisionFor(ds, 1), s.nodes), "1 -> n1[0]:1t");
+  EXPECT_EQ(decisionFor(ds, 1).locality, Locality::kNone);
+  EXPECT_EQ(describe(decisionFor(ds, 2), s.nodes), "2 -> n4[0]:1t");
+}
+
+}  // namespace
+}  // namespace locus::scheduler
