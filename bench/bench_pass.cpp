@@ -1,5 +1,10 @@
 // bench_pass: one scheduling pass over a big synthetic snapshot.
 //   bench_pass [--pending N] [--nodes M] [--seed S] [--reps R] [--policy easy|fcfs|...]
+//              [--racks | --locality]
+// --racks: the same cluster in racks of 40 nodes (a switch tree under one root), no inputs.
+// --locality: racks of 40 nodes (a switch tree), and every serial and array job reads a block
+// with three replicas placed as HDFS does (one node, two in another rack): delay scheduling's
+// cost in a pass.
 // Defaults are the design target: 100,000 pending jobs on 10,000 nodes (2 NUMA x 64 cores,
 // 512 GB), part of the cluster already busy (one running job per busy node, ending within two
 // days), every job with a time limit, EASY backfill, a fixed seed so runs compare. Prints the
@@ -12,6 +17,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "controller/scheduler/scheduler.hpp"
 
@@ -28,7 +34,7 @@ constexpr uint32_t kDomains = 2;
 constexpr uint32_t kCoresPerDomain = 64;
 constexpr uint64_t kNodeMemMb = 512000;
 
-Snapshot buildSnapshot(uint32_t pending, uint32_t nodes, uint64_t seed) {
+Snapshot buildSnapshot(uint32_t pending, uint32_t nodes, uint64_t seed, bool racks, bool locality) {
   std::mt19937_64 rng(seed);
   auto pick = [&rng](uint64_t lo, uint64_t hi) {
     return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
@@ -64,6 +70,27 @@ Snapshot buildSnapshot(uint32_t pending, uint32_t nodes, uint64_t seed) {
     }
   }
 
+  constexpr uint32_t kRack = 40;
+  if (racks || locality) {
+    const uint32_t racks = (nodes + kRack - 1) / kRack;
+    s.network.parent.assign(racks + 1, 0);
+    s.network.parent[0] = locus::scheduler::Network::kNoSwitch;
+    for (uint32_t n = 0; n < nodes; ++n) s.network.switch_of_node.push_back(1 + n / kRack);
+  }
+  // Three replicas: a random node, then two nodes of another rack.
+  auto replicas = [&]() {
+    std::vector<locus::scheduler::InputSite> sites;
+    const uint32_t first = static_cast<uint32_t>(pick(0, nodes - 1));
+    sites.push_back({first, 128 << 20});
+    const uint32_t racks = (nodes + kRack - 1) / kRack;
+    uint32_t other = static_cast<uint32_t>(pick(0, racks - 1));
+    if (racks > 1 && other == first / kRack) other = (other + 1) % racks;
+    for (int i = 0; i < 2; ++i) {
+      const uint32_t n = std::min(nodes - 1, other * kRack + static_cast<uint32_t>(pick(0, kRack - 1)));
+      if (n != sites.front().node && (sites.size() < 2 || sites[1].node != n)) sites.push_back({n, 128 << 20});
+    }
+    return sites;
+  };
   s.pending.reserve(pending);
   uint64_t array_id = 0;
   uint32_t array_left = 0;
@@ -76,6 +103,7 @@ Snapshot buildSnapshot(uint32_t pending, uint32_t nodes, uint64_t seed) {
     const uint64_t kind = pick(0, 99);
     if (kind < 35) {  // serial
       r.mem_mb = 1000 * pick(0, 4);
+      if (locality) r.input_sites = replicas();
     } else if (kind < 55) {  // one node, threads or tasks
       r.nodes = 1;
       r.ntasks = static_cast<uint32_t>(pick(1, 8));
@@ -99,6 +127,7 @@ Snapshot buildSnapshot(uint32_t pending, uint32_t nodes, uint64_t seed) {
       r.array_max_running = array_max;
       r.cpus_per_task = static_cast<uint32_t>(pick(1, 2));
       r.mem_mb = 2000;
+      if (locality) r.input_sites = replicas();
     } else {  // whole node
       r.nodes = 1;
       r.ntasks = kDomains * kCoresPerDomain;
@@ -133,7 +162,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
           "usage: %s [--pending N] [--nodes M] [--seed S] [--reps R] "
-          "[--policy firstfit|fcfs|easy|conservative] [--depth D]\n",
+          "[--policy firstfit|fcfs|easy|conservative] [--depth D] [--racks | --locality]\n",
           argv[0]);
       return 0;
     }
@@ -149,7 +178,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_pass: unknown policy %s\n", policy_name);
     return 2;
   }
-  Snapshot snapshot = buildSnapshot(pending, nodes, seed);
+  bool locality = false, racks = false;
+  for (int i = 1; i < argc; ++i) {
+    locality = locality || std::strcmp(argv[i], "--locality") == 0;
+    racks = racks || std::strcmp(argv[i], "--racks") == 0;
+  }
+  Snapshot snapshot = buildSnapshot(pending, nodes, seed, racks, locality);
+  snapshot.now_ms = snapshot.now * 1000;
   snapshot.policy = *policy;
   snapshot.reserve_depth = flagValue(argc, argv, "--depth", 1);
   uint64_t free_cores = 0;
@@ -159,9 +194,10 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "snapshot: nodes=%u (%u NUMA x %u cores) pending=%u running=%zu free_cores=%llu seed=%u "
-      "policy=%s depth=%u\n",
+      "policy=%s depth=%u%s\n",
       nodes, kDomains, kCoresPerDomain, pending, snapshot.running.size(),
-      static_cast<unsigned long long>(free_cores), seed, policy_name, snapshot.reserve_depth);
+      static_cast<unsigned long long>(free_cores), seed, policy_name, snapshot.reserve_depth,
+      locality ? " locality=racks of 40, 3 replicas per serial/array job" : racks ? " racks of 40" : "");
 
   double best_ms = 0;
   std::vector<Decision> decisions;

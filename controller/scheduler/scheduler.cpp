@@ -375,7 +375,7 @@ class Pass {
       return r;
     }
     // Not allowed further yet: wait only if something elsewhere is free for it now.
-    if (!fitsNow(job, counts, ctx)) return r;
+    if (!fitsNow(job, counts, ctx, eligibility_key)) return r;
     r.skipped = true;
     r.since_ms = job.locality_wait_since_ms > 0 ? job.locality_wait_since_ms : now;
     r.retry_at_ms = r.since_ms + (has_racks && waited < rack_after ? rack_after : any_after);
@@ -395,14 +395,18 @@ class Pass {
     size_t tried = 0;
     for (const InputSite& site : job.input_sites) {
       if (site.node >= s_.nodes.size() || !allowedBy(ctx, site.node)) continue;
-      if (job.nodes <= 1 && tried++ < kMostSites && pool_.listed(site.node)) {
+      // A node without the cores for the whole job is skipped without a walk: on a busy cluster
+      // most input nodes are full, and this is the check that fails.
+      if (job.nodes <= 1 && tried++ < kMostSites && pool_.listed(site.node) &&
+          pool_.freeCores(site.node) >= uint64_t{job.ntasks} * job.cpus_per_task) {
         site_mask_[site.node / 64] |= uint64_t{1} << (site.node % 64);
         auto allocation = startNow(job, counts, sites, eligibility_key, false);
         site_mask_[site.node / 64] &= ~(uint64_t{1} << (site.node % 64));
         if (allocation) return allocation;
       }
     }
-    if (job.nodes == 1) return std::nullopt;
+    // One node or one task: the sites one by one were every placement there is.
+    if (job.nodes == 1 || job.ntasks <= 1) return std::nullopt;
     for (const InputSite& site : job.input_sites)
       if (site.node < s_.nodes.size() && allowedBy(ctx, site.node))
         site_mask_[site.node / 64] |= uint64_t{1} << (site.node % 64);
@@ -450,11 +454,23 @@ class Pass {
     return Locality::kRemote;
   }
 
-  // Whether the job could be placed on what is free now (the pool is left as it was).
-  bool fitsNow(const JobRequest& job, const std::vector<uint32_t>& counts, PlaceContext ctx) {
+  // Whether the job could be placed on what is free now, reservations aside (the pool is left
+  // as it was). A shape that failed before in the pass, for any window, cannot; a failure here
+  // is remembered like startNow's (on a busy cluster most skipped jobs then cost a lookup).
+  bool fitsNow(const JobRequest& job, const std::vector<uint32_t>& counts, const PlaceContext& ctx,
+               uint32_t eligibility_key) {
     if (uint64_t{job.ntasks} * job.cpus_per_task > pool_.totalFreeCores()) return false;
+    Shape shape = job.nodes > 0 ? fixedShape(job, counts) : flexibleShape(job);
+    shape.eligibility = eligibility_key;
+    shape.max_switches = ctx.max_switches;
+    shape.window_s = kNever;  // covered by a failure for any window
+    if (failed_.covers(shape)) return false;
     auto picks = job.nodes > 0 ? chooseFixed(job, counts, pool_, ctx) : chooseFlexible(job, pool_, ctx);
-    if (!picks) return false;
+    if (!picks) {
+      shape.window_s = 0;  // failed on what is free now, whatever the window
+      failed_.add(shape);
+      return false;
+    }
     release(*picks, pool_);
     return true;
   }
