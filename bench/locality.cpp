@@ -139,7 +139,7 @@ uint32_t rackOf(uint32_t node) { return node / kNodesPerRack; }
 
 struct Task {
   uint32_t job = 0;
-  int64_t base_ms = 0;              // run time when node-local
+  int64_t base_ms = 0;             // run time when node-local
   std::vector<uint32_t> replicas;  // nodes, the writer's first
 };
 
@@ -171,8 +171,8 @@ struct Options {
 struct Bin {
   uint32_t lo, hi, percent;
 };
-constexpr Bin kBins[] = {{1, 1, 39},     {2, 2, 16},     {3, 20, 14},      {21, 60, 9},  {61, 150, 6},
-                         {151, 300, 6},  {301, 500, 4},  {501, 1500, 4},   {1501, 4800, 3}};
+constexpr Bin kBins[] = {{1, 1, 39},    {2, 2, 16},    {3, 20, 14},    {21, 60, 9},    {61, 150, 6},
+                         {151, 300, 6}, {301, 500, 4}, {501, 1500, 4}, {1501, 4800, 3}};
 
 size_t binOf(uint32_t tasks) {
   size_t b = 0;
@@ -239,15 +239,15 @@ Locality classify(const Task& t, uint32_t node) {
 struct Result {
   Mode mode = Mode::kNone;
   uint64_t jobs = 0, tasks = 0, node_local = 0, rack_local = 0, remote = 0;
-  uint64_t small_tasks = 0, small_node_local = 0;  // tasks of jobs of <= kSmallJobTasks
+  uint64_t small_tasks = 0, small_node_local = 0;   // tasks of jobs of <= kSmallJobTasks
   std::vector<uint64_t> bin_tasks, bin_node_local;  // per kBins entry
-  double wait_ms = 0;         // sum of queue waits
-  double idle_wait_ms = 0;    // sum of the parts of them with a slot idle
-  double response_ms = 0;     // sum over jobs
-  double busy_ms = 0;         // sum of run times
+  double wait_ms = 0;                               // sum of queue waits
+  double idle_wait_ms = 0;                          // sum of the parts of them with a slot idle
+  double response_ms = 0;                           // sum over jobs
+  double busy_ms = 0;                               // sum of run times
   int64_t makespan_ms = 0;
   uint64_t passes = 0;
-  double pass_s = 0;          // wall time in schedulePass / placeByFlow
+  double pass_s = 0;  // wall time in schedulePass / placeByFlow
   double wall_s = 0;
   uint64_t graph_tasks = 0, graph_edges = 0, flow_calls = 0;  // flow: summed over calls
   std::vector<int64_t> task_wait_ms;                          // per task, for pairing
@@ -327,8 +327,10 @@ class Run {
       if ((changed || retry) && !queue_.empty() && freeSlots() > 0) {
         ++r_.passes;
         const auto t0 = std::chrono::steady_clock::now();
-        if (mode_ == Mode::kFlow) flowPass(now);
-        else schedulerPass(now);
+        if (mode_ == Mode::kFlow)
+          flowPass(now);
+        else
+          schedulerPass(now);
         r_.pass_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
       slot_idle_ = !queue_.empty() && freeSlots() > 0;
@@ -381,8 +383,8 @@ class Run {
     core_[t] = core;
     const Locality where = classify(task, node);
     const double penalty = where == Locality::kNodeLocal || mode_ == Mode::kIdeal ? 1.0
-                           : where == Locality::kRackLocal ? kRackPenalty
-                                                           : kRemotePenalty;
+                           : where == Locality::kRackLocal                        ? kRackPenalty
+                                                                                  : kRemotePenalty;
     const int64_t run = std::llround(static_cast<double>(task.base_ms) * penalty);
     end_[t] = now + run;
     ends_.push({now + run, t});
@@ -475,12 +477,15 @@ class Run {
         if (std::find(batch[i].racks.begin(), batch[i].racks.end(), rackOf(node)) ==
             batch[i].racks.end())
           batch[i].racks.push_back(rackOf(node));
-      if (o_.flow_clock == FlowClock::kQueue) batch[i].waited_ms = now - w_.jobs[w_.tasks[t].job].arrival_ms;
-      else batch[i].waited_ms = wait_since_[t] > 0 ? now - wait_since_[t] : 0;
+      if (o_.flow_clock == FlowClock::kQueue)
+        batch[i].waited_ms = now - w_.jobs[w_.tasks[t].job].arrival_ms;
+      else
+        batch[i].waited_ms = wait_since_[t] > 0 ? now - wait_since_[t] : 0;
     }
     std::vector<uint32_t> free(free_.begin(), free_.end());
     FlowGraphSize size;
-    const std::vector<int32_t> placed = locus::locality::placeByFlow(batch, free, rack_of_node_, costs_, &size);
+    const std::vector<int32_t> placed =
+        locus::locality::placeByFlow(batch, free, rack_of_node_, costs_, &size);
     ++r_.flow_calls;
     r_.graph_tasks += size.tasks;
     r_.graph_edges += size.edges;
@@ -541,11 +546,12 @@ class Run {
 void printHeader(const std::string& title, const Workload& w, const Options& o) {
   uint64_t small = 0;
   for (const Job& j : w.jobs) small += j.tasks <= kSmallJobTasks;
-  std::printf("\n== %s: %zu jobs (%.0f%% of them <= %u tasks), %zu tasks, load %.2f, seed %llu, "
-              "waits %lld/%lld ms\n",
-              title.c_str(), w.jobs.size(), 100.0 * static_cast<double>(small) / w.jobs.size(),
-              kSmallJobTasks, w.tasks.size(), o.load, static_cast<unsigned long long>(o.seed),
-              static_cast<long long>(o.wait_node_ms), static_cast<long long>(o.wait_rack_ms));
+  std::printf(
+      "\n== %s: %zu jobs (%.0f%% of them <= %u tasks), %zu tasks, load %.2f, seed %llu, "
+      "waits %lld/%lld ms\n",
+      title.c_str(), w.jobs.size(), 100.0 * static_cast<double>(small) / w.jobs.size(),
+      kSmallJobTasks, w.tasks.size(), o.load, static_cast<unsigned long long>(o.seed),
+      static_cast<long long>(o.wait_node_ms), static_cast<long long>(o.wait_rack_ms));
   std::printf("%-16s %6s %6s %7s %7s %7s %7s %7s %8s %6s %8s %7s %5s %7s %6s\n", "mode", "node%",
               "rack%", "remote%", "wait s", "+none", "+ideal", "idle s", "job s", "small%",
               "makespan", "tasks/s", "util%", "passes", "wall s");
@@ -565,14 +571,14 @@ std::string pairedWait(const Result& r, const Result* base) {
 void printRow(const std::string& label, const Result& r, const Result* none, const Result* ideal) {
   const double n = static_cast<double>(r.tasks);
   const double makespan_s = static_cast<double>(r.makespan_ms) / 1000.0;
-  std::printf("%-16s %6.1f %6.1f %7.1f %7.2f %7s %7s %7.2f %8.1f %6.1f %8.1f %7.1f %5.1f %7llu %6.2f\n",
-              label.c_str(), 100.0 * r.node_local / n, 100.0 * r.rack_local / n,
-              100.0 * r.remote / n, r.wait_ms / n / 1000.0, pairedWait(r, none).c_str(),
-              pairedWait(r, ideal).c_str(), r.idle_wait_ms / n / 1000.0,
-              r.response_ms / static_cast<double>(r.jobs) / 1000.0,
-              100.0 * r.small_node_local / std::max<double>(1, r.small_tasks), makespan_s,
-              n / makespan_s, 100.0 * r.busy_ms / (makespan_s * 1000.0 * kNodes * kSlotsPerNode),
-              static_cast<unsigned long long>(r.passes), r.wall_s);
+  std::printf(
+      "%-16s %6.1f %6.1f %7.1f %7.2f %7s %7s %7.2f %8.1f %6.1f %8.1f %7.1f %5.1f %7llu %6.2f\n",
+      label.c_str(), 100.0 * r.node_local / n, 100.0 * r.rack_local / n, 100.0 * r.remote / n,
+      r.wait_ms / n / 1000.0, pairedWait(r, none).c_str(), pairedWait(r, ideal).c_str(),
+      r.idle_wait_ms / n / 1000.0, r.response_ms / static_cast<double>(r.jobs) / 1000.0,
+      100.0 * r.small_node_local / std::max<double>(1, r.small_tasks), makespan_s, n / makespan_s,
+      100.0 * r.busy_ms / (makespan_s * 1000.0 * kNodes * kSlotsPerNode),
+      static_cast<unsigned long long>(r.passes), r.wall_s);
   if (r.mode == Mode::kFlow)
     std::printf("%-16s graph per call: %.1f tasks, %.0f edges; %.0f us per call\n", "",
                 static_cast<double>(r.graph_tasks) / std::max<uint64_t>(1, r.flow_calls),
@@ -585,12 +591,13 @@ void printRow(const std::string& label, const Result& r, const Result* none, con
 void printBins(const std::vector<Result>& runs) {
   std::printf("node-local %% by job size bin (tasks per job):\n%-16s", "bin");
   for (const Bin& b : kBins) {
-    const std::string label = b.lo == b.hi ? std::to_string(b.lo)
-                                           : std::to_string(b.lo) + "-" + std::to_string(b.hi);
+    const std::string label =
+        b.lo == b.hi ? std::to_string(b.lo) : std::to_string(b.lo) + "-" + std::to_string(b.hi);
     std::printf(" %9s", label.c_str());
   }
   std::printf("\n%-16s", "tasks");
-  for (uint64_t n : runs.front().bin_tasks) std::printf(" %9llu", static_cast<unsigned long long>(n));
+  for (uint64_t n : runs.front().bin_tasks)
+    std::printf(" %9llu", static_cast<unsigned long long>(n));
   for (const Result& r : runs) {
     if (r.mode == Mode::kIdeal) continue;  // the same placement as none
     std::printf("\n%-16s", modeName(r.mode));
@@ -652,8 +659,8 @@ void diagnose(const std::string& title, const Options& base) {
   for (FlowClock c : {FlowClock::kIdle, FlowClock::kQueue}) {
     Options o = base;
     o.flow_clock = c;
-    printRow(c == FlowClock::kQueue ? "flow/queue-clk" : "flow/idle-clk", Run(w, o, Mode::kFlow).run(),
-             &none, &ideal);
+    printRow(c == FlowClock::kQueue ? "flow/queue-clk" : "flow/idle-clk",
+             Run(w, o, Mode::kFlow).run(), &none, &ideal);
   }
 }
 
@@ -675,31 +682,50 @@ int main(int argc, char** argv) {
   int64_t short_ms = 100;
   for (int i = 1; i < argc; ++i) {
     const bool more = i + 1 < argc;
-    if (!std::strcmp(argv[i], "--seed") && more) o.seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--jobs") && more) o.jobs = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--mode") && more) mode = argv[++i];
-    else if (!std::strcmp(argv[i], "--tasks-ms") && more) o.tasks_ms = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--load") && more) o.load = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--wait-node-ms") && more) o.wait_node_ms = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--wait-rack-ms") && more) o.wait_rack_ms = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--batch") && more) o.batch = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--replicas") && more) o.replicas = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--scenario") && more) which = argv[++i];
-    else if (!std::strcmp(argv[i], "--short-ms") && more) short_ms = std::atoll(argv[++i]);
+    if (!std::strcmp(argv[i], "--seed") && more)
+      o.seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--jobs") && more)
+      o.jobs = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--mode") && more)
+      mode = argv[++i];
+    else if (!std::strcmp(argv[i], "--tasks-ms") && more)
+      o.tasks_ms = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--load") && more)
+      o.load = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--wait-node-ms") && more)
+      o.wait_node_ms = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--wait-rack-ms") && more)
+      o.wait_rack_ms = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--batch") && more)
+      o.batch = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--replicas") && more)
+      o.replicas = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--scenario") && more)
+      which = argv[++i];
+    else if (!std::strcmp(argv[i], "--short-ms") && more)
+      short_ms = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--handback") && more) {
       const std::string h = argv[++i];
-      if (h == "contract") o.handback = Handback::kContract;
-      else if (h == "job") o.handback = Handback::kJob;
-      else if (h == "keep") o.handback = Handback::kKeep;
-      else if (h == "paused") o.handback = Handback::kPaused;
-      else return usage();
+      if (h == "contract")
+        o.handback = Handback::kContract;
+      else if (h == "job")
+        o.handback = Handback::kJob;
+      else if (h == "keep")
+        o.handback = Handback::kKeep;
+      else if (h == "paused")
+        o.handback = Handback::kPaused;
+      else
+        return usage();
     } else if (!std::strcmp(argv[i], "--flow-clock") && more) {
       const std::string c = argv[++i];
-      if (c == "queue") o.flow_clock = FlowClock::kQueue;
-      else if (c == "idle") o.flow_clock = FlowClock::kIdle;
-      else return usage();
-    }
-    else return usage();
+      if (c == "queue")
+        o.flow_clock = FlowClock::kQueue;
+      else if (c == "idle")
+        o.flow_clock = FlowClock::kIdle;
+      else
+        return usage();
+    } else
+      return usage();
   }
   std::vector<Mode> modes;
   const bool all = mode == "all";
@@ -710,14 +736,16 @@ int main(int argc, char** argv) {
   if (modes.empty() || o.jobs == 0 || o.load <= 0 || o.batch == 0 || o.replicas < 1 ||
       o.replicas > 3 || o.wait_node_ms < 0 || o.wait_rack_ms < 0 || short_ms <= 0)
     return usage();
-  std::printf("bench_locality: %u nodes in %u racks, %u slots each; read penalty rack-local "
-              "%.1fx, remote %.1fx; flow batch %zu\n",
-              kNodes, kRacks, kSlotsPerNode, kRackPenalty, kRemotePenalty, o.batch);
-  std::printf("columns: where tasks ran (%%); mean queue wait per task (s); its mean paired change "
-              "vs none and vs ideal; the part of it\nspent while some slot stood idle; mean job "
-              "response (s); node-local %% of the tasks of jobs of <= %u tasks; makespan (s); "
-              "tasks/s over it; utilization\n",
-              kSmallJobTasks);
+  std::printf(
+      "bench_locality: %u nodes in %u racks, %u slots each; read penalty rack-local "
+      "%.1fx, remote %.1fx; flow batch %zu\n",
+      kNodes, kRacks, kSlotsPerNode, kRackPenalty, kRemotePenalty, o.batch);
+  std::printf(
+      "columns: where tasks ran (%%); mean queue wait per task (s); its mean paired change "
+      "vs none and vs ideal; the part of it\nspent while some slot stood idle; mean job "
+      "response (s); node-local %% of the tasks of jobs of <= %u tasks; makespan (s); "
+      "tasks/s over it; utilization\n",
+      kSmallJobTasks);
   const bool every = which == "all";
   if (every || which == "mixed") {
     scenario(o.tasks_ms > 0 ? "mixed jobs, " + std::to_string(o.tasks_ms) + " ms tasks, " +

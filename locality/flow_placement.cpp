@@ -17,10 +17,12 @@ namespace {
 // usually has a handful of free slots. This network sends one unit per free slot instead, and
 // finds the same placement:
 //
-//   super source --(F, 0)--> source --(1, K - U_i)--> task i --(1, 0)-----------> node n
-//                                                           \-(1, rack_cost)--> rack r --(.., 0)--> node
-//                                                           \-(1, remote_cost)-> cluster --(.., 0)--> rack
-//                             source --(F, K)--> sink  (a slot left idle)    node n --(free_n, 0)--> sink
+//   super source --(F, 0)--> source --(1, K - U_i)--> task i          (capacity, cost)
+//   source --(F, K)--> sink                                  (a slot left idle)
+//   task i --(1, 0)--> each free node holding its input
+//   task i --(1, rack_cost)--> rack r, for each rack holding its input
+//   task i --(1, remote_cost)--> cluster --(free slots of r, 0)--> rack r
+//   rack r --(free_n, 0)--> node n --(free_n, 0)--> sink
 //
 // with F the free slots (at most the tasks) and K the largest U_i. Quincy's objective is
 // sum over placed tasks of their slot cost + sum over pending tasks of U_i, that is
@@ -71,7 +73,8 @@ class Network {
   }
 
   int64_t flow(Edge e) const {
-    return boost::get(boost::edge_capacity, g_, e) - boost::get(boost::edge_residual_capacity, g_, e);
+    return boost::get(boost::edge_capacity, g_, e) -
+           boost::get(boost::edge_residual_capacity, g_, e);
   }
 
   size_t vertices() const { return boost::num_vertices(g_); }
@@ -149,11 +152,11 @@ std::vector<int32_t> placeByFlow(const std::vector<FlowTask>& tasks,
     }
     if (costs.rack_cost < c.unscheduled)
       for (uint32_t r : t.racks)
-        if (auto it = rack_index.find(r); it != rack_index.end() &&
-                                          std::find(c.racks.begin(), c.racks.end(), it->second) ==
-                                              c.racks.end())
+        if (auto it = rack_index.find(r);
+            it != rack_index.end() &&
+            std::find(c.racks.begin(), c.racks.end(), it->second) == c.racks.end())
           c.racks.push_back(it->second);
-    c.remote = true;
+    c.remote = costs.remote_cost < c.unscheduled;
     if (c.nodes.empty() && c.racks.empty() && !c.remote) continue;
     max_unscheduled = std::max(max_unscheduled, c.unscheduled);
     kept.push_back(std::move(c));
@@ -203,7 +206,8 @@ std::vector<int32_t> placeByFlow(const std::vector<FlowTask>& tasks,
     const Candidate& c = kept[k];
     const Vertex v = first_task + k;
     net.add(kSource, v, 1, k_shift - c.unscheduled);
-    for (uint32_t n : c.nodes) task_edges[k].nodes.emplace_back(n, net.add(v, node_vertex[n], 1, 0));
+    for (uint32_t n : c.nodes)
+      task_edges[k].nodes.emplace_back(n, net.add(v, node_vertex[n], 1, 0));
     for (uint32_t r : c.racks)
       task_edges[k].racks.emplace_back(r, net.add(v, first_rack + r, 1, costs.rack_cost));
     if (c.remote) task_edges[k].cluster = net.add(v, kCluster, 1, costs.remote_cost);

@@ -53,6 +53,9 @@ void expectSameSpec(const JobSpec& got, const JobSpec& want) {
   EXPECT_EQ(got.dependency, want.dependency);
   EXPECT_EQ(got.exclusive, want.exclusive);
   EXPECT_EQ(got.warnings, want.warnings);
+  EXPECT_EQ(got.inputs, want.inputs);
+  EXPECT_EQ(got.dataflow, want.dataflow);
+  EXPECT_EQ(got.split, want.split);
 }
 
 void expectSameJob(const Job& got, const Job& want) {
@@ -86,6 +89,18 @@ void expectSameJob(const Job& got, const Job& want) {
   EXPECT_EQ(got.stderr_path, want.stderr_path);
   EXPECT_EQ(got.completing, want.completing);
   EXPECT_EQ(got.cancel_requested, want.cancel_requested);
+  ASSERT_EQ(got.input.size(), want.input.size());
+  for (size_t i = 0; i < want.input.size(); ++i) {
+    EXPECT_EQ(got.input[i].path, want.input[i].path);
+    EXPECT_EQ(got.input[i].offset, want.input[i].offset);
+    EXPECT_EQ(got.input[i].length, want.input[i].length);
+    EXPECT_EQ(got.input[i].hosts, want.input[i].hosts);
+    EXPECT_EQ(got.input[i].nodes, want.input[i].nodes);
+  }
+  EXPECT_EQ(got.locality, want.locality);
+  EXPECT_EQ(got.bytes_node_local, want.bytes_node_local);
+  EXPECT_EQ(got.bytes_rack_local, want.bytes_rack_local);
+  EXPECT_EQ(got.bytes_remote, want.bytes_remote);
 }
 
 // A job with every field away from its default, so a field the store drops shows up.
@@ -120,6 +135,15 @@ Job fullJob(uint64_t id) {
   s.dependency = "afterok:3";
   s.exclusive = true;
   s.warnings = {"option --mail-user ignored", "option --licenses ignored"};
+  s.inputs = {"hdfs:///logs/2026-11", "dataset:climate"};
+  s.dataflow = true;
+  s.split = "file";
+  j.input = {{"/logs/2026-11/a", 134217728, 5'000'000'000ull, {"dn1.example.org", "dn9"}, {"n1"}},
+             {"/logs/2026-11/b", 0, 7, {"n2"}, {"n2"}}};
+  j.locality = "rack_local";
+  j.bytes_node_local = 1;
+  j.bytes_rack_local = 5'000'000'000ull;
+  j.bytes_remote = 3;
   j.user = "alice";
   j.uid = 1001;
   j.gid = 100;
