@@ -195,6 +195,20 @@ int runShow(const std::vector<std::string>& raw, const Globals& g) {
               job->qos().empty() ? "normal" : job->qos().c_str(), job->account().c_str());
   if (!job->reason_detail().empty()) std::printf("   ReasonDetail=%s\n", job->reason_detail().c_str());
   if (!job->preemption().empty()) std::printf("   Preemption=%s\n", job->preemption().c_str());
+  if (job->spec().inputs_size() > 0) {
+    std::string inputs;
+    for (const auto& in : job->spec().inputs()) inputs += (inputs.empty() ? "" : ",") + in;
+    const auto& l = job->locality();
+    std::printf("   Input=%s%s\n   Locality=node_local:%u,rack_local:%u,remote:%u Bytes=node_local:%llu,rack_local:%llu,remote:%llu\n",
+                inputs.c_str(), job->spec().dataflow() ? " Dataflow=yes" : "", l.node_local(), l.rack_local(), l.remote(),
+                static_cast<unsigned long long>(l.bytes().node_local()),
+                static_cast<unsigned long long>(l.bytes().rack_local()),
+                static_cast<unsigned long long>(l.bytes().remote()));
+  }
+  if (!job->input_path().empty())
+    std::printf("   InputSplit=%s@%llu+%llu\n", job->input_path().c_str(),
+                static_cast<unsigned long long>(job->input_offset()),
+                static_cast<unsigned long long>(job->input_length()));
   std::printf("   WorkDir=%s\n   StdOut=%s\n   StdErr=%s\n", job->work_dir().c_str(),
               job->stdout().empty() ? "(not started)" : job->stdout().c_str(),
               job->stderr().empty() ? "(not started)" : job->stderr().c_str());
