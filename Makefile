@@ -8,7 +8,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git \
   libhwloc-dev hwloc-nox libnuma-dev libboost-graph-dev libhdf5-dev hdf5-tools \
   libopenmpi-dev openmpi-bin libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 \
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev \
-  libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev \
+  libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev munge \
   zlib1g-dev python3 procps toil \
   prometheus
 

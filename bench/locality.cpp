@@ -336,7 +336,8 @@ class Run {
       slot_idle_ = !queue_.empty() && freeSlots() > 0;
     }
     LOCUS_CHECK(queue_.empty()) << queue_.size() << " tasks never started";
-    int64_t first = w_.jobs.front().arrival_ms, end = 0;
+    const int64_t first = w_.jobs.front().arrival_ms;
+    int64_t end = 0;
     for (const Job& job : w_.jobs) {
       int64_t job_end = 0;
       for (uint32_t t = job.first_task; t < job.first_task + job.tasks; ++t)
@@ -464,9 +465,10 @@ class Run {
     std::erase_if(queue_, [&](uint32_t t) { return start_[t] >= 0; });
   }
 
-  // flow: placeByFlow over the first --batch tasks. A task's wait (waited_ms) runs from the
-  // first pass that left it pending while a slot stayed idle, and is dropped by a pass that
-  // leaves no slot idle, as the scheduler core counts its waits.
+  // flow: placeByFlow over the first --batch tasks. A task's wait (waited_ms), with the default
+  // FlowClock::kIdle, runs from the first pass that left it pending while a slot stayed idle and
+  // is dropped by a pass that leaves no slot idle, as the scheduler core counts its waits; with
+  // kQueue it is the time since the task was queued.
   void flowPass(int64_t now) {
     const size_t n = std::min(queue_.size(), o_.batch);
     std::vector<FlowTask> batch(n);
@@ -482,10 +484,9 @@ class Run {
       else
         batch[i].waited_ms = wait_since_[t] > 0 ? now - wait_since_[t] : 0;
     }
-    std::vector<uint32_t> free(free_.begin(), free_.end());
     FlowGraphSize size;
     const std::vector<int32_t> placed =
-        locus::locality::placeByFlow(batch, free, rack_of_node_, costs_, &size);
+        locus::locality::placeByFlow(batch, free_, rack_of_node_, costs_, &size);
     ++r_.flow_calls;
     r_.graph_tasks += size.tasks;
     r_.graph_edges += size.edges;
@@ -543,15 +544,18 @@ class Run {
   int64_t idle_clock_ = 0;
 };
 
-void printHeader(const std::string& title, const Workload& w, const Options& o) {
+void printHeader(const std::string& title, const Workload& w, const Options& o,
+                 bool waits_swept = false) {
   uint64_t small = 0;
   for (const Job& j : w.jobs) small += j.tasks <= kSmallJobTasks;
+  char waits[64] = "waits as labelled";
+  if (!waits_swept)
+    std::snprintf(waits, sizeof waits, "waits %lld/%lld ms", static_cast<long long>(o.wait_node_ms),
+                  static_cast<long long>(o.wait_rack_ms));
   std::printf(
-      "\n== %s: %zu jobs (%.0f%% of them <= %u tasks), %zu tasks, load %.2f, seed %llu, "
-      "waits %lld/%lld ms\n",
+      "\n== %s: %zu jobs (%.0f%% of them <= %u tasks), %zu tasks, load %.2f, seed %llu, %s\n",
       title.c_str(), w.jobs.size(), 100.0 * static_cast<double>(small) / w.jobs.size(),
-      kSmallJobTasks, w.tasks.size(), o.load, static_cast<unsigned long long>(o.seed),
-      static_cast<long long>(o.wait_node_ms), static_cast<long long>(o.wait_rack_ms));
+      kSmallJobTasks, w.tasks.size(), o.load, static_cast<unsigned long long>(o.seed), waits);
   std::printf("%-16s %6s %6s %7s %7s %7s %7s %7s %8s %6s %8s %7s %5s %7s %6s\n", "mode", "node%",
               "rack%", "remote%", "wait s", "+none", "+ideal", "idle s", "job s", "small%",
               "makespan", "tasks/s", "util%", "passes", "wall s");
@@ -628,7 +632,7 @@ void scenario(const std::string& title, const Options& o, const std::vector<Mode
 // ideal on the same workload.
 void sweep(const std::string& title, const Options& base, const std::vector<int64_t>& waits) {
   const Workload w = makeWorkload(base);
-  printHeader("sweep of the waits (node wait = rack wait), " + title, w, base);
+  printHeader("sweep of the waits (node wait = rack wait), " + title, w, base, true);
   const Result none = Run(w, base, Mode::kNone).run();
   printRow("none", none, nullptr, nullptr);
   const Result ideal = Run(w, base, Mode::kIdeal).run();
@@ -774,7 +778,7 @@ int main(int argc, char** argv) {
     Options s = o;
     s.tasks_ms = short_ms;
     s.replicas = 1;
-    sweep("short tasks, 1 replica", s, {0, 100, 500});  // 3000: the short-1r table
+    sweep("short tasks, 1 replica", s, {0, 50, 100});  // 3000: the short-1r table
   }
   if (which == "diag") {
     diagnose("mixed jobs", o);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/munge_auth.hpp"
 #include "proto/locus.grpc.pb.h"
 
 namespace locus::cli {
@@ -15,8 +16,15 @@ constexpr auto kCallTimeout = std::chrono::seconds{60};
 // sacct, locus queue --state all) easily has more. A few hundred bytes a job: ~500,000 jobs.
 constexpr int kMaxReplyBytes = 256 * 1024 * 1024;
 
+// Why this process sent no credential (for the controller's refusal to make sense).
+thread_local std::string no_credential_why;
+
 Error fromGrpc(const grpc::Status& s, const std::string& address) {
+  if ((s.error_code() == grpc::StatusCode::UNAUTHENTICATED || s.error_code() == grpc::StatusCode::PERMISSION_DENIED) &&
+      !no_credential_why.empty())
+    return permissionDenied(s.error_message() + " (this client has no MUNGE credential: " + no_credential_why + ")");
   switch (s.error_code()) {
+    case grpc::StatusCode::UNAUTHENTICATED: return permissionDenied(s.error_message());
     case grpc::StatusCode::UNAVAILABLE:
       return unavailable("cannot reach the controller at " + address + " (" + s.error_message() + ")");
     case grpc::StatusCode::NOT_FOUND: return notFound(s.error_message());
@@ -28,8 +36,17 @@ Error fromGrpc(const grpc::Status& s, const std::string& address) {
   }
 }
 
+// Every call carries a fresh MUNGE credential: the controller takes the caller's identity from
+// it, never from the request (common/munge_auth.hpp).
+void authenticate(grpc::ClientContext& ctx) {
+  no_credential_why.clear();
+  std::string cred = callCredential(&no_credential_why);
+  if (!cred.empty()) ctx.AddMetadata(kMungeMetadataKey, cred);
+}
+
 void setDeadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  authenticate(ctx);
 }
 
 }  // namespace
@@ -226,6 +243,7 @@ Status Client::watchEvents(const proto::WatchEventsRequest& req, StopSignal& sto
                            const std::function<bool(const proto::Event&)>& on_event) {
   grpc::ClientContext ctx;
   if (deadline != std::chrono::system_clock::time_point::max()) ctx.set_deadline(deadline);
+  authenticate(ctx);
   stop.setCanceller([&ctx] { ctx.TryCancel(); });
   struct Clear {
     StopSignal& stop;

@@ -21,6 +21,8 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "common/config.hpp"
+#include "common/munge_auth.hpp"
+#include "common/private_munged.hpp"
 
 extern char** environ;
 
@@ -86,7 +88,7 @@ bool alive(pid_t pid) {
   if (!running(pid)) return false;
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).filename().string();
-  return exe.rfind("locus-controller", 0) == 0 || exe.rfind("locus-node", 0) == 0;
+  return exe.rfind("locus-controller", 0) == 0 || exe.rfind("locus-node", 0) == 0 || exe == "munged";
 }
 
 std::optional<pid_t> readPid(const fs::path& file) {
@@ -116,8 +118,11 @@ int stopCluster(const fs::path& dir) {
   // Nodes first (they kill their tasks), then the controller.
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(pids))
-    if (e.path().extension() == ".pid" && e.path().filename() != "controller.pid") files.push_back(e.path());
+    if (e.path().extension() == ".pid" && e.path().filename() != "controller.pid" &&
+        e.path().filename() != "munged.pid")
+      files.push_back(e.path());
   files.push_back(pids / "controller.pid");
+  files.push_back(pids / "munged.pid");  // a private munged (authentication) goes last
   for (const auto& f : files) {
     if (!fs::exists(f)) continue;
     if (auto pid = readPid(f)) {
@@ -199,6 +204,23 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   if (auto pid = readPid(dir / "pids/controller.pid"); pid && alive(*pid))
     return fail("a cluster is already running in " + dir.string() + " (locus down --state " + dir.string() + ")");
   fs::remove(dir / "controller/controller.addr");
+
+  // Authentication: the system's munged when it answers, else a private one for this cluster
+  // (its own key under DIR/munge). The daemons started below inherit LOCUS_MUNGE_SOCKET.
+  std::string munge_socket;
+  if (config.auth != "none") {
+    const std::string existing = config.munge_socket.empty() ? mungeSocket() : config.munge_socket;
+    if (mungedWorks(existing)) {
+      munge_socket = existing;
+    } else {
+      auto munged = startPrivateMunged((dir / "munge").string());
+      if (!munged.ok())
+        return fail(munged.error().message + " (or set [controller] auth = \"none\" in a --config: unsafe)");
+      writePid(dir / "pids/munged.pid", munged->pid);
+      munge_socket = munged->socket;
+    }
+    setenv("LOCUS_MUNGE_SOCKET", munge_socket.c_str(), 1);
+  }
 
   fs::path bin = binDir();
   std::vector<std::string> cargv{(bin / "locus-controller").string(), "--listen",
@@ -283,13 +305,15 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   if (detach) {
     std::printf("export LOCUS_CONTROLLER=%s\n", address.c_str());
     std::printf("export LOCUS_HTTP=%s\n", http_address.c_str());
+    if (!munge_socket.empty()) std::printf("export LOCUS_MUNGE_SOCKET=%s\n", munge_socket.c_str());
     std::fprintf(stderr, "locus: cluster up: controller %s, %zu nodes, state %s (stop: locus down --state %s)\n",
                  address.c_str(), names.size(), dir.c_str(), dir.c_str());
     return 0;
   }
   std::printf("locus: cluster up: controller %s, %zu nodes, state %s\n", address.c_str(), names.size(), dir.c_str());
   std::printf("locus: metrics at http://%s/metrics\n", http_address.c_str());
-  std::printf("locus: in another shell: export LOCUS_CONTROLLER=%s ; Ctrl-C here stops the cluster\n", address.c_str());
+  std::printf("locus: in another shell: export LOCUS_CONTROLLER=%s%s%s ; Ctrl-C here stops the cluster\n",
+              address.c_str(), munge_socket.empty() ? "" : " LOCUS_MUNGE_SOCKET=", munge_socket.c_str());
   std::fflush(stdout);
   sigset_t signals;
   sigemptyset(&signals);

@@ -1,5 +1,6 @@
 #include "common/config.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -91,7 +92,18 @@ Status readController(const toml::table& t, const std::string& source, Config& c
   TableReader r(t, source, "controller.");
   LOCUS_TRY(r.checkKnown({"listen", "state_dir", "node_timeout_s", "heartbeat_interval_ms",
                           "kill_grace_s", "default_time_limit", "admins", "service_ports",
-                          "events_kept"}));
+                          "events_kept", "auth", "munge_socket", "rpc_rate", "rpc_burst"}));
+  LOCUS_TRY(r.read<std::string>("auth", c.auth, "a string (\"munge\" or \"none\")"));
+  if (c.auth != "munge" && c.auth != "none")
+    return invalidArgument(where(source, *r.get("auth")) + ": key 'controller.auth' must be \"munge\" or \"none\"");
+  LOCUS_TRY(r.read<std::string>("munge_socket", c.munge_socket, "a string (a path)"));
+  {
+    int64_t rate = c.rpc_rate, burst = c.rpc_burst;
+    LOCUS_TRY(r.readInt("rpc_rate", rate, 0));
+    LOCUS_TRY(r.readInt("rpc_burst", burst, 1));
+    c.rpc_rate = static_cast<uint32_t>(std::min<int64_t>(rate, UINT32_MAX));
+    c.rpc_burst = static_cast<uint32_t>(std::min<int64_t>(burst, UINT32_MAX));
+  }
   LOCUS_TRY(r.read<std::string>("listen", c.listen, "a string"));
   LOCUS_TRY(r.read<std::string>("state_dir", c.state_dir, "a string"));
   int64_t v = c.node_timeout.count();

@@ -12,6 +12,11 @@
 //   default_time_limit = "UNLIMITED"  # Slurm time format; applies when a job gives none
 //   admins = ["root"]
 //   events_kept = 100000          # newest job/node events kept for `locus events` to resume from
+//   auth = "munge"                # who calls: MUNGE credentials; "none" trusts what requests say
+//                                 # (unsafe: development only)
+//   munge_socket = "/run/munge/munge.socket.2"  # default: $LOCUS_MUNGE_SOCKET, else this
+//   rpc_rate = 500                # calls per second per user (a token bucket); 0 = no limit
+//   rpc_burst = 5000              # calls a user may make at once before the rate applies
 //
 //   [scheduler]
 //   interval_ms = 1000            # timer-driven pass, besides the event-driven ones
@@ -202,6 +207,14 @@ struct Config {
   // The event log (locus events) keeps this many newest events, in memory and in the store; a
   // client resuming from an older one is told they are gone. ~300 bytes each.
   uint64_t events_kept = 100'000;
+  // Authentication ([controller] auth): "munge" (the default; the controller refuses to start
+  // without a working munged) or "none" (requests' own user fields are trusted: unsafe).
+  std::string auth = "munge";
+  std::string munge_socket;  // empty: mungeSocket() ($LOCUS_MUNGE_SOCKET or munged's default)
+  // Per-user rate limit on client calls, so a runaway script cannot starve the controller
+  // (Slurm 23.02's rl_enable): a bucket of rpc_burst calls refilled at rpc_rate per second.
+  uint32_t rpc_rate = 500;
+  uint32_t rpc_burst = 5000;
   std::chrono::milliseconds scheduler_interval{1000};
   std::string scheduler_policy = "easy-predict";  // firstfit | fcfs | easy | easy-predict | conservative
   uint32_t reserve_depth = 1;             // easy: how many blocked jobs get a reservation

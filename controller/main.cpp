@@ -11,6 +11,7 @@
 #include "common/metrics.hpp"
 #include "controller/controller.hpp"
 #include "controller/dashboard/dashboard.hpp"
+#include "controller/rpc/gatekeeper.hpp"
 #include "controller/rpc/server.hpp"
 
 int main(int argc, char** argv) {
@@ -49,6 +50,18 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Authentication first: a controller that cannot tell who calls must not serve at all.
+  if (locus::Status auth = locus::controller::Gatekeeper(config).selfTest(); !auth.ok()) {
+    std::fprintf(stderr,
+                 "locus-controller: authentication (auth = \"munge\") does not work: %s. Start munged "
+                 "(Debian package munge), point [controller] munge_socket or LOCUS_MUNGE_SOCKET at its "
+                 "socket, or set [controller] auth = \"none\" (unsafe: any client may act as any user)\n",
+                 auth.error().message.c_str());
+    return 1;
+  }
+  if (config.auth == "none")
+    std::fprintf(stderr, "locus-controller: warning: auth = \"none\": requests are trusted as they come; "
+                         "development only\n");
   auto controller = locus::controller::Controller::create(config);
   if (!controller.ok()) {
     std::fprintf(stderr, "locus-controller: %s\n", controller.error().message.c_str());

@@ -21,6 +21,7 @@
 
 #include "common/logging.hpp"
 #include "common/metrics.hpp"
+#include "common/munge_auth.hpp"
 #include "common/time_util.hpp"
 #include "gpu/visible_devices.hpp"
 #include "locality/local_datasets.hpp"
@@ -137,6 +138,11 @@ struct Agent::Impl {
       auto channel = grpc::CreateChannel(options.controller, grpc::InsecureChannelCredentials());
       auto stub = proto::NodeApi::NewStub(channel);
       grpc::ClientContext ctx;
+      // The controller checks who opens the stream: a node daemon runs as root (or as the
+      // controller's user), under the cluster's MUNGE key.
+      std::string no_credential;
+      if (std::string cred = callCredential(&no_credential); !cred.empty()) ctx.AddMetadata(kMungeMetadataKey, cred);
+      else log()->debug("no MUNGE credential: {}", no_credential);
       std::unique_ptr<grpc::ClientReaderWriter<proto::NodeToController, proto::ControllerToNode>> stream;
       {
         std::lock_guard lock(stream_mu_);
@@ -171,7 +177,10 @@ struct Agent::Impl {
         context_ = nullptr;
       }
       ctx.TryCancel();
-      stream->Finish();
+      const grpc::Status finished = stream->Finish();
+      if (finished.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+          finished.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+        log()->error("controller {} refused this node: {}", options.controller, finished.error_message());
       std::unique_lock lock(mu_);
       if (stopping_) return;
       log()->debug("controller {} unreachable; retry in {} ms", options.controller, backoff.count());

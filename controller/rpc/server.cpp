@@ -5,6 +5,8 @@
 #include <deque>
 
 #include "common/logging.hpp"
+#include "common/munge_auth.hpp"
+#include "controller/rpc/gatekeeper.hpp"
 #include "proto/locus.grpc.pb.h"
 
 namespace locus::controller {
@@ -58,9 +60,45 @@ proto::Event toProto(const Event& e) {
   return out;
 }
 
+std::string credentialOf(const grpc::ServerContext* ctx) {
+  auto it = ctx->client_metadata().find(kMungeMetadataKey);
+  return it == ctx->client_metadata().end() ? std::string() : std::string(it->second.data(), it->second.size());
+}
+
+// The request as the authenticated caller makes it: its user fields are the credential's, not
+// what the client wrote (with auth = "none", what the client wrote).
+template <typename Request>
+Request stamped(const Request& req, const std::optional<Identity>& who) {
+  Request r = req;
+  if (who) {
+    r.set_user(who->user);
+    r.set_uid(who->uid);
+    if constexpr (requires { r.set_gid(uint32_t{}); }) r.set_gid(who->gid);
+  }
+  return r;
+}
+
 class ClientService final : public proto::ClientApi::Service {
  public:
-  explicit ClientService(Controller& c) : c_(c) {}
+  ClientService(Controller& c, Gatekeeper& gate) : c_(c), gate_(gate) {}
+
+  // Authenticates the call (its MUNGE credential) and takes it from its user's rate bucket.
+  // `claimed`: the user the request names, charged instead when nothing is authenticated.
+  grpc::Status admit(grpc::ServerContext* ctx, const std::string& claimed, std::optional<Identity>& who) {
+    auto id = gate_.identify(credentialOf(ctx));
+    if (!id.ok()) {
+      log()->warn("refused a call from {}: {}", ctx->peer(), id.error().message);
+      return grpc::Status(id.error().code == ErrorCode::kPermissionDenied ? grpc::StatusCode::UNAUTHENTICATED
+                                                                          : grpc::StatusCode::UNAVAILABLE,
+                          id.error().message);
+    }
+    who = std::move(*id);
+    const std::string user = who ? who->user : claimed;
+    if (!gate_.admit(user))
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "rate limit: too many calls from user " + user + "; slow down ([controller] rpc_rate)");
+    return grpc::Status::OK;
+  }
 
   // A unary call: guarded, and its time observed in locus_rpc_duration_seconds{method}. Streams
   // (WaitJob) are not timed: their length is the client's wait, not the controller's work.
@@ -73,29 +111,35 @@ class ClientService final : public proto::ClientApi::Service {
     return status;
   }
 
-  grpc::Status SubmitJob(grpc::ServerContext*, const proto::SubmitJobRequest* req,
+  grpc::Status SubmitJob(grpc::ServerContext* ctx, const proto::SubmitJobRequest* req,
                          proto::SubmitJobReply* reply) override {
     return timed("SubmitJob", [&] {
-      auto r = c_.submit(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      auto r = c_.submit(stamped(*req, who));
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status CreateStep(grpc::ServerContext*, const proto::CreateStepRequest* req,
+  grpc::Status CreateStep(grpc::ServerContext* ctx, const proto::CreateStepRequest* req,
                           proto::CreateStepReply* reply) override {
     return timed("CreateStep", [&] {
-      auto r = c_.createStep(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      auto r = c_.createStep(stamped(*req, who));
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status GetJob(grpc::ServerContext*, const proto::GetJobRequest* req,
+  grpc::Status GetJob(grpc::ServerContext* ctx, const proto::GetJobRequest* req,
                       proto::GetJobReply* reply) override {
     return timed("GetJob", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       auto r = c_.getJob(req->job_id());
       if (!r.ok()) return toGrpc(r.error());
       *reply->mutable_job() = std::move(*r);
@@ -103,26 +147,32 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
-  grpc::Status ListJobs(grpc::ServerContext*, const proto::ListJobsRequest* req,
+  grpc::Status ListJobs(grpc::ServerContext* ctx, const proto::ListJobsRequest* req,
                         proto::ListJobsReply* reply) override {
     return timed("ListJobs", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       *reply = c_.listJobs(*req);
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status CancelJob(grpc::ServerContext*, const proto::CancelJobRequest* req,
+  grpc::Status CancelJob(grpc::ServerContext* ctx, const proto::CancelJobRequest* req,
                          proto::CancelJobReply* reply) override {
     return timed("CancelJob", [&] {
-      *reply = c_.cancel(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      *reply = c_.cancel(stamped(*req, who));
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status UpdateJobs(grpc::ServerContext*, const proto::UpdateJobsRequest* req,
+  grpc::Status UpdateJobs(grpc::ServerContext* ctx, const proto::UpdateJobsRequest* req,
                           proto::CancelJobReply* reply) override {
     return timed("UpdateJobs", [&] {
-      *reply = c_.update(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      *reply = c_.update(stamped(*req, who));
       return grpc::Status::OK;
     });
   }
@@ -130,6 +180,8 @@ class ClientService final : public proto::ClientApi::Service {
   grpc::Status WaitJob(grpc::ServerContext* ctx, const proto::WaitJobRequest* req,
                        grpc::ServerWriter<proto::WaitJobEvent>* writer) override {
     return guarded("WaitJob", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       auto targets = c_.waitTargets({req->job_ids().begin(), req->job_ids().end()});
       if (!targets.ok()) return toGrpc(targets.error());
       std::set<uint64_t> pending(targets->begin(), targets->end());
@@ -162,6 +214,8 @@ class ClientService final : public proto::ClientApi::Service {
   grpc::Status WatchEvents(grpc::ServerContext* ctx, const proto::WatchEventsRequest* req,
                            grpc::ServerWriter<proto::Event>* writer) override {
     return guarded("WatchEvents", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       constexpr auto kSlice = std::chrono::seconds{1};
       // Events per read of the log: bounds what one wake-up copies under the log's lock.
       constexpr size_t kBatch = 512;
@@ -204,25 +258,31 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
-  grpc::Status GetShares(grpc::ServerContext*, const proto::SharesRequest*,
+  grpc::Status GetShares(grpc::ServerContext* ctx, const proto::SharesRequest*,
                          proto::SharesReply* reply) override {
     return timed("GetShares", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       *reply = c_.shares();
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status ChangeAccount(grpc::ServerContext*, const proto::AccountChangeRequest* req,
+  grpc::Status ChangeAccount(grpc::ServerContext* ctx, const proto::AccountChangeRequest* req,
                              proto::AccountChangeReply*) override {
     return timed("ChangeAccount", [&] {
-      Status s = c_.changeAccount(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      Status s = c_.changeAccount(stamped(*req, who));
       return s.ok() ? grpc::Status::OK : toGrpc(s.error());
     });
   }
 
-  grpc::Status LocateData(grpc::ServerContext*, const proto::LocateDataRequest* req,
+  grpc::Status LocateData(grpc::ServerContext* ctx, const proto::LocateDataRequest* req,
                           proto::LocateDataReply* reply) override {
     return timed("LocateData", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       auto r = c_.locateData(req->uri());
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
@@ -230,8 +290,10 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
-  grpc::Status GetQuotas(grpc::ServerContext*, const proto::QuotasRequest* req, proto::QuotasReply* reply) override {
+  grpc::Status GetQuotas(grpc::ServerContext* ctx, const proto::QuotasRequest* req, proto::QuotasReply* reply) override {
     return timed("GetQuotas", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       auto r = c_.quotas(req->pool());
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
@@ -239,34 +301,42 @@ class ClientService final : public proto::ClientApi::Service {
     });
   }
 
-  grpc::Status SetQuota(grpc::ServerContext*, const proto::SetQuotaRequest* req, proto::SetQuotaReply*) override {
+  grpc::Status SetQuota(grpc::ServerContext* ctx, const proto::SetQuotaRequest* req, proto::SetQuotaReply*) override {
     return timed("SetQuota", [&] {
-      Status s = c_.setQuota(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      Status s = c_.setQuota(stamped(*req, who));
       return s.ok() ? grpc::Status::OK : toGrpc(s.error());
     });
   }
 
-  grpc::Status ManageService(grpc::ServerContext*, const proto::ServiceRequest* req,
+  grpc::Status ManageService(grpc::ServerContext* ctx, const proto::ServiceRequest* req,
                              proto::ServiceReply* reply) override {
     return timed("ManageService", [&] {
-      auto r = c_.manageService(*req);
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      auto r = c_.manageService(stamped(*req, who));
       if (!r.ok()) return toGrpc(r.error());
       *reply = std::move(*r);
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status GetPriorities(grpc::ServerContext*, const proto::PrioritiesRequest* req,
+  grpc::Status GetPriorities(grpc::ServerContext* ctx, const proto::PrioritiesRequest* req,
                              proto::PrioritiesReply* reply) override {
     return timed("GetPriorities", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       *reply = c_.priorities({req->job_ids().begin(), req->job_ids().end()});
       return grpc::Status::OK;
     });
   }
 
-  grpc::Status ListNodes(grpc::ServerContext*, const proto::ListNodesRequest*,
+  grpc::Status ListNodes(grpc::ServerContext* ctx, const proto::ListNodesRequest*,
                          proto::ListNodesReply* reply) override {
     return timed("ListNodes", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
       *reply = c_.listNodes();
       return grpc::Status::OK;
     });
@@ -274,6 +344,7 @@ class ClientService final : public proto::ClientApi::Service {
 
  private:
   Controller& c_;
+  Gatekeeper& gate_;
 };
 
 // Commands for one node, queued by the controller and written by the stream's handler thread,
@@ -308,12 +379,17 @@ class StreamChannel final : public NodeChannel {
 
 class NodeService final : public proto::NodeApi::Service {
  public:
-  explicit NodeService(Controller& c) : c_(c) {}
+  NodeService(Controller& c, Gatekeeper& gate) : c_(c), gate_(gate) {}
 
   grpc::Status Connect(grpc::ServerContext* ctx,
                        grpc::ServerReaderWriter<proto::ControllerToNode, proto::NodeToController>*
                            stream) override {
     return guarded("Connect", [&] {
+      // A node daemon under another MUNGE key, or run by an ordinary user, registers nothing.
+      if (auto who = gate_.identifyNode(credentialOf(ctx)); !who.ok()) {
+        log()->warn("refused a node stream from {}: {}", ctx->peer(), who.error().message);
+        return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, who.error().message);
+      }
       proto::NodeToController first;
       if (!stream->Read(&first) || !first.has_register_())
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first message must be RegisterNode");
@@ -346,12 +422,14 @@ class NodeService final : public proto::NodeApi::Service {
 
  private:
   Controller& c_;
+  Gatekeeper& gate_;
 };
 
 }  // namespace
 
 struct RpcServer::Impl {
-  explicit Impl(Controller& c) : client(c), node(c) {}
+  explicit Impl(Controller& c) : gate(c.config()), client(c, gate), node(c, gate) {}
+  Gatekeeper gate;
   ClientService client;
   NodeService node;
   std::unique_ptr<grpc::Server> server;

@@ -81,7 +81,16 @@ TEST(Cli, UpRunsJobsAndDownStopsEveryDaemon) {
   address.erase(address.find('\n'));
   // And the controller's HTTP address (/metrics), on the next line, for the same eval.
   EXPECT_NE(up.out.find("\nexport LOCUS_HTTP=127.0.0.1:"), std::string::npos) << up.out;
-  std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", address}};
+  // And the private munged's socket (no system munged here): calls without it are refused.
+  const auto munge_at = up.out.find("\nexport LOCUS_MUNGE_SOCKET=");
+  ASSERT_NE(munge_at, std::string::npos) << up.out;
+  std::string socket = up.out.substr(munge_at + std::string("\nexport LOCUS_MUNGE_SOCKET=").size());
+  socket.erase(socket.find('\n'));
+  EXPECT_EQ(socket, dir + "/munge/munge.socket");
+  std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", address}, {"LOCUS_MUNGE_SOCKET", socket}};
+  auto refused = runCommand({binDir() + "/locus", "queue"}, {{"LOCUS_CONTROLLER", address}, {"LOCUS_MUNGE_SOCKET", "/nonexistent"}});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("authentication required"), std::string::npos) << refused.err;
   auto submit = runCommand({binDir() + "/locus", "submit", "--parsable", "--wrap", "echo hi"}, env, dir);
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   auto wait = runCommand({binDir() + "/locus", "wait", "--timeout", "60", submit.out.substr(0, submit.out.size() - 1)}, env);
@@ -90,7 +99,7 @@ TEST(Cli, UpRunsJobsAndDownStopsEveryDaemon) {
 
   std::vector<pid_t> pids;
   for (const auto& e : fs::directory_iterator(dir + "/pids")) pids.push_back(std::stoi(readFile(e.path())));
-  ASSERT_EQ(pids.size(), 3u);
+  ASSERT_EQ(pids.size(), 4u);  // the controller, two nodes, munged
   auto down = runCommand({binDir() + "/locus", "down", "--state", dir});
   EXPECT_EQ(down.exit_code, 0) << down.err;
   for (pid_t pid : pids) {

@@ -139,7 +139,8 @@ TEST(Prometheus, ScrapesALocusUpClusterAndCountsRunningJobs) {
   EXPECT_EQ(query(api, "locus_jobs{state=\"RUNNING\"}"), 0);
 
   // Two jobs fill the two 4-core nodes; a third waits.
-  std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", controller}};
+  std::map<std::string, std::string> env{{"LOCUS_CONTROLLER", controller},
+                                         {"LOCUS_MUNGE_SOCKET", exported(started.out, "LOCUS_MUNGE_SOCKET")}};
   for (int i = 0; i < 3; ++i) {
     auto r =
         runCommand({binDir() + "/locus", "submit", "-n", "4", "--wrap", "sleep 300"}, env, up.dir);

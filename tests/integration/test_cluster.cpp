@@ -1,5 +1,7 @@
 #include "tests/integration/test_cluster.hpp"
 
+#include "common/private_munged.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -167,8 +169,20 @@ TestCluster::TestCluster(Options options) : options_(std::move(options)) {
   fs::create_directories(work_);
   fs::create_directories(dir_ + "/logs");
   config_path_ = dir_ + "/locus.toml";
+  if (options_.munge) {
+    // The cluster's own munged; the daemons and CLI runs started from here inherit its socket.
+    auto munged = startPrivateMunged(dir_ + "/munge");
+    if (munged.ok()) {
+      munged_pid_ = munged->pid;
+      munge_socket_ = munged->socket;
+      setenv("LOCUS_MUNGE_SOCKET", munge_socket_.c_str(), 1);
+    } else {
+      std::fprintf(stderr, "test cluster: %s\n", munged.error().message.c_str());
+    }
+  }
   std::ofstream(config_path_) << "[controller]\n"
-                                 "kill_grace_s = 1\n"
+                              << (options_.munge ? "" : "auth = \"none\"\n")
+                              << "kill_grace_s = 1\n"
                                  "node_timeout_s = " << options_.node_timeout_s << "\n"
                                  "heartbeat_interval_ms = 300\n"
                               << options_.config << "\n";
@@ -188,6 +202,10 @@ TestCluster::~TestCluster() {
   }
   for (int i = 0; i < options_.nodes; ++i) killNode(i);
   killController();
+  if (munged_pid_ > 0) {
+    kill(munged_pid_, SIGTERM);
+    waitpid(munged_pid_, nullptr, 0);
+  }
   // LOCUS_TEST_KEEP=1 keeps the logs and state of a failed run for a look.
   if (const char* keep = std::getenv("LOCUS_TEST_KEEP"); keep && *keep == '1') {
     std::fprintf(stderr, "kept test cluster state in %s\n", dir_.c_str());
@@ -285,7 +303,9 @@ bool TestCluster::waitNodesUp(int count, std::chrono::milliseconds timeout) {
 CommandResult TestCluster::locus(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{binDir() + "/locus", "--controller", address()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return runCommand(argv, {}, work_);
+  std::map<std::string, std::string> env;
+  if (!munge_socket_.empty()) env["LOCUS_MUNGE_SOCKET"] = munge_socket_;
+  return runCommand(argv, env, work_);
 }
 
 std::optional<uint64_t> TestCluster::submit(const std::vector<std::string>& args) const {

@@ -77,6 +77,9 @@ class TestCluster {
     // time: httpAddress(), nodeHttpAddress(i).
     bool http = false;
     std::vector<std::string> node_args;  // extra locus-node arguments ("--cache-dir", DIR)
+    // Authentication: a private munged (its own key and socket under the cluster's directory)
+    // that the controller requires credentials from; false: auth = "none".
+    bool munge = true;
   };
   explicit TestCluster(Options options);
   ~TestCluster();  // stops the node daemons (SIGTERM, then SIGKILL), kills the rest, removes the temp dir
@@ -104,6 +107,8 @@ class TestCluster {
   std::string httpAddress() const;
   std::string nodeHttpAddress(int i) const;
   pid_t controllerPid() const { return controller_pid_; }
+  // The private munged's socket (Options::munge); every daemon and CLI run here is given it.
+  const std::string& mungeSocket() const { return munge_socket_; }
 
  private:
   pid_t spawn(const std::vector<std::string>& argv, const std::string& log);
@@ -111,6 +116,8 @@ class TestCluster {
   std::string dir_, work_, config_path_;
   int port_ = 0;
   pid_t controller_pid_ = 0;
+  pid_t munged_pid_ = 0;
+  std::string munge_socket_;
   std::vector<pid_t> node_pids_;
 };
 

@@ -742,3 +742,32 @@ TEST(ParseConfig, RejectsBadLocality) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+TEST(ParseConfig, Authentication) {
+  auto d = parseConfig("", "t.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->auth, "munge");  // safe by default: the controller refuses to start without munged
+  EXPECT_TRUE(d->munge_socket.empty());
+  EXPECT_EQ(d->rpc_rate, 500u);
+  EXPECT_EQ(d->rpc_burst, 5000u);
+  auto c = parseConfig("[controller]\nauth = \"none\"\nmunge_socket = \"/run/m.sock\"\nrpc_rate = 0\nrpc_burst = 7\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->auth, "none");
+  EXPECT_EQ(c->munge_socket, "/run/m.sock");
+  EXPECT_EQ(c->rpc_rate, 0u);
+  EXPECT_EQ(c->rpc_burst, 7u);
+  for (const std::string bad : {"[controller]\nauth = \"kerberos\"\n", "[controller]\nrpc_rate = -1\n",
+                                "[controller]\nrpc_burst = 0\n"}) {
+    auto r = parseConfig(bad, "t.toml");
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.error().message.find("t.toml:2"), std::string::npos) << r.error().message;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace locus
