@@ -361,6 +361,7 @@ class Run {
       if (mode_ == Mode::kFlow) continue;
       JobRequest r;
       r.id = t + 1;  // queue order: arrival, then task index
+      r.array_job_id = job.first_task + 1;  // a dataflow job: its tasks share one locality wait
       r.submit_time = now / 1000;
       r.ntasks = 1;
       r.cpus_per_task = 1;

@@ -51,13 +51,18 @@
 // nodes), else to a node in the same rack (the same leaf switch of Snapshot::network), else
 // anywhere, with delay scheduling (Zaharia et al., EuroSys 2010): while only non-local resources
 // are free, the job skips them (pending, reason "Locality") for up to locality_wait_node_ms,
-// then takes rack-local ones, and after locality_wait_rack_ms more takes any. The wait runs per
-// job, from the first pass that skipped it (Decision::locality_wait_since_ms, which the caller
-// hands back in the next snapshot), and only while something elsewhere was free: a job that
-// could not have started anyway (a full cluster) waits for nothing, so short tasks on a busy
-// cluster keep their locality, and a job whose data sits on busy nodes while others idle
-// relaxes after a bounded wait (not the per-level timer Spark resets on every launch, which
-// piled every task onto the executors holding the data: SPARK-18886).
+// then takes rack-local ones, and after locality_wait_rack_ms more takes any.
+//  - The wait is per job: the tasks of an array (a dataflow job) share one, the earliest any of
+//    them carries in (JobRequest::locality_wait_since_ms; the caller hands back each decision's
+//    Decision::locality_wait_since_ms, 0 for a job without a decision).
+//  - It starts, or goes on, when the job declined resources that are still idle at the end of
+//    the pass; it restarts when the job started a node-local task and declined nothing; else it
+//    stays as it was. This is Spark's rule since SPARK-18886: a reset on every node-local start
+//    (Zaharia's) never relaxes a job whose data sits on one busy node while the others idle,
+//    and a wait counted per task relaxes a big job's tasks while the job keeps starting local
+//    ones (measured in docs/benchmarks.md, "Data locality").
+//  - A relaxed job takes rack-local or remote resources only after every job of the pass has
+//    tried its node-local ones: a freed slot goes to a task whose data is there first.
 //
 // Without running jobs in the snapshot (or with unlimited time limits) busy resources never free
 // in the plan, so no blocked job can be reserved and EASY degrades to first fit; it never starts
@@ -97,7 +102,8 @@ inline constexpr uint32_t kPassDepth = UINT32_MAX;  // Snapshot::pool_reserve_de
 // Workloads Archive traces it kept EASY++'s gains and EASY's utilization (docs/benchmarks.md).
 inline constexpr int64_t kDefaultProtectAfterS = 3 * 86400;
 // Delay scheduling's waits per locality level: Spark's spark.locality.wait (3 s) for both; on
-// bench/locality they keep 95%+ of tasks node-local for well under a second of added wait.
+// bench/locality (100 nodes, a Facebook-like job mix at 75% load) they keep 94-95% of the tasks
+// node-local for 0.8 s of added wait per task (docs/benchmarks.md).
 inline constexpr int64_t kDefaultLocalityWaitNodeMs = 3000;
 inline constexpr int64_t kDefaultLocalityWaitRackMs = 3000;
 
@@ -137,8 +143,9 @@ struct JobRequest {
   uint32_t reclaim_group = kNoGroup;  // its quota group, when it stays within the guarantee
   // Data locality: the nodes holding its input, most bytes first; empty: no preference.
   std::vector<InputSite> input_sites;
-  // Delay scheduling: since when (Snapshot::now_ms) it has been skipped for locality; 0: it was
-  // not skipped in the last pass. The caller hands back Decision::locality_wait_since_ms.
+  // Delay scheduling: since when (Snapshot::now_ms) its job has been waiting for a local slot;
+  // 0: not waiting. The caller hands back Decision::locality_wait_since_ms (tasks of one array
+  // share the earliest). A clock must not start at 0 (0 means "not waiting").
   int64_t locality_wait_since_ms = 0;
 };
 
@@ -208,9 +215,9 @@ struct Decision {
   std::vector<NodeUse> planned;            // kReserve only: the planned resources per node
   uint64_t preempted_for = 0;              // kPreempt only
   Locality locality = Locality::kNone;     // kStart of a job with input sites: where it runs
-  // For the job's next snapshot (JobRequest::locality_wait_since_ms): since when it has been
-  // skipped for locality (reason "Locality"), 0 otherwise; and when that wait lets it relax to
-  // the next level (ms; 0: not waiting), so the caller can run a pass then.
+  // For the job's next snapshot (JobRequest::locality_wait_since_ms): its job's locality wait
+  // after this pass (see "Data locality" above), 0 when not waiting; and when that wait lets it
+  // relax to the next level (ms; 0: nothing to wake for), so the caller can run a pass then.
   int64_t locality_wait_since_ms = 0;
   int64_t locality_retry_at_ms = 0;
 };
@@ -234,7 +241,8 @@ struct Snapshot {
   // by their time limits, as under kEasy (predictions that prove short would otherwise push it
   // back again and again; found starving whole-machine jobs for 17 days on RICC). 0 = never.
   int64_t protect_after_s = kDefaultProtectAfterS;
-  // false: return only kStart decisions (and "Locality" skips, for their wait), and stop the pass once no core is free (no later job
+  // false: return only kStart decisions (and, per job waiting for locality, one pending decision
+  // carrying its wait when it has no start: the caller needs its locality_wait_since_ms), and stop the pass once no core is free (no later job
   // can start). The starts are the same as with true. For replays that act on starts only (the
   // simulator): a 2,000-job queue then costs no 2,000 decisions per event.
   bool report_waiting = true;

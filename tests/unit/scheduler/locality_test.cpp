@@ -180,7 +180,21 @@ TEST(Locality, SkipsAreReportedWithoutReportWaiting) {
   s.pending = {job(1).input({{1, 100}}), job(2)};
   auto ds = schedulePass(s);
   EXPECT_EQ(decisionFor(ds, 1).reason, "Locality");
+  EXPECT_EQ(decisionFor(ds, 1).locality_wait_since_ms, 100'000);
   EXPECT_EQ(decisionFor(ds, 2).kind, Decision::Kind::kStart);
+}
+
+TEST(Locality, OneDecisionPerWaitingJobWithoutReportWaiting) {
+  // A dataflow job of 5 tasks, all data on the busy n2: one decision carries the job's wait.
+  Snapshot s = twoRacks();
+  s.report_waiting = false;
+  fill(s, 1);
+  for (uint64_t i = 1; i <= 5; ++i) s.pending.push_back(job(i).array(1, 0).input({{1, 100}}));
+  auto ds = schedulePass(s);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].reason, "Locality");
+  EXPECT_EQ(ds[0].locality_wait_since_ms, 100'000);
+  EXPECT_EQ(ds[0].locality_retry_at_ms, 100'000 + kDefaultLocalityWaitNodeMs);
 }
 
 TEST(Locality, JobsWithoutInputAreUnaffected) {
@@ -190,6 +204,71 @@ TEST(Locality, JobsWithoutInputAreUnaffected) {
   EXPECT_EQ(describe(decisionFor(ds, 1), s.nodes), "1 -> n1[0]:1t");
   EXPECT_EQ(decisionFor(ds, 1).locality, Locality::kNone);
   EXPECT_EQ(describe(decisionFor(ds, 2), s.nodes), "2 -> n4[0]:1t");
+}
+
+// ---- per-job waits (a dataflow job's tasks share one), Spark's SPARK-18886 rule ----------------
+
+testing::JobBuilder task(uint64_t id, uint64_t array, std::initializer_list<std::pair<uint32_t, uint64_t>> sites) {
+  testing::JobBuilder b = job(id);
+  b.array(array, 0).input(sites);
+  return b;
+}
+
+TEST(LocalityWaits, TheTasksOfAJobShareTheirWait) {
+  Snapshot s = twoRacks();
+  for (uint32_t n : {0u, 1u, 2u, 4u, 5u}) fill(s, n);  // only n4 free
+  // Task 2 carries the job's wait (past both levels); task 1 carries none: it relaxes too.
+  s.pending = {task(1, 1, {{1, 100}}), task(2, 1, {{2, 100}})};
+  s.pending[1].locality_wait_since_ms = 100'000 - kDefaultLocalityWaitNodeMs - kDefaultLocalityWaitRackMs;
+  auto ds = schedulePass(s);
+  const Decision first = decisionFor(ds, 1);
+  ASSERT_EQ(first.kind, Decision::Kind::kStart);
+  EXPECT_EQ(first.locality, Locality::kRemote);
+}
+
+TEST(LocalityWaits, ALocalStartWithNothingDeclinedRestartsTheWait) {
+  Snapshot s = twoRacks();
+  for (uint32_t n : {0u, 2u, 3u, 4u, 5u}) fill(s, n);
+  s.nodes[1].free_cores_by_numa = {{3}};  // one core free in all: n2's core 3
+  // Task 1's data is on n2 (starts there); task 2's on n1 (busy): it skips nothing, n2 is taken.
+  s.pending = {task(1, 1, {{1, 100}}).waitingSince(99'000), task(2, 1, {{0, 100}}).waitingSince(99'000)};
+  auto ds = schedulePass(s);
+  EXPECT_EQ(describe(decisionFor(ds, 1), s.nodes), "1 -> n2[3]:1t");
+  EXPECT_EQ(decisionFor(ds, 1).locality, Locality::kNodeLocal);
+  EXPECT_EQ(decisionFor(ds, 2).reason, "Resources");
+  EXPECT_EQ(decisionFor(ds, 1).locality_wait_since_ms, 0);
+  EXPECT_EQ(decisionFor(ds, 2).locality_wait_since_ms, 0);
+}
+
+TEST(LocalityWaits, DecliningIdleSlotsKeepsTheWaitGoingDespiteLocalStarts) {
+  // SPARK-18886: all data on n1 (2 free cores... 4 here), three more tasks than n1 holds; the
+  // other nodes idle. Local starts happen every pass, yet the job declines idle slots, so its
+  // wait goes on from where it began and it relaxes after the waits, not never.
+  Snapshot s = twoRacks();
+  s.pending = {};
+  for (uint64_t i = 1; i <= 7; ++i) s.pending.push_back(task(i, 1, {{0, 100}}).waitingSince(99'500));
+  auto ds = schedulePass(s);
+  int local = 0, waiting = 0;
+  for (const Decision& d : ds) {
+    if (d.kind == Decision::Kind::kStart && d.locality == Locality::kNodeLocal) ++local;
+    if (d.reason == "Locality") ++waiting;
+    EXPECT_EQ(d.locality_wait_since_ms, 99'500) << d.job_id;  // goes on, not restarted
+  }
+  EXPECT_EQ(local, 4);
+  EXPECT_EQ(waiting, 3);
+  EXPECT_EQ(decisionFor(ds, 7).locality_retry_at_ms, 99'500 + kDefaultLocalityWaitNodeMs);
+}
+
+TEST(LocalityWaits, AFullClusterKeepsTheWaitAsItWas) {
+  Snapshot s = twoRacks();
+  s.report_waiting = false;
+  for (uint32_t n = 0; n < 6; ++n) fill(s, n);
+  s.pending = {task(1, 1, {{0, 100}}).waitingSince(98'000), task(2, 1, {{0, 100}})};
+  auto ds = schedulePass(s);
+  // No decision would be reported (nothing starts); one carries the job's wait all the same.
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].locality_wait_since_ms, 98'000);
+  EXPECT_EQ(ds[0].kind, Decision::Kind::kPending);
 }
 
 }  // namespace
