@@ -97,3 +97,53 @@ TEST(NodeFailure, RestartedDaemonKillsLeftoversAndTheJobIsRequeued) {
 
 }  // namespace
 }  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// A process that exists and is not a zombie.
+bool processRuns(pid_t pid) {
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  return !stat.empty() && stat.find(") Z") == std::string::npos;
+}
+
+// A node daemon that hangs (SIGSTOP) past the node timeout is marked DOWN and its --requeue job
+// runs again elsewhere; the hung daemon could not stop its task, which runs on meanwhile. When
+// the daemon wakes, the controller fences it by attempt number: the stale attempt is killed and
+// the new one runs on, alone.
+TEST(NodeFailure, AHungNodeIsFencedWhenItWakes) {
+  TestCluster cluster({.nodes = 2});
+  ASSERT_TRUE(cluster.startController());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
+  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  auto id = cluster.submit({"--requeue", "--wrap", "echo $$ > pid.$LOCUS_RESTART_COUNT; exec sleep 300"});
+  ASSERT_TRUE(id);
+  const std::string pid0_file = cluster.workDir() + "/pid.0", pid1_file = cluster.workDir() + "/pid.1";
+  ASSERT_TRUE(waitUntil([&] { return !readFile(pid0_file).empty(); }, std::chrono::seconds(20)));
+  const pid_t first = std::stoi(readFile(pid0_file));
+  const std::string node = cluster.job(*id)["nodes"][0];
+  const int hung = node == "n1" ? 0 : 1;
+
+  cluster.signalNode(hung, SIGSTOP);
+  ASSERT_TRUE(waitUntil([&] { return nodeState(cluster, node) == "DOWN"; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(waitUntil([&] { return !readFile(pid1_file).empty(); }, std::chrono::seconds(20)));
+  const pid_t second = std::stoi(readFile(pid1_file));
+  auto j = cluster.job(*id);
+  EXPECT_EQ(j["attempt"], 1);
+  EXPECT_EQ(j["state"], "RUNNING");
+  EXPECT_NE(j["nodes"][0], node);
+  EXPECT_TRUE(processRuns(first)) << "the hung node's task runs on until its daemon wakes";
+
+  cluster.signalNode(hung, SIGCONT);
+  EXPECT_TRUE(waitUntil([&] { return !processRuns(first); }, std::chrono::seconds(20)))
+      << "attempt 0 (pid " << first << ") was not fenced";
+  EXPECT_TRUE(waitUntil([&] { return nodeState(cluster, node) == "UP"; }, std::chrono::seconds(20)));
+  EXPECT_TRUE(processRuns(second));
+  j = cluster.job(*id);
+  EXPECT_EQ(j["state"], "RUNNING");
+  EXPECT_EQ(j["attempt"], 1);
+  EXPECT_EQ(cluster.locus({"cancel", std::to_string(*id)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing

@@ -278,6 +278,10 @@ std::string TestCluster::nodeHttpAddress(int i) const {
   return address;
 }
 
+void TestCluster::signalNode(int i, int sig) const {
+  if (node_pids_[i] > 0) kill(node_pids_[i], sig);
+}
+
 void TestCluster::killNode(int i) {
   if (node_pids_[i] > 0) {
     kill(node_pids_[i], SIGKILL);

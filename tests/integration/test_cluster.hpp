@@ -88,6 +88,7 @@ class TestCluster {
   void killController();   // SIGKILL, reaped
   bool startNode(int i);   // i in [0, nodes)
   void killNode(int i);    // SIGKILL, reaped
+  void signalNode(int i, int sig) const;  // e.g. SIGSTOP / SIGCONT: a hung daemon
   bool waitNodesUp(int count, std::chrono::milliseconds timeout);
 
   // `locus --controller ADDR args...`, run in the cluster's work directory.
