@@ -14,6 +14,7 @@
 #include "controller/controller_internal.hpp"
 #include "controller/job_environment.hpp"
 #include "controller/profiling.hpp"
+#include "controller/request_limits.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.pb.h"
@@ -218,6 +219,7 @@ Status Controller::persist(const std::vector<const Job*>& jobs) {
 
 Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& request) {
   JobSpec spec = proto::fromProto(request.spec());
+  if (Status bounded = checkRequestLimits(spec); !bounded.ok()) return bounded.error();
   if (spec.script.empty()) return invalidArgument("empty job script");
   if (spec.cpus_per_task == 0) spec.cpus_per_task = 1;
   if (spec.ntasks > 0 && spec.nodes > spec.ntasks)

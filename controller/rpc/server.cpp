@@ -152,6 +152,10 @@ class ClientService final : public proto::ClientApi::Service {
     return timed("ListJobs", [&] {
       std::optional<Identity> who;
       if (grpc::Status st = admit(ctx, std::string(), who); !st.ok()) return st;
+      // An unknown state is a mistake, not a filter that matches nothing.
+      for (const auto& s : req->states())
+        if (s != "ALL" && s != "all" && !jobStateFromString(s))
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown job state '" + s + "'");
       *reply = c_.listJobs(*req);
       return grpc::Status::OK;
     });

@@ -195,3 +195,35 @@ TEST(Cli, NodesTopologyShowsTheSwitchTree) {
 
 }  // namespace
 }  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// Out-of-range requests are refused with INVALID_ARGUMENT naming the field, and store nothing.
+TEST(Cli, OutOfRangeRequestsAreRefusedAndStoreNothing) {
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  const std::string big = cluster.workDir() + "/big.sh";
+  {
+    std::ofstream out(big);
+    out << "#!/bin/sh\n";
+    const std::string line(1023, '#');
+    for (int i = 0; i < 5 * 1024; ++i) out << line << '\n';  // 5 MiB of comments
+  }
+  // The CLI refuses it first; the controller's own bound (for other clients) is unit-tested.
+  auto r = cluster.locus({"submit", big});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("is larger than 4 MiB"), std::string::npos) << r.err;
+  r = cluster.locus({"submit", "--cpus-per-task", "1000000", "--wrap", "true"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--cpus-per-task 1000000 is more than"), std::string::npos) << r.err;
+  r = cluster.locus({"queue", "--state", "bogus"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown job state 'bogus'"), std::string::npos) << r.err;
+  EXPECT_EQ(cluster.jobs("all").size(), 0u);
+}
+
+}  // namespace
+}  // namespace locus::testing
