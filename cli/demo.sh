@@ -14,8 +14,41 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "locus up --nodes 4 (each emulating a 2-NUMA, 8-core machine; tasks bound to this host's real CPUs)"
-eval "$(locus up --nodes 4 --state "$STATE" --topology 'pack:1 numa:2 core:4 pu:1' --detach)"
+# Two racks, and a dataset catalog for the data-locality step: 4 files of 2 blocks of 1000
+# 10-byte lines, each block with 3 replicas placed as HDFS places them (writer, then two nodes
+# of the other rack).
+mkdir -p "$STATE/data"
+python3 - "$STATE/data" <<'PY'
+import json, sys
+d = sys.argv[1]; files = []; line = 0
+for f in range(4):
+    path = f"{d}/part-{f}"
+    with open(path, "w") as out:
+        for i in range(2000):
+            out.write(f"{line:09d}\n"); line += 1
+    blocks = []
+    for b in range(2):
+        w = (2 * f + b) % 4 + 1; other = [3, 4] if w <= 2 else [1, 2]
+        blocks.append({"offset": b * 10000, "length": 10000, "hosts": [f"n{w}"] + [f"n{x}" for x in other]})
+    files.append({"path": path, "size": 20000, "blocks": blocks})
+json.dump({"datasets": {"logs": {"files": files}}}, open(f"{d}/catalog.json", "w"), indent=1)
+PY
+cat > "$STATE/locus.toml" <<TOML
+[[switch]]
+name = "rack1"
+nodes = "n[1-2]"
+[[switch]]
+name = "rack2"
+nodes = "n[3-4]"
+[[switch]]
+name = "spine"
+switches = "rack[1-2]"
+[locality]
+catalog = "$STATE/data/catalog.json"
+TOML
+
+step "locus up --nodes 4 (each emulating a 2-NUMA, 8-core machine; tasks bound to this host's real CPUs; two racks)"
+eval "$(locus up --nodes 4 --state "$STATE" --config "$STATE/locus.toml" --topology 'pack:1 numa:2 core:4 pu:1' --detach)"
 locus nodes
 cd "$WORK"
 
@@ -92,6 +125,14 @@ echo "preempted batch jobs (requeued, they run again once the service is gone):"
 for j in "${fill[@]}"; do locus show "$j" | grep -E "Preemption=" | sed "s/^ */  job $j: /" || true; done
 locus service delete web
 locus cancel "${fill[@]}" 2>/dev/null || true
+
+step "data locality: locus data locate dataset:logs, then a dataflow job (one task per block, run next to it)"
+locus data locate dataset:logs
+flow=$(locus submit --parsable --dataflow --input dataset:logs -o 'flow-%a.out' --task-cmd \
+  'echo "block @$LOCUS_INPUT_OFFSET of $(basename $LOCUS_INPUT_PATH) on $LOCUS_NODENAME (replicas $LOCUS_INPUT_NODES): $(tail -c +$((LOCUS_INPUT_OFFSET+1)) $LOCUS_INPUT_PATH | head -c $LOCUS_INPUT_LENGTH | wc -l) lines"')
+locus wait "$flow" >/dev/null || true
+cat flow-*.out
+echo "locality of job $flow: $(locus show "$flow" --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["locality"]))')"
 
 step "locus down"
 cleanup
