@@ -169,18 +169,20 @@ uint32_t Controller::switchOf(const std::string& node) const {
 
 namespace {
 
-// The nodes holding a job's input and the bytes on each, most first (JobRequest::input_sites).
+// The nodes holding a job's input and the bytes on each, most first (JobRequest::input_sites);
+// equal bytes keep the store's replica order, so a block's tasks spread over their first
+// replicas (HDFS puts the first on the writer) rather than piling on the lowest node index.
 std::vector<scheduler::InputSite> inputSites(const Job& job, const std::map<std::string, uint32_t>& node_index) {
-  std::unordered_map<uint32_t, uint64_t> bytes;
+  std::vector<scheduler::InputSite> sites;
+  std::unordered_map<uint32_t, size_t> at;  // node -> position in sites
   for (const InputBlock& b : job.input)
     for (const std::string& n : b.nodes)
-      if (auto it = node_index.find(n); it != node_index.end()) bytes[it->second] += b.length;
-  std::vector<scheduler::InputSite> sites;
-  sites.reserve(bytes.size());
-  for (const auto& [node, b] : bytes) sites.push_back({node, b});
-  std::sort(sites.begin(), sites.end(), [](const auto& a, const auto& b) {
-    return a.bytes != b.bytes ? a.bytes > b.bytes : a.node < b.node;
-  });
+      if (auto it = node_index.find(n); it != node_index.end()) {
+        auto [pos, fresh] = at.try_emplace(it->second, sites.size());
+        if (fresh) sites.push_back({it->second, 0});
+        sites[pos->second].bytes += b.length;
+      }
+  std::stable_sort(sites.begin(), sites.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
   return sites;
 }
 
