@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git \
   zlib1g-dev python3 procps toil \
   prometheus
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench clean fuzz
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -39,6 +39,23 @@ bench: deps build
 	$(BUILD_DIR)/bin/bench_locality
 	BUILD_DIR=$(BUILD_DIR) bash bench/mpi_launch.sh
 	BUILD_DIR=$(BUILD_DIR) bash bench/preemption.sh
+
+# libFuzzer targets of the parsers (tests/fuzz, docs/reliability.md), each run FUZZ_SECONDS on a
+# copy of its seed corpus; non-zero exit when one finds something. Not part of `make test`: a
+# clang build of its own with ASan/UBSan in FUZZ_BUILD_DIR, and about 15 minutes at the default.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_TARGETS ?=
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+fuzz: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_PACKAGES)"
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCUS_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)" >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target fuzzers
+	bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -183,7 +183,8 @@ Status readNumber(const TableReader& r, const std::string& source, std::string_v
   if (!node->is_number())
     return invalidArgument(where(source, *node) + ": key '" + full_key + "' must be a number");
   out = *node->value<double>();
-  if (out < 0) return invalidArgument(where(source, *node) + ": key '" + full_key + "' must be >= 0");
+  // !(>= 0) so that `nan` is refused as well (it passed "< 0" and poisoned the priorities).
+  if (!(out >= 0)) return invalidArgument(where(source, *node) + ": key '" + full_key + "' must be >= 0");
   return {};
 }
 
@@ -452,7 +453,9 @@ Status readSecondsMs(const TableReader& r, const std::string& source, std::strin
   double seconds = -1;
   if (node->is_integer()) seconds = static_cast<double>(*node->value<int64_t>());
   else if (node->is_floating_point()) seconds = *node->value<double>();
-  if (seconds < 0 || seconds > 86400)
+  // Written so that NaN fails too: `nan` is a TOML float, and NaN passed "< 0 || > 86400" into
+  // the cast below, which is undefined (found with fuzz_config; tests/fuzz/regressions/config/).
+  if (!(seconds >= 0 && seconds <= 86400))
     return invalidArgument(where(source, *node) + ": key '" + prefix + std::string(key) +
                            "' must be a number of seconds from 0 to 86400");
   out_ms = static_cast<int64_t>(seconds * 1000 + 0.5);

@@ -175,10 +175,13 @@ Result<DatasetCatalog> DatasetCatalog::parse(std::string_view text, CatalogForma
                              std::string(e.description()));
     }
   } else {
-    // Both parsers throw; caught here, so nothing escapes parse().
+    // Both parsers throw; caught here, so nothing escapes parse(). json::exception, not only
+    // parse_error: a number too large for a double ("1e999") is an out_of_range (406) thrown
+    // by the parser, which escaped and terminated the process (found by fuzz_dataset_catalog;
+    // tests/fuzz/regressions/dataset_catalog/).
     try {
       doc = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       return invalidArgument(origin + ": not valid JSON: " + e.what());
     }
   }

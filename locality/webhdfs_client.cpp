@@ -4,21 +4,17 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
 
 #include "common/http_server.hpp"
 #include "common/logging.hpp"
+#include "locality/webhdfs_json.hpp"
 
 namespace locus::locality {
 namespace {
 
-using nlohmann::json;
-
 constexpr std::string_view kApiPrefix = "/webhdfs/v1";
-// A RemoteException message can carry a Java stack trace; errors stay one readable line.
-constexpr size_t kMaxRemoteMessage = 300;
 
 auto log() {
   static auto l = logger("locality.webhdfs");
@@ -79,137 +75,6 @@ Result<std::string> normalizePath(const std::string& path) {
   return out;
 }
 
-std::string oneLine(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (s.size() > kMaxRemoteMessage) s = s.substr(0, kMaxRemoteMessage) + "...";
-  return s;
-}
-
-const json* member(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string memberString(const json& object, const char* key) {
-  const json* v = member(object, key);
-  return v && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-// The documented error body: {"RemoteException":{"exception":"FileNotFoundException",
-// "javaClassName":"java.io.FileNotFoundException","message":"File does not exist: /foo"}}.
-// Returns "FileNotFoundException: File does not exist: /foo", or the body's start when it is
-// something else (a proxy's HTML page), and sets `exception`.
-std::string describeFailure(const std::string& body, std::string& exception) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (const json* re = member(doc, "RemoteException")) {
-    exception = memberString(*re, "exception");
-    if (exception.empty()) exception = memberString(*re, "javaClassName");
-    std::string message = memberString(*re, "message");
-    if (!exception.empty() || !message.empty())
-      return oneLine(exception.empty() ? message : exception + ": " + message);
-  }
-  std::string start = oneLine(body);
-  return start.empty() ? "(empty body)" : start;
-}
-
-// Non-negative integer member; WebHDFS sends sizes and offsets as JSON integers.
-Result<uint64_t> uintMember(const json& object, const char* key, const std::string& where) {
-  const json* v = member(object, key);
-  if (!v) return invalidArgument(where + ": no '" + key + "'");
-  if (v->is_number_unsigned()) return v->get<uint64_t>();
-  if (v->is_number_integer() && v->get<int64_t>() >= 0)
-    return static_cast<uint64_t>(v->get<int64_t>());
-  return invalidArgument(where + ": '" + key + "' is not a non-negative integer");
-}
-
-// An optional array of strings ("names", "topologyPaths"); a missing one is empty.
-Result<std::vector<std::string>> stringsMember(const json& object, const char* key,
-                                               const std::string& where, bool required) {
-  std::vector<std::string> out;
-  const json* v = member(object, key);
-  if (!v) {
-    if (required) return invalidArgument(where + ": no '" + key + "'");
-    return out;
-  }
-  if (!v->is_array()) return invalidArgument(where + ": '" + key + "' is not an array");
-  for (const json& e : *v) {
-    if (!e.is_string()) return invalidArgument(where + ": '" + key + "' holds a non-string");
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
-// topologyPaths name the network location then the datanode: "/default-rack/10.0.0.5:9866",
-// or "/dc1/rack7/10.0.0.5:9866" with a multi-level topology. The rack is everything before the
-// last component.
-std::string rackOf(const std::string& topology_path) {
-  auto slash = topology_path.rfind('/');
-  if (slash == std::string::npos) return "";
-  return slash == 0 ? "/" : topology_path.substr(0, slash);
-}
-
-// {"BlockLocations":{"BlockLocation":[{...}, ...]}} -> blocks sorted by offset. The error is
-// what is wrong, the caller says with what.
-Result<std::vector<BlockLocation>> parseBlockLocations(const json& doc) {
-  const json* outer = member(doc, "BlockLocations");
-  if (!outer || !outer->is_object()) return invalidArgument("no 'BlockLocations' object");
-  std::vector<BlockLocation> blocks;
-  const json* list = member(*outer, "BlockLocation");
-  // An empty file has no blocks; some versions then leave the array out.
-  if (!list) return blocks;
-  if (!list->is_array()) return invalidArgument("'BlockLocation' is not an array");
-  for (size_t i = 0; i < list->size(); ++i) {
-    const json& b = (*list)[i];
-    const std::string where = "BlockLocation[" + std::to_string(i) + "]";
-    if (!b.is_object()) return invalidArgument(where + " is not an object");
-    BlockLocation block;
-    auto offset = uintMember(b, "offset", where);
-    if (!offset.ok()) return offset.error();
-    auto length = uintMember(b, "length", where);
-    if (!length.ok()) return length.error();
-    auto hosts = stringsMember(b, "hosts", where, /*required=*/true);
-    if (!hosts.ok()) return hosts.error();
-    auto names = stringsMember(b, "names", where, false);
-    if (!names.ok()) return names.error();
-    auto paths = stringsMember(b, "topologyPaths", where, false);
-    if (!paths.ok()) return paths.error();
-    block.offset = *offset;
-    block.length = *length;
-    block.hosts = std::move(*hosts);
-    // names and racks are per replica; a list that does not line up with hosts would pair a
-    // host with another host's rack, so it is dropped rather than trusted.
-    if (names->size() == block.hosts.size()) block.names = std::move(*names);
-    if (paths->size() == block.hosts.size())
-      for (const auto& p : *paths) block.racks.push_back(rackOf(p));
-    if (const json* corrupt = member(b, "corrupt"); corrupt && corrupt->is_boolean())
-      block.corrupt = corrupt->get<bool>();
-    blocks.push_back(std::move(block));
-  }
-  std::sort(blocks.begin(), blocks.end(),
-            [](const BlockLocation& a, const BlockLocation& b) { return a.offset < b.offset; });
-  return blocks;
-}
-
-struct FileStatus {
-  std::string type;  // "FILE", "DIRECTORY", "SYMLINK"
-  uint64_t length = 0;
-  std::string suffix;  // the entry's name in LISTSTATUS, "" in GETFILESTATUS
-};
-
-Result<FileStatus> parseStatus(const json& s, const std::string& where) {
-  if (!s.is_object()) return invalidArgument(where + " is not an object");
-  FileStatus st;
-  st.type = memberString(s, "type");
-  if (st.type.empty()) return invalidArgument(where + ": no 'type'");
-  auto length = uintMember(s, "length", where);
-  if (!length.ok()) return length.error();
-  st.length = *length;
-  st.suffix = memberString(s, "pathSuffix");
-  return st;
-}
-
 // One locate(): one keep-alive connection for all its requests, and the wording of errors.
 class Session {
  public:
@@ -226,7 +91,8 @@ class Session {
 
   int requests() const { return requests_; }
 
-  Result<json> get(const std::string& op, const std::string& path) {
+  // The body of a 200 answer; what it says is read by webhdfs_json.hpp.
+  Result<std::string> get(const std::string& op, const std::string& path) {
     std::string target = std::string(kApiPrefix) + encodePath(path) + "?op=" + op;
     if (!options_.user.empty()) target += "&user.name=" + percentEncode(options_.user);
     ++requests_;
@@ -236,11 +102,7 @@ class Session {
     const std::string asked = op + " " + path;
     if (!res) return transportError(res.error(), elapsed, asked);
     if (res->status != 200) return statusError(res->status, res->body, op, path);
-    json doc = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded())
-      return internalError("malformed WebHDFS response to " + asked + ": not JSON: '" +
-                           oneLine(res->body.substr(0, 80)) + "'");
-    return doc;
+    return std::move(res->body);
   }
 
   Error malformed(const std::string& op, const std::string& path, const Error& what) const {
@@ -268,8 +130,9 @@ class Session {
 
   Error statusError(int status, const std::string& body, const std::string& op,
                     const std::string& path) const {
-    std::string exception;
-    const std::string remote = describeFailure(body, exception);
+    const webhdfs::RemoteFailure failure = webhdfs::describeFailure(body);
+    const std::string& exception = failure.exception;
+    const std::string& remote = failure.text;
     const std::string asked = op + " " + path;
     switch (status) {
       case 404:
@@ -301,9 +164,9 @@ class Session {
 };
 
 Result<std::vector<BlockLocation>> fetchBlocks(Session& session, const std::string& path) {
-  auto doc = session.get("GETFILEBLOCKLOCATIONS", path);
-  if (!doc.ok()) return doc.error();
-  auto blocks = parseBlockLocations(*doc);
+  auto body = session.get("GETFILEBLOCKLOCATIONS", path);
+  if (!body.ok()) return body.error();
+  auto blocks = webhdfs::parseBlockLocations(*body);
   if (!blocks.ok()) return session.malformed("GETFILEBLOCKLOCATIONS", path, blocks.error());
   return blocks;
 }
@@ -319,12 +182,9 @@ Result<InputFile> fileOf(Session& session, const std::string& path, uint64_t siz
 }
 
 Result<std::vector<InputFile>> scan(Session& session, const std::string& root) {
-  auto doc = session.get("GETFILESTATUS", root);
-  if (!doc.ok()) return doc.error();
-  const json* fs = member(*doc, "FileStatus");
-  if (!fs)
-    return session.malformed("GETFILESTATUS", root, invalidArgument("no 'FileStatus' object"));
-  auto top = parseStatus(*fs, "FileStatus");
+  auto body = session.get("GETFILESTATUS", root);
+  if (!body.ok()) return body.error();
+  auto top = webhdfs::parseFileStatus(*body);
   if (!top.ok()) return session.malformed("GETFILESTATUS", root, top.error());
 
   std::vector<InputFile> files;
@@ -342,26 +202,17 @@ Result<std::vector<InputFile>> scan(Session& session, const std::string& root) {
   std::vector<std::string> dirs{root};
   for (size_t d = 0; d < dirs.size(); ++d) {
     const std::string dir = dirs[d];
-    auto listing = session.get("LISTSTATUS", dir);
-    if (!listing.ok()) return listing.error();
-    const json* outer = member(*listing, "FileStatuses");
-    const json* list = outer ? member(*outer, "FileStatus") : nullptr;
-    if (!list || !list->is_array())
-      return session.malformed("LISTSTATUS", dir,
-                               invalidArgument("no 'FileStatuses.FileStatus' array"));
-    for (size_t i = 0; i < list->size(); ++i) {
-      auto st = parseStatus((*list)[i], "FileStatus[" + std::to_string(i) + "]");
-      if (!st.ok()) return session.malformed("LISTSTATUS", dir, st.error());
-      if (st->suffix.empty() || st->suffix.find('/') != std::string::npos || st->suffix == "." ||
-          st->suffix == "..")
-        return session.malformed("LISTSTATUS", dir,
-                                 invalidArgument("FileStatus[" + std::to_string(i) +
-                                                 "]: bad 'pathSuffix' '" + st->suffix + "'"));
-      const std::string child = (dir == "/" ? "" : dir) + "/" + st->suffix;
-      if (st->type == "DIRECTORY") {
+    auto body = session.get("LISTSTATUS", dir);
+    if (!body.ok()) return body.error();
+    // The whole listing is checked before any of its files is asked for.
+    auto listing = webhdfs::parseListStatus(*body);
+    if (!listing.ok()) return session.malformed("LISTSTATUS", dir, listing.error());
+    for (const webhdfs::FileStatus& st : *listing) {
+      const std::string child = (dir == "/" ? "" : dir) + "/" + st.suffix;
+      if (st.type == "DIRECTORY") {
         dirs.push_back(child);
-      } else if (st->type == "FILE") {
-        auto f = fileOf(session, child, st->length);
+      } else if (st.type == "FILE") {
+        auto f = fileOf(session, child, st.length);
         if (!f.ok()) return f.error();
         files.push_back(std::move(*f));
       }

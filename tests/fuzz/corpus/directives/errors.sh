@@ -1,0 +1,4 @@
+#!/bin/sh
+#SBATCH --mem=4X
+#SBATCH --cpus
+#SBATCH --time
