@@ -149,3 +149,93 @@ TEST(Auth, EachUserIsRateLimited) {
 
 }  // namespace
 }  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+// Two real Unix users (created here when root; the test needs root to switch users): each runs
+// the CLI as themselves, authenticated by their own MUNGE credential. The owner may cancel and
+// hold their job; the other user is refused and changes nothing; an admin may act on anyone's
+// job; --account is accepted only for an account the user belongs to.
+class TwoUsers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create and switch users";
+    if (access("/usr/sbin/useradd", X_OK) != 0) GTEST_SKIP() << "no useradd";
+    for (const char* name : {"locus-t-alice", "locus-t-bob"}) {
+      if (runCommand({"/usr/bin/id", "-u", name}).exit_code != 0) {
+        auto r = runCommand({"/usr/sbin/useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        created_.push_back(name);
+      }
+      uids_.push_back(std::stoi(runCommand({"/usr/bin/id", "-u", name}).out));
+    }
+    cluster_ = std::make_unique<TestCluster>(TestCluster::Options{
+        .nodes = 1,
+        .config = "[[account]]\nname = \"physics\"\nusers = [\"locus-t-alice\"]\n"
+                  "[[account]]\nname = \"chemistry\"\nusers = [\"locus-t-bob\"]\n"});
+    ASSERT_TRUE(cluster_->startController());
+    ASSERT_TRUE(cluster_->startNode(0));
+    ASSERT_TRUE(cluster_->waitNodesUp(1, std::chrono::seconds(20)));
+    // The users must reach the CLI, the munge socket and the work directory.
+    fs::permissions(cluster_->dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                         fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(cluster_->workDir(), fs::perms::all | fs::perms::sticky_bit);
+    cli_ = cluster_->dir() + "/locus";
+    fs::copy_file(binDir() + "/locus", cli_);
+  }
+  void TearDown() override {
+    cluster_.reset();
+    for (const auto& name : created_) runCommand({"/usr/sbin/userdel", name});
+  }
+  CommandResult as(int who, std::vector<std::string> args) {
+    const std::string id = std::to_string(uids_[who]);
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=" + id, "--regid=65534", "--clear-groups",
+                                  cli_, "--controller", cluster_->address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, {{"LOCUS_MUNGE_SOCKET", cluster_->mungeSocket()}}, cluster_->workDir());
+  }
+  std::unique_ptr<TestCluster> cluster_;
+  std::vector<std::string> created_;
+  std::vector<int> uids_;
+  std::string cli_;
+};
+
+TEST_F(TwoUsers, OwnersActOthersAreRefusedAdminsMay) {
+  constexpr int kAlice = 0, kBob = 1;
+  auto submitted = as(kAlice, {"submit", "--parsable", "--wrap", "sleep 300"});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  const std::string id = std::to_string(std::stoull(submitted.out));
+  ASSERT_TRUE(waitUntil([&] { return cluster_->job(std::stoull(id))["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  EXPECT_EQ(cluster_->job(std::stoull(id))["user"], "locus-t-alice");
+  EXPECT_EQ(cluster_->job(std::stoull(id))["account"], "physics");
+
+  // Bob may look, not touch.
+  EXPECT_EQ(as(kBob, {"queue"}).exit_code, 0);
+  for (const char* verb : {"cancel", "requeue", "hold"}) {
+    auto denied = as(kBob, {verb, id});
+    EXPECT_NE(denied.exit_code, 0) << verb;
+    EXPECT_NE(denied.err.find("permission denied: job " + id + " belongs to locus-t-alice"), std::string::npos)
+        << verb << ": " << denied.err;
+  }
+  auto job = cluster_->job(std::stoull(id));
+  EXPECT_EQ(job["state"], "RUNNING");
+  EXPECT_EQ(job["attempt"], 0);
+
+  // An account he is not in.
+  auto wrong = as(kBob, {"submit", "-A", "physics", "--wrap", "true"});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("does not belong to account 'physics'"), std::string::npos) << wrong.err;
+
+  // Alice may; so may root (an admin) on Bob's job.
+  EXPECT_EQ(as(kAlice, {"cancel", id}).exit_code, 0);
+  EXPECT_TRUE(cluster_->waitTerminal({std::stoull(id)}, std::chrono::seconds(20)));
+  EXPECT_EQ(cluster_->job(std::stoull(id))["state"], "CANCELLED");
+  auto bobs = as(kBob, {"submit", "--parsable", "--wrap", "sleep 300"});
+  ASSERT_EQ(bobs.exit_code, 0) << bobs.err;
+  EXPECT_EQ(cluster_->job(std::stoull(bobs.out))["user"], "locus-t-bob");
+  EXPECT_EQ(cluster_->locus({"cancel", std::to_string(std::stoull(bobs.out))}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing
