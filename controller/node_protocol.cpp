@@ -138,6 +138,14 @@ void Controller::nodeMessage(const std::string& node_name, const proto::NodeToCo
     return;
   }
   switch (msg.msg_case()) {
+    case proto::NodeToController::kHeartbeat:
+      if (msg.heartbeat().datasets_changed()) {
+        std::vector<NodeDataset> datasets;
+        for (const auto& d : msg.heartbeat().datasets()) datasets.push_back({d.name(), d.path(), d.bytes()});
+        log()->info("node={} staged datasets now {}", node_name, datasets.size());
+        data_->setNodeDatasets(node_name, std::move(datasets));
+      }
+      break;
     case proto::NodeToController::kExited:
       handleExit(node_name, msg.exited());
       break;

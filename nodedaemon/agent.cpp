@@ -115,6 +115,9 @@ struct Agent::Impl {
   grpc::ClientContext* context_ = nullptr;  // guarded by stream_mu_
 
   std::thread connect_thread_, reaper_thread_, timer_thread_, heartbeat_thread_;
+  std::mutex datasets_mu_;          // guards the two below (registration and heartbeat threads)
+  std::string reported_datasets_;   // what the last scan found, as text
+  bool datasets_changed_ = false;   // the last scan found something else than the one before
 
   // /metrics counters (their own atomics, no lock).
   metrics::Counter launches_;         // batch scripts started
@@ -198,20 +201,8 @@ struct Agent::Impl {
     reg->set_limits(limits);
     reg->set_step_address(step_address);
     reg->set_emulated(!options.discovery.xml_path.empty() || !options.discovery.synthetic.empty());
-    // Scanned at each registration: a dataset staged since shows after a reconnect or restart.
-    std::vector<std::string> dirs;
-    for (std::string dir : options.cache_dirs) {
-      for (size_t at; (at = dir.find("%n")) != std::string::npos;) dir.replace(at, 2, options.name);
-      dirs.push_back(std::move(dir));
-    }
-    std::vector<std::string> warnings;
-    for (const locality::LocalDataset& d : locality::scanCacheDirs(dirs, &warnings)) {
-      proto::LocalDataset* out = reg->add_datasets();
-      out->set_name(d.name);
-      out->set_path(d.path);
-      out->set_bytes(d.bytes);
-    }
-    for (const std::string& w : warnings) log()->warn("cache_dirs: {}", w);
+    // Scanned at each registration, and again every cache_rescan (heartbeatLoop).
+    for (const proto::LocalDataset& d : scanDatasets(true)) *reg->add_datasets() = d;
     std::lock_guard lock(mu_);
     for (const auto& [key, pid] : by_key_) {
       auto* t = reg->add_running();
@@ -268,14 +259,57 @@ struct Agent::Impl {
     }
   }
 
+  // The datasets staged in the cache directories ("%n" is the node name). `log_warnings`: at
+  // registration only, not at every rescan. Remembers what it found (reported_datasets_).
+  std::vector<proto::LocalDataset> scanDatasets(bool log_warnings) {
+    std::vector<std::string> dirs;
+    for (std::string dir : options.cache_dirs) {
+      for (size_t at; (at = dir.find("%n")) != std::string::npos;) dir.replace(at, 2, options.name);
+      dirs.push_back(std::move(dir));
+    }
+    std::vector<std::string> warnings;
+    std::vector<proto::LocalDataset> out;
+    std::string signature;
+    for (const locality::LocalDataset& d : locality::scanCacheDirs(dirs, &warnings)) {
+      proto::LocalDataset p;
+      p.set_name(d.name);
+      p.set_path(d.path);
+      p.set_bytes(d.bytes);
+      out.push_back(std::move(p));
+      signature += d.name + '\0' + d.path + '\0' + std::to_string(d.bytes) + '\n';
+    }
+    if (log_warnings)
+      for (const std::string& w : warnings) log()->warn("cache_dirs: {}", w);
+    std::lock_guard lock(datasets_mu_);
+    datasets_changed_ = signature != reported_datasets_;
+    reported_datasets_ = std::move(signature);
+    return out;
+  }
+
   void heartbeatLoop() {
     std::unique_lock lock(mu_);
+    auto next_rescan = std::chrono::steady_clock::now() + options.cache_rescan;
     while (!stopping_) {
       cv_.wait_for(lock, heartbeat_interval, [this] { return stopping_; });
       if (stopping_) return;
       lock.unlock();
       proto::NodeToController msg;
       msg.mutable_heartbeat()->set_time(unixNow());
+      // Datasets staged (or removed) while the node runs: the controller hears of a change
+      // within cache_rescan, not only at the next registration.
+      if (!options.cache_dirs.empty() && std::chrono::steady_clock::now() >= next_rescan) {
+        next_rescan = std::chrono::steady_clock::now() + options.cache_rescan;
+        auto datasets = scanDatasets(false);
+        bool changed = false;
+        {
+          std::lock_guard d(datasets_mu_);
+          changed = datasets_changed_;
+        }
+        if (changed) {
+          msg.mutable_heartbeat()->set_datasets_changed(true);
+          for (auto& ds : datasets) *msg.mutable_heartbeat()->add_datasets() = std::move(ds);
+        }
+      }
       send(msg);
       lock.lock();
     }

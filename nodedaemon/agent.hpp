@@ -5,6 +5,7 @@
 //
 // Every command carries (job id, attempt): a Launch seen before is ignored, so a retry never
 // runs a task twice; a Kill that arrives before its Launch makes that Launch a no-op.
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,7 @@ struct AgentOptions {
   // [locality] cache_dirs: datasets staged on this node, reported at registration ("%n" in a
   // path is the node name, so emulated nodes on one machine each have their own).
   std::vector<std::string> cache_dirs;
+  std::chrono::milliseconds cache_rescan{30'000};  // how often cache_dirs are scanned again
 };
 
 class Agent {

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   app.add_option("--controller", options.controller, "controller HOST:PORT");
   app.add_option("--name", options.name, "node name (default: hostname)");
   app.add_option("--state", options.state_dir, "spool directory (default /tmp/locus-node-NAME)");
+  double rescan_s = 30;
+  app.add_option("--cache-rescan", rescan_s, "seconds between scans of the cache directories (default 30)")
+      ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--cache-dir", options.cache_dirs,
                  "a directory of datasets staged on this node, reported for data locality "
                  "(repeatable; %n is the node name)");
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--http", http_listen,
                  "HOST:PORT to serve /metrics on, for Prometheus (port 0 picks one; default: none)");
   CLI11_PARSE(app, argc, argv);
+  options.cache_rescan = std::chrono::milliseconds(static_cast<int64_t>(rescan_s * 1000));
   locus::setLogLevel(log_level);
   if (options.state_dir.empty()) options.state_dir = "/tmp/locus-node-" + options.name;
 

@@ -166,7 +166,7 @@ class LocalityCluster : public ::testing::Test {
     o.topology = "pack:1 numa:1 core:2 pu:1";  // 2 cores: 12 slots in all
     o.config = std::string(kRacks) + "[locality]\nlocality_wait_node = " + waitSeconds() +
                "\nlocality_wait_rack = " + waitSeconds() + "\ncatalog = \"" + catalog + "\"\n";
-    o.node_args = {"--cache-dir", (data_ / "cache" / "%n").string()};
+    o.node_args = {"--cache-dir", (data_ / "cache" / "%n").string(), "--cache-rescan", "0.3"};
     cluster_ = std::make_unique<TestCluster>(o);
     ASSERT_TRUE(cluster_->startController());
     for (int i = 0; i < o.nodes; ++i) ASSERT_TRUE(cluster_->startNode(i));
@@ -270,6 +270,26 @@ TEST_F(LocalityCluster, NodeLocalDatasetAndLocate) {
   r = cluster_->locus({"data", "locate", "dataset:nope"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("dataset:nope"), std::string::npos) << r.err;
+}
+
+TEST_F(LocalityCluster, DatasetsStagedOrRemovedWhileNodesRunAreSeen) {
+  // Staged on n2 after the daemons registered: the next rescan (every 0.3 s here) reports it.
+  auto r = cluster_->locus({"data", "locate", "dataset:late.h5", "--json"});
+  EXPECT_NE(r.exit_code, 0);
+  fs::create_directories(data_ / "cache" / "n2");
+  writeLines((data_ / "cache" / "n2" / "late.h5").string(), 0, 5);
+  ASSERT_TRUE(waitUntil([&] { return cluster_->locus({"data", "locate", "dataset:late.h5"}).exit_code == 0; },
+                        std::chrono::seconds(15)));
+  r = cluster_->locus({"data", "locate", "dataset:late.h5", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json located = json::parse(r.out);
+  EXPECT_EQ(located["source"], "node-local");
+  EXPECT_EQ(located["files"][0]["size"], 50);
+  EXPECT_EQ(located["files"][0]["blocks"][0]["replicas"][0]["node"], "n2");
+  // Removed: gone from the next report.
+  fs::remove(data_ / "cache" / "n2" / "late.h5");
+  EXPECT_TRUE(waitUntil([&] { return cluster_->locus({"data", "locate", "dataset:late.h5"}).exit_code != 0; },
+                        std::chrono::seconds(15)));
 }
 
 // A stand-in NameNode: the real one cannot run here. It serves Hadoop's documented WebHDFS JSON
