@@ -73,6 +73,15 @@ TEST(Cli, ControllerRefusesABadConfigNamingKeyAndLine) {
 TEST(Cli, UpRunsJobsAndDownStopsEveryDaemon) {
   char tmpl[] = "/tmp/locus-up-XXXXXX";
   std::string dir = mkdtemp(tmpl);
+  // A failed assertion must not leave the cluster running: stopped (again) on the way out.
+  struct Down {
+    std::string dir;
+    ~Down() {
+      runCommand({binDir() + "/locus", "down", "--state", dir});
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } down_on_exit{dir};
   auto up = runCommand({binDir() + "/locus", "up", "--nodes", "2", "--state", dir, "--topology",
                         "pack:1 core:4 pu:1", "--detach"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
