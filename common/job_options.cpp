@@ -29,8 +29,6 @@
 namespace locus {
 namespace {
 
-// sbatch's default MaxBatchScriptSize: anything larger is almost certainly not a batch script.
-constexpr size_t kMaxScriptBytes = 4 * 1024 * 1024;
 // A NUL byte this early means the file is a binary, not a script (same window as `file`/grep).
 constexpr size_t kBinaryProbeBytes = 4096;
 

@@ -2,6 +2,7 @@
 // The job request as a user states it (CLI options and #LOCUS/#SBATCH directives), and the
 // job's state machine. Plain structs: the wire format (proto/) and the store (controller/store)
 // convert to and from these.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,6 +67,10 @@ struct JobSpec {
   // Options this Locus does not know yet: kept so nothing is silently dropped.
   std::vector<std::string> warnings;
 };
+
+// sbatch's default MaxBatchScriptSize: anything larger is almost certainly not a batch script.
+// The CLI refuses such a file; the controller refuses such a request from any client.
+inline constexpr size_t kMaxScriptBytes = 4 * 1024 * 1024;
 
 // An --array spec expanded: indices in ascending order, and the simultaneous-run limit (0 = none).
 struct ArraySpec {

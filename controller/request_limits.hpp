@@ -13,7 +13,7 @@
 namespace locus::controller {
 
 struct RequestLimits {
-  static constexpr size_t kScriptBytes = 4u << 20;        // Slurm's max_script_size default
+  static constexpr size_t kScriptBytes = kMaxScriptBytes;  // the CLI's bound (job_spec.hpp)
   static constexpr size_t kEnvironmentBytes = 4u << 20;   // names and values together
   static constexpr size_t kEnvironmentEntries = 100'000;
   static constexpr size_t kArgs = 10'000;

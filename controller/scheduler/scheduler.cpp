@@ -574,6 +574,8 @@ class Pass {
     // A one-node job of a shape that fit on a node still able to hold it fits: a backlog of
     // skipped tasks (a dataflow job waiting for its data's nodes) then costs a check each, not
     // a walk each. Example: 1-replica 100 ms tasks in bench/locality, 8.7 ms per pass before.
+    // The key is a hash: two shapes may share it, which costs only a wrong hint, since the node
+    // is checked against this job's own needs and nodes before it counts.
     const bool one_node = job.nodes <= 1 && (job.nodes == 1 || job.ntasks <= 1);
     const uint64_t key = (uint64_t{eligibility_key} << 40) ^ (uint64_t{job.ntasks} * job.cpus_per_task << 20) ^
                          (job.mem_mb << 4) ^ gpusFor(job, job.ntasks);

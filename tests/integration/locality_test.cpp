@@ -3,17 +3,9 @@
 // directories. Dataflow jobs run one real task per split; each task reads its byte range of a
 // real file, and the test checks where every task ran against its replicas and the counts
 // `locus show --json` reports under "locality".
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT  // Debian's libcpp-httplib is built with these; the class
-#define CPPHTTPLIB_OPENSSL_SUPPORT  // layout must match the shared library's
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
 #include <gtest/gtest.h>
-#include <httplib.h>
+
+#include "tests/httplib_for_tests.hpp"  // before any other use of httplib
 
 #include <filesystem>
 #include <fstream>

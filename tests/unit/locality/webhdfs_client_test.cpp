@@ -1,19 +1,8 @@
 #include "locality/webhdfs_client.hpp"
 
-// Debian's libcpp-httplib is built with these (`pkg-config --cflags cpp-httplib`), and they
-// change the layout of httplib's classes; this test (which does not inherit locus_locality's
-// private flags) must see the same ones as the library it links.
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
 #include <gtest/gtest.h>
-#include <httplib.h>
+
+#include "tests/httplib_for_tests.hpp"  // before any other use of httplib
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
