@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/address_list.hpp"
 #include "common/munge_auth.hpp"
 #include "proto/locus.grpc.pb.h"
 
@@ -51,10 +52,34 @@ void setDeadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
+std::vector<ControllerStatus> controllerStatuses(const std::string& list, std::chrono::milliseconds timeout) {
+  std::vector<ControllerStatus> out;
+  for (const std::string& address : splitAddressList(list)) {
+    ControllerStatus status;
+    status.address = address;
+    out.push_back(std::move(status));
+  }
+  for (ControllerStatus& c : out) {
+    auto stub = proto::ControllerApi::NewStub(grpc::CreateChannel(c.address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    grpc::Status s = stub->Info(&ctx, proto::ControllerInfoRequest(), &c.info);
+    c.reachable = s.ok();
+    if (!s.ok()) c.error = s.error_message();
+  }
+  return out;
+}
+
 std::string controllerAddress(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("LOCUS_CONTROLLER"); env && *env) return env;
-  return "127.0.0.1:6450";
+  std::string list = flag;
+  if (list.empty())
+    if (const char* env = std::getenv("LOCUS_CONTROLLER"); env && *env) list = env;
+  if (list.empty()) return "127.0.0.1:6450";
+  if (list.find(',') == std::string::npos) return list;
+  auto all = controllerStatuses(list);
+  for (const ControllerStatus& c : all)
+    if (c.reachable && c.info.leader()) return c.address;
+  return all.empty() ? list : all.front().address;  // no leader now: the first says why
 }
 
 struct Client::Impl {

@@ -14,8 +14,21 @@
 
 namespace locus::cli {
 
-// --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450.
+// --controller, else $LOCUS_CONTROLLER, else 127.0.0.1:6450. A comma-separated list (controllers
+// sharing an etcd store) resolves to the one that leads now (controllerStatuses), else the
+// first.
 std::string controllerAddress(const std::string& flag);
+
+// Every controller of a comma-separated list as it describes itself (ControllerApi.Info); one
+// that does not answer within `timeout` is listed with its error.
+struct ControllerStatus {
+  std::string address;  // as listed
+  bool reachable = false;
+  std::string error;
+  proto::ControllerInfo info;
+};
+std::vector<ControllerStatus> controllerStatuses(const std::string& list,
+                                                 std::chrono::milliseconds timeout = std::chrono::seconds{2});
 
 // Ends a long call from another thread (the one taking Ctrl-C): stop() cancels the stream a
 // Client is reading and wakes waitFor(). Thread-safe; once stopped, stays stopped.

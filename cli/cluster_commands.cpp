@@ -2,10 +2,15 @@
 //
 // Layout of DIR (default $TMPDIR/locus-UID):
 //   controller/          the controller's state (locus.db, controller.addr, http.addr)
+//   controller-N/        with --controllers N: the others' (standby.addr until one leads)
+//   etcd/                with --store etcd: a private etcd's data (and its ports, etcd.ports)
 //   nodes/NAME/          each node daemon's spool (http.addr: its /metrics)
 //   logs/*.log           daemon logs
-//   pids/controller.pid, pids/node-NAME.pid
+//   pids/controller.pid, pids/controller-N.pid, pids/etcd.pid, pids/node-NAME.pid
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -21,6 +26,7 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "common/config.hpp"
+#include "common/exec_path.hpp"
 #include "common/munge_auth.hpp"
 #include "common/private_munged.hpp"
 
@@ -88,7 +94,8 @@ bool alive(pid_t pid) {
   if (!running(pid)) return false;
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).filename().string();
-  return exe.rfind("locus-controller", 0) == 0 || exe.rfind("locus-node", 0) == 0 || exe == "munged";
+  return exe.rfind("locus-controller", 0) == 0 || exe.rfind("locus-node", 0) == 0 || exe == "munged" ||
+         exe == "etcd";
 }
 
 std::optional<pid_t> readPid(const fs::path& file) {
@@ -111,18 +118,62 @@ bool stopProcess(pid_t pid) {
   return false;
 }
 
+// A TCP port free now on loopback (the kernel's pick; a daemon binds it a moment later).
+int freePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+// A private single-member etcd for --store etcd, its data in DIR/etcd (kept across `up`s, with
+// the ports it was created with: its membership names them). Large transactions allowed: one
+// scheduling pass may store thousands of job transitions at once (docs/reliability.md).
+Result<std::string> startEtcd(const fs::path& dir) {
+  const std::string etcd = findExecutable("etcd", "/usr/bin:/usr/local/bin:/bin", "/");
+  if (!fs::exists(etcd)) return unavailable("etcd not found: install Debian's etcd-server (make deps)");
+  fs::create_directories(dir / "etcd");
+  int client = 0, peer = 0;
+  std::ifstream(dir / "etcd/etcd.ports") >> client >> peer;
+  if (client <= 0 || peer <= 0) {
+    client = freePort();
+    peer = freePort();
+    std::ofstream(dir / "etcd/etcd.ports") << client << " " << peer << "\n";
+  }
+  const std::string c = "http://127.0.0.1:" + std::to_string(client);
+  const std::string pe = "http://127.0.0.1:" + std::to_string(peer);
+  auto pid = spawnDaemon({etcd, "--name", "locus", "--data-dir", (dir / "etcd/data").string(), "--listen-client-urls", c,
+                          "--advertise-client-urls", c, "--listen-peer-urls", pe, "--initial-advertise-peer-urls", pe,
+                          "--initial-cluster", "locus=" + pe, "--max-txn-ops", "10000", "--max-request-bytes",
+                          "16777216", "--auto-compaction-mode", "periodic", "--auto-compaction-retention", "10m"},
+                         (dir / "logs/etcd.log").string());
+  if (!pid.ok()) return pid.error();
+  writePid(dir / "pids/etcd.pid", *pid);
+  return "127.0.0.1:" + std::to_string(client);
+}
+
 int stopCluster(const fs::path& dir) {
   fs::path pids = dir / "pids";
   if (!fs::exists(pids)) return fail("no cluster state in " + dir.string());
   int stopped = 0;
-  // Nodes first (they kill their tasks), then the controller.
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(pids))
-    if (e.path().extension() == ".pid" && e.path().filename() != "controller.pid" &&
-        e.path().filename() != "munged.pid")
-      files.push_back(e.path());
-  files.push_back(pids / "controller.pid");
-  files.push_back(pids / "munged.pid");  // a private munged (authentication) goes last
+  // Nodes first (they kill their tasks), then the controllers, then what they stand on: etcd,
+  // and a private munged (authentication) last.
+  std::vector<fs::path> files, controllers;
+  for (const auto& e : fs::directory_iterator(pids)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() != ".pid" || name == "munged.pid" || name == "etcd.pid") continue;
+    (name.rfind("controller", 0) == 0 ? controllers : files).push_back(e.path());
+  }
+  files.insert(files.end(), controllers.begin(), controllers.end());
+  files.push_back(pids / "etcd.pid");
+  files.push_back(pids / "munged.pid");
   for (const auto& f : files) {
     if (!fs::exists(f)) continue;
     if (auto pid = readPid(f)) {
@@ -148,11 +199,21 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   auto config_path = args.value("--config");
   auto xml = args.value("--topology-xml");
   auto synthetic = args.value("--topology");
+  auto controllers_arg = args.value("--controllers");
+  auto store_arg = args.value("--store");
   bool detach = args.flag("--detach");
   auto rest = args.positionals();
   if (!args.error().empty()) return fail(args.error(), 2);
   if (!rest.empty()) return fail("unexpected argument '" + rest[0] + "'", 2);
   if (xml && synthetic) return fail("give --topology-xml or --topology, not both", 2);
+  int controllers = 1;
+  if (controllers_arg) {
+    char* end = nullptr;
+    long v = std::strtol(controllers_arg->c_str(), &end, 10);
+    if (controllers_arg->empty() || *end != '\0' || v < 1 || v > 5)
+      return fail("--controllers: expected a count from 1 to 5, got '" + *controllers_arg + "'", 2);
+    controllers = static_cast<int>(v);
+  }
 
   Config config;
   if (config_path) {
@@ -161,6 +222,11 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
     config = std::move(*loaded);
     *config_path = fs::absolute(*config_path).string();
   }
+  const std::string store = store_arg ? *store_arg : config.store;
+  if (store != "sqlite" && store != "etcd") return fail("--store: expected sqlite or etcd, got '" + store + "'", 2);
+  if (controllers > 1 && store != "etcd")
+    return fail("--controllers " + std::to_string(controllers) +
+                    " needs --store etcd: a SQLite store serves one controller", 2);
   std::vector<std::string> names = config.configuredNodeNames();
   int count = 0;
   if (nodes_arg) {
@@ -203,7 +269,16 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
   if (auto pid = readPid(dir / "pids/controller.pid"); pid && alive(*pid))
     return fail("a cluster is already running in " + dir.string() + " (locus down --state " + dir.string() + ")");
-  fs::remove(dir / "controller/controller.addr");
+  // Controller i keeps its files in controller/ (the first) or controller-i/.
+  auto controllerDir = [&](int i) { return dir / (i == 0 ? std::string("controller") : "controller-" + std::to_string(i + 1)); };
+  auto controllerPid = [&](int i) {
+    return dir / "pids" / (i == 0 ? std::string("controller.pid") : "controller-" + std::to_string(i + 1) + ".pid");
+  };
+  for (int i = 0; i < controllers; ++i) {
+    fs::create_directories(controllerDir(i), ec);
+    fs::remove(controllerDir(i) / "controller.addr");
+    fs::remove(controllerDir(i) / "standby.addr");
+  }
 
   // Authentication: the system's munged when it answers, else a private one for this cluster
   // (its own key under DIR/munge). The daemons started below inherit LOCUS_MUNGE_SOCKET.
@@ -222,41 +297,80 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
     setenv("LOCUS_MUNGE_SOCKET", munge_socket.c_str(), 1);
   }
 
-  fs::path bin = binDir();
-  std::vector<std::string> cargv{(bin / "locus-controller").string(), "--listen",
-                                 "127.0.0.1:" + std::to_string(listen_port), "--state",
-                                 (dir / "controller").string(), "--http",
-                                 "127.0.0.1:" + std::to_string(http_listen_port)};
-  if (config_path) {
-    cargv.push_back("--config");
-    cargv.push_back(*config_path);
+  // etcd: the configured one, else a private one for this cluster.
+  std::string etcd_endpoints;
+  if (store == "etcd") {
+    for (const std::string& e : config.etcd_endpoints) etcd_endpoints += (etcd_endpoints.empty() ? "" : ",") + e;
+    if (etcd_endpoints.empty()) {
+      auto started = startEtcd(dir);
+      if (!started.ok()) {
+        stopCluster(dir);
+        return fail(started.error().message);
+      }
+      etcd_endpoints = *started;
+    }
   }
-  auto cpid = spawnDaemon(cargv, (dir / "logs/controller.log").string());
-  if (!cpid.ok()) return fail(cpid.error().message);
-  writePid(dir / "pids/controller.pid", *cpid);
 
-  // The controller writes its address once it listens.
-  std::string address;
+  fs::path bin = binDir();
+  std::vector<pid_t> cpids;
+  for (int i = 0; i < controllers; ++i) {
+    std::vector<std::string> cargv{(bin / "locus-controller").string(), "--listen",
+                                   "127.0.0.1:" + std::to_string(i == 0 ? listen_port : 0), "--state",
+                                   controllerDir(i).string(), "--http",
+                                   "127.0.0.1:" + std::to_string(i == 0 ? http_listen_port : 0)};
+    if (config_path) {
+      cargv.push_back("--config");
+      cargv.push_back(*config_path);
+    }
+    if (store == "etcd") {
+      cargv.insert(cargv.end(), {"--store", "etcd", "--etcd", etcd_endpoints});
+    }
+    const std::string log = (dir / "logs" / (controllerDir(i).filename().string() + ".log")).string();
+    auto cpid = spawnDaemon(cargv, log);
+    if (!cpid.ok()) {
+      stopCluster(dir);
+      return fail(cpid.error().message);
+    }
+    writePid(controllerPid(i), *cpid);
+    cpids.push_back(*cpid);
+  }
+
+  // Each controller writes its address once it listens: controller.addr when it leads,
+  // standby.addr while it stands by (store etcd).
+  std::vector<std::string> addresses(controllers);
+  std::string address;  // the leader's
+  std::string http_address;  // the leader's, written before its controller.addr
   auto deadline = Clock::now() + kStartTimeout;
   while (Clock::now() < deadline) {
-    std::ifstream in(dir / "controller/controller.addr");
-    if (in >> address) break;
-    if (!running(*cpid)) {
-      stopCluster(dir);
-      return fail("the controller exited at start; see " + (dir / "logs/controller.log").string());
+    int known = 0;
+    for (int i = 0; i < controllers; ++i) {
+      std::string a;
+      if (std::ifstream in(controllerDir(i) / "controller.addr"); in >> a) {
+        address = addresses[i] = a;
+        std::ifstream(controllerDir(i) / "http.addr") >> http_address;
+      } else if (std::ifstream sb(controllerDir(i) / "standby.addr"); sb >> a) {
+        addresses[i] = a;
+      }
+      known += addresses[i].empty() ? 0 : 1;
+      if (!running(cpids[i])) {
+        stopCluster(dir);
+        return fail("a controller exited at start; see " + (dir / "logs" / (controllerDir(i).filename().string() + ".log")).string());
+      }
     }
+    if (!address.empty() && known == controllers) break;
     std::this_thread::sleep_for(kPollInterval);
   }
-  if (address.empty()) {
+  if (address.empty() || std::count(addresses.begin(), addresses.end(), std::string()) > 0) {
     stopCluster(dir);
-    return fail("the controller did not start within 30 s; see " + (dir / "logs/controller.log").string());
+    return fail("the controllers did not start within 30 s; see " + (dir / "logs").string());
   }
-  std::string http_address;  // written before controller.addr
-  std::ifstream(dir / "controller/http.addr") >> http_address;
+  // What clients and nodes are given: every controller; they find the leader.
+  std::string all_addresses;
+  for (const std::string& a : addresses) all_addresses += (all_addresses.empty() ? "" : ",") + a;
 
   for (const auto& name : names) {
     fs::create_directories(dir / "nodes" / name, ec);
-    std::vector<std::string> nargv{(bin / "locus-node").string(), "--controller", address, "--name", name,
+    std::vector<std::string> nargv{(bin / "locus-node").string(), "--controller", all_addresses, "--name", name,
                                    "--state", (dir / "nodes" / name).string(), "--http", "127.0.0.1:0"};
     if (xml) {
       nargv.push_back("--topology-xml");
@@ -303,17 +417,17 @@ int runUp(const std::vector<std::string>& raw, const Globals&) {
   }
 
   if (detach) {
-    std::printf("export LOCUS_CONTROLLER=%s\n", address.c_str());
+    std::printf("export LOCUS_CONTROLLER=%s\n", all_addresses.c_str());
     std::printf("export LOCUS_HTTP=%s\n", http_address.c_str());
     if (!munge_socket.empty()) std::printf("export LOCUS_MUNGE_SOCKET=%s\n", munge_socket.c_str());
     std::fprintf(stderr, "locus: cluster up: controller %s, %zu nodes, state %s (stop: locus down --state %s)\n",
-                 address.c_str(), names.size(), dir.c_str(), dir.c_str());
+                 all_addresses.c_str(), names.size(), dir.c_str(), dir.c_str());
     return 0;
   }
   std::printf("locus: cluster up: controller %s, %zu nodes, state %s\n", address.c_str(), names.size(), dir.c_str());
   std::printf("locus: metrics at http://%s/metrics\n", http_address.c_str());
   std::printf("locus: in another shell: export LOCUS_CONTROLLER=%s%s%s ; Ctrl-C here stops the cluster\n",
-              address.c_str(), munge_socket.empty() ? "" : " LOCUS_MUNGE_SOCKET=", munge_socket.c_str());
+              all_addresses.c_str(), munge_socket.empty() ? "" : " LOCUS_MUNGE_SOCKET=", munge_socket.c_str());
   std::fflush(stdout);
   sigset_t signals;
   sigemptyset(&signals);

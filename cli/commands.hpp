@@ -9,7 +9,8 @@
 namespace locus::cli {
 
 struct Globals {
-  std::string controller;  // resolved address
+  std::string controller;   // resolved address (the leader's, of a list)
+  std::string controllers;  // as given (--controller or $LOCUS_CONTROLLER): maybe a list
 };
 
 int runSubmit(const std::vector<std::string>& args, const Globals& g);
@@ -25,6 +26,7 @@ int runShare(const std::vector<std::string>& args, const Globals& g);
 int runQuota(const std::vector<std::string>& args, const Globals& g);  // cli/quota_command.cpp
 int runData(const std::vector<std::string>& args, const Globals& g);  // cli/data_command.cpp
 int runService(const std::vector<std::string>& args, const Globals& g);  // cli/service_command.cpp
+int runFrameworks(const std::vector<std::string>& args, const Globals& g);  // cli/framework_command.cpp
 int runPriority(const std::vector<std::string>& args, const Globals& g);
 int runHold(const std::vector<std::string>& args, const Globals& g);
 int runRelease(const std::vector<std::string>& args, const Globals& g);
@@ -32,6 +34,7 @@ int runRequeue(const std::vector<std::string>& args, const Globals& g);
 int runWait(const std::vector<std::string>& args, const Globals& g);
 int runEvents(const std::vector<std::string>& args, const Globals& g);  // cli/events_command.cpp
 int runNodes(const std::vector<std::string>& args, const Globals& g);
+int runControllers(const std::vector<std::string>& args, const Globals& g);  // cli/controllers_command.cpp
 int runUp(const std::vector<std::string>& args, const Globals& g);
 int runDown(const std::vector<std::string>& args, const Globals& g);
 int runRun(const std::vector<std::string>& args, const Globals& g);  // cli/run_command.cpp

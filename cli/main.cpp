@@ -44,9 +44,13 @@ Services:
   service list | show NAME | endpoints NAME | scale NAME R | update NAME ... | rollback NAME | delete NAME
   quota set POOL ACCOUNT [--guaranteed R] [--max R] | --remove    change a quota (admins)
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
+Frameworks:
+  frameworks [--json]                              frameworks (two-level scheduling), leases, usage
 Cluster:
   nodes [--json | --topology]                      nodes and their resources; the switch tree
+  controllers [--json]                             the controllers (one leads; the others stand by)
   up --nodes N [--state DIR] [--port P] [--http-port P] [--config F] [--topology-xml F | --topology S] [--detach]
+     [--controllers N --store etcd]                a local cluster; N > 1 controllers share a private etcd
   down [--state DIR]                               stop a cluster started by `locus up`
 Scheduling:
   simulate --trace FILE.swf[.gz] [--nodes N --cores-per-node C] [--policy fcfs|easy|easy-predict|conservative]
@@ -62,10 +66,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Installed as `srun` too (a link to this binary): Slurm's step launcher is `locus run`.
   const char* slash = std::strrchr(argv[0], '/');
-  if (std::strcmp(slash ? slash + 1 : argv[0], "srun") == 0) return runRun(args, Globals{controllerAddress("")});
+  if (std::strcmp(slash ? slash + 1 : argv[0], "srun") == 0) return runRun(args, Globals{controllerAddress(""), ""});
   // And as `locus-rsh`, the agent Open MPI's mpirun starts its node daemons with.
   if (std::strcmp(slash ? slash + 1 : argv[0], "locus-rsh") == 0)
-    return runRshAgent(args, Globals{controllerAddress("")});
+    return runRshAgent(args, Globals{controllerAddress(""), ""});
   std::string controller_flag;
   // Global options come before the command.
   while (!args.empty() && args[0].rfind("--", 0) == 0) {
@@ -89,11 +93,14 @@ int main(int argc, char** argv) {
   }
   std::string command = args[0];
   args.erase(args.begin());
-  Globals g{controllerAddress(controller_flag)};
+  Globals g{controllerAddress(controller_flag), controller_flag};
+  if (g.controllers.empty())
+    if (const char* env = std::getenv("LOCUS_CONTROLLER"); env && *env) g.controllers = env;
+  if (g.controllers.empty()) g.controllers = g.controller;
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"data", runData}, {"service", runService},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"data", runData}, {"service", runService}, {"frameworks", runFrameworks},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"controllers", runControllers}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

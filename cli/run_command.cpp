@@ -37,6 +37,8 @@ otherwise in an allocation of its own, made for it and released after it.
   -K, --kill-on-bad-exit     kill the step when a task exits non-zero
   --mpi openmpi|none         how to start the program (default: openmpi for a program linked
                              with Open MPI, else none; pmix and pmi2 mean openmpi)
+  --container BUNDLE         run each task in this OCI bundle or image layout (DIR[:TAG])
+                             through runc (docs/containers.md)
 Outside a job, the sbatch options for the allocation apply too (-t, --mem, -G, -C, -p, -A, ...).
 
 Exit status: the highest task exit code (a task killed by signal S counts as 128+S).
@@ -231,6 +233,11 @@ int runRun(const std::vector<std::string>& args, const Globals& g) {
     run.request.set_whole_node(true);
     run.command = {self, "run"};
     run.command.insert(run.command.end(), args.begin(), args.end());
+  }
+  if (!o.spec.container.empty()) {
+    // The node daemons resolve it: absolute, from where `locus run` was started.
+    std::error_code ec;
+    run.container = std::filesystem::absolute(o.spec.container, ec).lexically_normal().string();
   }
   run.environment = ownEnvironment();
   run.label = o.label && o.mpi != "openmpi";  // every line would be the launcher's, task 0

@@ -24,7 +24,8 @@ constexpr const char* kServiceUsage = R"(usage: locus service COMMAND ...
 
   create NAME --replicas R --cpus C --mem M [--gpus G] [--pool P] [--port auto] [-A ACCOUNT]
          [--health-cmd CMD | --health-http PATH] [--health-interval S] [--health-grace S]
-         [--health-max-failures K] [--min-healthy F] [--max-surge F] [--env K=V]... -- COMMAND...
+         [--health-max-failures K] [--min-healthy F] [--max-surge F] [--env K=V]...
+         [--container BUNDLE] -- COMMAND...
   list [--json]                     every service: replicas wanted, running, healthy
   show NAME [--json]                its settings, revisions and replicas
   endpoints NAME [--json]           host:port of its healthy replicas, one per line
@@ -37,7 +38,8 @@ constexpr const char* kServiceUsage = R"(usage: locus service COMMAND ...
 COMMAND runs under /bin/sh -c (its words joined by spaces), so $LOCUS_PORT expands. Health
 checks: --health-http PATH probes http://NODE:LOCUS_PORT/PATH (200-399 healthy, needs --port
 auto); --health-cmd CMD runs on the replica's node (exit 0 healthy). Defaults: interval 10 s,
-grace 10 s, 3 failures in a row; --min-healthy 0.75, --max-surge 0.25.
+grace 10 s, 3 failures in a row; --min-healthy 0.75, --max-surge 0.25. --container BUNDLE: every
+replica runs in this OCI bundle or image layout (docs/containers.md); checks still run on the node.
 )";
 
 // Everything after "--", joined by spaces (Marathon's cmd).
@@ -147,6 +149,7 @@ int create(Args& args, const Globals& g) {
   auto max_failures = opts.value("--health-max-failures");
   auto min_healthy = opts.value("--min-healthy");
   auto max_surge = opts.value("--max-surge");
+  auto container = opts.value("--container");
   auto env = envPairs(opts);
   auto names = opts.positionals();
   if (!opts.error().empty()) return fail(opts.error(), 2);
@@ -227,6 +230,10 @@ int create(Args& args, const Globals& g) {
   }
   std::error_code ec;
   spec->set_work_dir(std::filesystem::current_path(ec).string());
+  if (container) {
+    if (container->empty()) return fail("--container: the path is empty", 2);
+    spec->set_container(std::filesystem::absolute(*container, ec).lexically_normal().string());
+  }
   auto reply = client(g).manageService(req);
   if (!reply.ok()) return fail(reply.error().message);
   std::printf("service %s created: %u replicas\n", names[0].c_str(), *r);
@@ -267,6 +274,7 @@ int listOrShow(Args& args, const Globals& g, bool one) {
   std::printf("   Cpus=%u Mem=%luM Gpus=%u Port=%s MinHealthy=%.2f MaxSurge=%.2f\n", spec.cpus(),
               static_cast<unsigned long>(spec.mem_mb()), spec.gpus(), spec.port() ? "auto" : "none",
               spec.min_healthy(), spec.max_surge());
+  if (!spec.container().empty()) std::printf("   Container=%s\n", spec.container().c_str());
   if (!spec.health_cmd().empty() || !spec.health_http().empty())
     std::printf("   Health=%s%s Interval=%us Grace=%us MaxFailures=%u\n",
                 spec.health_http().empty() ? "cmd " : "http ",

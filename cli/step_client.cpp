@@ -153,6 +153,7 @@ int executeStep(Client& client, StepRun& run, const StepIo& io) {
     for (const auto& a : run.command) s->add_argv(a);
     for (const auto& [k, v] : run.environment) (*s->mutable_environment())[k] = v;
     s->set_work_dir(cwd);
+    s->set_container(run.container);
     for (const auto& t : sn.tasks())
       if (t.procid() == 0 && io.in_fd >= 0) {
         s->set_stdin_to_task0(true);

@@ -24,6 +24,7 @@ struct StepRun {
   bool label = false;
   bool kill_on_bad_exit = false;
   bool own_allocation = false;  // cancel the job if the step cannot be created
+  std::string container;        // --container: an OCI bundle or image layout (absolute); "" = bare
 };
 
 // Where a step's stdio goes and who handles signals.

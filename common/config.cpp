@@ -92,7 +92,26 @@ Status readController(const toml::table& t, const std::string& source, Config& c
   TableReader r(t, source, "controller.");
   LOCUS_TRY(r.checkKnown({"listen", "state_dir", "node_timeout_s", "heartbeat_interval_ms",
                           "kill_grace_s", "default_time_limit", "admins", "service_ports",
-                          "events_kept", "auth", "munge_socket", "rpc_rate", "rpc_burst"}));
+                          "events_kept", "auth", "munge_socket", "rpc_rate", "rpc_burst", "store",
+                          "etcd_endpoints", "etcd_prefix", "etcd_max_txn_ops", "etcd_lease_ttl_s"}));
+  LOCUS_TRY(r.read<std::string>("store", c.store, "a string (\"sqlite\" or \"etcd\")"));
+  if (c.store != "sqlite" && c.store != "etcd")
+    return invalidArgument(where(source, *r.get("store")) + ": key 'controller.store' must be \"sqlite\" or \"etcd\"");
+  LOCUS_TRY(r.readStrings("etcd_endpoints", c.etcd_endpoints));
+  LOCUS_TRY(r.read<std::string>("etcd_prefix", c.etcd_prefix, "a string (\"/locus/NAME/\")"));
+  if (c.etcd_prefix.empty() || c.etcd_prefix.front() != '/' || c.etcd_prefix.back() != '/')
+    return invalidArgument(source + ": key 'controller.etcd_prefix' must start and end with '/'");
+  {
+    int64_t ops = c.etcd_max_txn_ops, ttl = c.etcd_lease_ttl_s;
+    LOCUS_TRY(r.readInt("etcd_max_txn_ops", ops, 4));
+    LOCUS_TRY(r.readInt("etcd_lease_ttl_s", ttl, 1));
+    if (ops > 1'000'000 || ttl > 3600)
+      return invalidArgument(source + ": [controller] etcd_max_txn_ops at most 1000000, etcd_lease_ttl_s at most 3600");
+    c.etcd_max_txn_ops = static_cast<uint32_t>(ops);
+    c.etcd_lease_ttl_s = static_cast<uint32_t>(ttl);
+  }
+  if (c.store == "etcd" && c.etcd_endpoints.empty())
+    return invalidArgument(source + ": [controller] store = \"etcd\" needs etcd_endpoints");
   LOCUS_TRY(r.read<std::string>("auth", c.auth, "a string (\"munge\" or \"none\")"));
   if (c.auth != "munge" && c.auth != "none")
     return invalidArgument(where(source, *r.get("auth")) + ": key 'controller.auth' must be \"munge\" or \"none\"");
@@ -485,6 +504,24 @@ Status readLocalityHdfs(const toml::table& t, const std::string& source, Localit
   return {};
 }
 
+Status readFrameworks(const toml::table& t, const std::string& source, Config& c) {
+  TableReader r(t, source, "frameworks.");
+  LOCUS_TRY(r.checkKnown({"failover_timeout_s", "max_failover_timeout_s", "revocation_notice_s",
+                          "offer_timeout_s", "default_filter_s"}));
+  FrameworksConfig& f = c.frameworks;
+  for (auto [key, field, min] : {std::tuple{"failover_timeout_s", &f.failover_timeout_s, 0},
+                                 std::tuple{"max_failover_timeout_s", &f.max_failover_timeout_s, 0},
+                                 std::tuple{"revocation_notice_s", &f.revocation_notice_s, 0},
+                                 std::tuple{"offer_timeout_s", &f.offer_timeout_s, 1},
+                                 std::tuple{"default_filter_s", &f.default_filter_s, 0}}) {
+    int64_t v = *field;
+    LOCUS_TRY(r.readInt(key, v, min));
+    if (v > 7 * 86400) return invalidArgument(source + ": key 'frameworks." + key + "' must be at most a week");
+    *field = static_cast<uint32_t>(v);
+  }
+  return {};
+}
+
 Status readLocality(const toml::table& t, const std::string& source, Config& c) {
   TableReader r(t, source, "locality.");
   LOCUS_TRY(r.checkKnown({"locality_wait_node", "locality_wait_rack", "catalog", "cache_dirs", "hdfs"}));
@@ -534,6 +571,11 @@ Result<Config> parseConfig(std::string_view text, const std::string& source) {
       const toml::table* t = value.as_table();
       if (!t) return invalidArgument(where(source, value) + ": 'profile' must be a table");
       Status s = readProfile(*t, source, c);
+      if (!s.ok()) return s.error();
+    } else if (k == "frameworks") {
+      const toml::table* t = value.as_table();
+      if (!t) return invalidArgument(where(source, value) + ": 'frameworks' must be a table");
+      Status s = readFrameworks(*t, source, c);
       if (!s.ok()) return s.error();
     } else if (k == "locality") {
       const toml::table* t = value.as_table();

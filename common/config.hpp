@@ -192,6 +192,16 @@ struct LocalityConfig {
   std::map<std::string, std::string> hdfs_hosts;  // HDFS host -> Locus node name
 };
 
+// [frameworks]: two-level scheduling (docs/frameworks.md).
+struct FrameworksConfig {
+  uint32_t failover_timeout_s = 60;   // leases held after a framework's stream drops (its own
+                                      // value, when it gives one, is capped at max_failover_timeout_s)
+  uint32_t max_failover_timeout_s = 3600;
+  uint32_t revocation_notice_s = 10;  // between LeaseRevoked and its tasks' kill
+  uint32_t offer_timeout_s = 30;      // an offer not answered by then is rescinded
+  uint32_t default_filter_s = 5;      // a decline without a filter (Mesos' refuse_seconds)
+};
+
 struct Config {
   std::string listen = "127.0.0.1:6450";
   std::string state_dir;
@@ -215,6 +225,15 @@ struct Config {
   // (Slurm 23.02's rl_enable): a bucket of rpc_burst calls refilled at rpc_rate per second.
   uint32_t rpc_rate = 500;
   uint32_t rpc_burst = 5000;
+  // Where the controller keeps its state ([controller] store): "sqlite" (the default, one
+  // controller, DIR/locus.db) or "etcd" (etcd v3; two or more controllers elect a leader there and
+  // standbys take over; docs/reliability.md). etcd_prefix names the cluster's keys;
+  // etcd_max_txn_ops must not exceed the etcd server's --max-txn-ops.
+  std::string store = "sqlite";
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/locus/default/";
+  uint32_t etcd_max_txn_ops = 128;
+  uint32_t etcd_lease_ttl_s = 3;
   std::chrono::milliseconds scheduler_interval{1000};
   std::string scheduler_policy = "easy-predict";  // firstfit | fcfs | easy | easy-predict | conservative
   uint32_t reserve_depth = 1;             // easy: how many blocked jobs get a reservation
@@ -231,6 +250,7 @@ struct Config {
   std::string profile_dir;
   uint32_t profile_interval_s = 10;  // jobs without --profile-interval
   LocalityConfig locality;
+  FrameworksConfig frameworks;
 
   // profile_dir, or state_dir + "/profiles" when it is not set; made absolute.
   std::string profileDir() const;

@@ -70,6 +70,7 @@ enum class Opt {
   kGpuBind,
   kProfile,
   kProfileInterval,
+  kContainer,
   kInput,
   kDataflow,
   kTaskCmd,
@@ -164,6 +165,7 @@ constexpr OptionDef kOptions[] = {
     {"delay-boot", 0, Arg::kRequired, Opt::kIgnored, {}},
     {"profile", 0, Arg::kRequired, Opt::kProfile, {}},
     {"profile-interval", 0, Arg::kRequired, Opt::kProfileInterval, {}},  // Locus's own
+    {"container", 0, Arg::kRequired, Opt::kContainer, {}},
     {"propagate", 0, Arg::kOptional, Opt::kIgnored, {}},
     {"get-user-env", 0, Arg::kOptional, Opt::kIgnored, {}},
     {"export-file", 0, Arg::kRequired, Opt::kIgnored, {}},
@@ -482,6 +484,10 @@ Status applyOne(const OptionDef& def, std::string_view spelled,
       spec.profile_interval_s = *parsed;
       break;
     }
+    case Opt::kContainer:
+      if (v.empty()) return optionError(def, "the container path is empty");
+      spec.container = v;
+      break;
     case Opt::kInput:
       if (isDataInput(v)) {
         spec.inputs.push_back(v);

@@ -64,6 +64,10 @@ struct JobSpec {
   // --split: "block" (default; one split per block) or "file".
   bool dataflow = false;
   std::string split;
+  // --container BUNDLE (Slurm's option): an OCI bundle directory (config.json + rootfs) or an
+  // OCI image layout (unpacked with umoci) the node daemon runs the tasks in through runc.
+  // Absolute once submitted (a relative path is taken from the work directory); "" = bare.
+  std::string container;
   // Options this Locus does not know yet: kept so nothing is silently dropped.
   std::vector<std::string> warnings;
 };

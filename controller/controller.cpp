@@ -29,7 +29,7 @@ uint32_t Job::effectiveNtasks() const {
   return std::max<uint32_t>(1, spec.nodes) * per_node;
 }
 
-Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
+Result<std::unique_ptr<Controller>> Controller::create(const Config& config, std::unique_ptr<Store> store) {
   if (config.state_dir.empty()) return invalidArgument("no state directory (--state DIR)");
   std::unique_ptr<Controller> c(new Controller(config));
   auto engine = PriorityEngine::fromConfig(config);
@@ -53,9 +53,13 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config) {
   auto data = DataInputs::create(config.locality);
   if (!data.ok()) return invalidArgument("locus.toml: " + data.error().message);
   c->data_ = std::move(*data);
-  auto store = Store::open(config.state_dir);
-  if (!store.ok()) return store.error();
-  c->store_ = std::move(*store);
+  if (store) {
+    c->store_ = std::move(store);
+  } else {
+    auto opened = Store::open(config.state_dir);
+    if (!opened.ok()) return opened.error();
+    c->store_ = std::move(*opened);
+  }
   c->events_ = std::make_unique<EventLog>(config.events_kept);
   Status s = c->load();
   if (!s.ok()) return s.error();
@@ -137,6 +141,7 @@ Status Controller::load() {
   }
   if (Status s = loadEvents(); !s.ok()) return s;
   if (Status s = loadServices(); !s.ok()) return s;
+  restoreFrameworks();
   log()->info("loaded jobs={} pending={} active={} nodes={} services={} next_id={}", jobs_.size(),
               pending_.size(), active_.size(), nodes_.size(), services_.size(), next_job_id_);
   return {};
@@ -227,6 +232,9 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
                            std::to_string(spec.nodes) + ")");
   if (spec.work_dir.empty() || spec.work_dir[0] != '/')
     return invalidArgument("work directory must be an absolute path");
+  // The node daemon checks the bundle itself (it may exist on the nodes only); a relative path
+  // is the submitter's, from the work directory.
+  if (!spec.container.empty() && spec.container[0] != '/') spec.container = spec.work_dir + "/" + spec.container;
   ArraySpec array;
   if (!spec.array_spec.empty()) {
     auto parsed = parseArraySpec(spec.array_spec);
@@ -295,25 +303,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     return invalidArgument("invalid partition specified: " + spec.partition + " (pools: " + pools_.namesList() + ")");
   Job proto_job;
   proto_job.spec = spec;
-  // Refuse what no node set could ever hold, judged against the nodes the controller knows.
-  if (!nodes_.empty()) {
-    std::vector<scheduler::NodeState> totals;
-    for (const auto& [name, node] : nodes_) {
-      if (pools_configured && !pools_.at(*pool_index).hasNode(name)) continue;
-      scheduler::NodeState n;
-      n.name = name;
-      n.total_cores = node->cores();
-      n.total_mem_mb = node->memMb();
-      for (const GpuInfo& g : node->topology().gpus) n.gpu_numa.push_back(g.numa);
-      n.features = node->allFeatures();
-      totals.push_back(std::move(n));
-    }
-    // None of the pool's nodes registered yet: nothing to judge by (like no nodes at all).
-    if (!totals.empty()) {
-      Status fits = scheduler::checkSatisfiable(toRequest(proto_job), totals);
-      if (!fits.ok()) return fits.error();
-    }
-  }
+  if (Status fits = checkCouldEverRun(proto_job); !fits.ok()) return fits.error();
 
   // The input's replicas on Locus nodes: a dataflow job's splits (one task each), or the blocks
   // a plain job is placed near. Hosts that map to no node are said, not silently dropped.
@@ -405,6 +395,25 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   return reply;
 }
 
+Status Controller::checkCouldEverRun(const Job& job) const {
+  const bool pools_configured = !config_.pools.empty();
+  const std::optional<uint32_t> pool_index = pools_.indexOf(job.spec.partition);
+  std::vector<scheduler::NodeState> totals;
+  for (const auto& [name, node] : nodes_) {
+    if (pools_configured && pool_index && !pools_.at(*pool_index).hasNode(name)) continue;
+    scheduler::NodeState n;
+    n.name = name;
+    n.total_cores = node->cores();
+    n.total_mem_mb = node->memMb();
+    for (const GpuInfo& g : node->topology().gpus) n.gpu_numa.push_back(g.numa);
+    n.features = node->allFeatures();
+    totals.push_back(std::move(n));
+  }
+  // None of the pool's nodes registered yet: nothing to judge by (like no nodes at all).
+  if (totals.empty()) return {};
+  return scheduler::checkSatisfiable(toRequest(job), totals);
+}
+
 locality::HostMapper Controller::hostMapper() const {
   std::vector<locality::NodeIdentity> identities;
   for (const auto& [name, node] : nodes_) {
@@ -464,6 +473,10 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
   info.set_command(job.spec.script_path.empty() ? "wrap" : job.spec.script_path);
   info.set_nodes_min(job.spec.nodes);
   info.set_allocation_only(job.spec.allocation_only);
+  if (job.isLease()) {
+    info.set_framework(job.framework);
+    info.set_lease_locality(job.locality);
+  }
   if (!job.spec.profile.empty()) info.set_profile_dir(config_.profileDir());
   for (const JobStep& s : job.steps) {
     proto::StepInfo* si = info.add_steps();

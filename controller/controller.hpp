@@ -20,6 +20,7 @@
 #include "common/result.hpp"
 #include "controller/data_inputs.hpp"
 #include "controller/event_log.hpp"
+#include "controller/frameworks.hpp"
 #include "controller/job.hpp"
 #include "controller/metrics.hpp"
 #include "controller/node_channel.hpp"
@@ -60,14 +61,21 @@ class ServiceInfo;
 class HealthReport;
 class WatchEventsRequest;
 class LocateDataReply;
+class FrameworkRegister;
+class FrameworkCall;
+class LeaseRequest;
+class FrameworkLaunch;
+class Lease;
+class ListFrameworksReply;
 }  // namespace locus::proto
 
 namespace locus::controller {
 
 class Controller {
  public:
-  // Opens the store in config.state_dir and reloads every job and node from it.
-  static Result<std::unique_ptr<Controller>> create(const Config& config);
+  // Reloads every job and node from `store`; without one, opens the SQLite store in
+  // config.state_dir (an elected controller passes its fenced etcd store).
+  static Result<std::unique_ptr<Controller>> create(const Config& config, std::unique_ptr<Store> store = nullptr);
   ~Controller();
 
   void start();  // starts the scheduling loop
@@ -124,6 +132,16 @@ class Controller {
   // The log itself: thread-safe on its own, read without the controller's lock.
   EventLog& events() { return *events_; }
 
+  // Frameworks (frameworks.hpp, framework_requests.cpp). A framework's stream registers first
+  // (errors: kInvalidArgument, kFailedPrecondition when the name is connected already,
+  // kPermissionDenied when another user's framework has it); then each call is answered on the
+  // stream (a refused call gets an error event, never a broken stream); a stream's end starts
+  // the failover timeout. Calls from a stream that is no longer the framework's are ignored.
+  Status frameworkRegistered(const proto::FrameworkRegister& msg, std::shared_ptr<FrameworkChannel> channel);
+  void frameworkCall(const std::string& name, const FrameworkChannel* channel, const proto::FrameworkCall& call);
+  void frameworkDisconnected(const std::string& name, const FrameworkChannel* channel);
+  proto::ListFrameworksReply listFrameworks();
+
   // Node protocol.
   Status nodeRegistered(const proto::RegisterNode& msg, std::shared_ptr<NodeChannel> channel);
   void nodeMessage(const std::string& node, const proto::NodeToController& msg);
@@ -178,6 +196,28 @@ class Controller {
   bool replicaHealthy(const Job& job, const Service& service) const;
   void fillServiceInfo(const Service& service, proto::ServiceInfo& info) const;
   void sendAck(const std::string& node, uint64_t job_id, uint32_t attempt);  // requires mu_
+  // Frameworks (framework_requests.cpp); all require mu_.
+  void restoreFrameworks();  // after load: leases' frameworks, disconnected since now
+  void checkFrameworks();    // revocations due, failover timeouts, ended leases, expired offers
+  void makeOffers();         // after a pass: free resources to offers-mode frameworks
+  Status requestLeases(Framework& fw, const proto::LeaseRequest& req);
+  Status launchFrameworkTask(Framework& fw, const proto::FrameworkLaunch& launch);
+  Status createLeases(Framework& fw, const std::string& request_id, uint32_t count, uint32_t cpus,
+                      uint64_t mem_mb, uint32_t gpus, std::vector<std::string> nodes,
+                      std::vector<std::string> racks, bool strict, int64_t duration_hint_s);
+  void leaseGranted(const Job& lease);
+  void leaseRevoked(const Job& lease);
+  void endLease(Job& lease, const std::string& reason);
+  void reportEndedLeases(Framework& fw);
+  void frameworkTaskEnded(const Job& lease, const JobStep& step, const std::string& node);
+  void fillLease(const Job& job, proto::Lease& out) const;
+  // Step-wide variables over the job's own (steps.cpp).
+  std::map<std::string, std::string> stepEnvironment(const Job& job, const JobStep& step,
+                                                     const std::string& tasks_per_node,
+                                                     uint32_t cpus_per_task) const;
+  // Refuses what no node of the job's pool could ever hold (kUnsatisfiable), judged against
+  // the nodes registered now (none yet: nothing to judge by). Requires mu_.
+  Status checkCouldEverRun(const Job& job) const;
   Status persist(const std::vector<const Job*>& jobs);  // requires mu_: one transaction
   // The event log (events.cpp); all require mu_. storeJobEvents writes, into the open
   // transaction, an event for each of `jobs` whose state or attempt differs from its last
@@ -232,6 +272,8 @@ class Controller {
   };
   std::map<std::string, Service> services_;                // guarded by mu_
   std::map<std::string, ServiceRuntime> service_runtime_;  // guarded by mu_
+  std::map<std::string, Framework> frameworks_;            // guarded by mu_
+  uint64_t next_offer_id_ = 1;                             // guarded by mu_
   uint32_t next_port_ = 0;  // guarded by mu_: where assignPort looks first, from the range's start
   locality::SwitchTree switches_;             // from [[switch]]; immutable after create()
   scheduler::Network network_;                // switches_ for the scheduler (parents only)

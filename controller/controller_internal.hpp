@@ -95,4 +95,7 @@ inline const std::string& scriptOf(const std::map<uint64_t, Job>& jobs, const Jo
   return arrayHead(jobs, job).spec.script;
 }
 
+// 128 random bits, hex: the capability a client shows the node daemons for one step (steps.cpp).
+std::string newStepToken();
+
 }  // namespace locus::controller::internal

@@ -109,7 +109,19 @@ struct Job {
   uint64_t bytes_rack_local = 0;
   uint64_t bytes_remote = 0;
 
+  // A framework's lease (frameworks.hpp): an allocation-only job on one node whose steps are the
+  // framework's tasks. Its framework, the request it answers, where it would rather run (node
+  // names, rack = [[switch]] names; strict: nowhere else), and when a revocation ends it (0:
+  // not revoked).
+  std::string framework;
+  std::string lease_request;
+  std::vector<std::string> lease_nodes;
+  std::vector<std::string> lease_racks;
+  bool lease_strict = false;
+  int64_t revoke_at = 0;
+
   bool isArrayTask() const { return array_job_id != 0; }
+  bool isLease() const { return !framework.empty(); }
   uint32_t effectiveNtasks() const;
 };
 

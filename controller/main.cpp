@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/address_list.hpp"
 #include "common/config.hpp"
 #include "common/http_server.hpp"
 #include "common/logging.hpp"
@@ -13,6 +14,18 @@
 #include "controller/dashboard/dashboard.hpp"
 #include "controller/rpc/gatekeeper.hpp"
 #include "controller/rpc/server.hpp"
+#include "controller/store/etcd_store.hpp"
+#include "controller/store/leader_election.hpp"
+#include "common/time_util.hpp"
+
+namespace {
+
+// "HOST:PORT" of `listen` with the port a server got.
+std::string withPort(const std::string& listen, int port) {
+  return listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"locus-controller: the Locus cluster controller"};
@@ -23,6 +36,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   app.add_option("--http", http_listen,
                  "HOST:PORT to serve /metrics on, for Prometheus (port 0 picks one; default: none)");
+  std::string store_kind, etcd_endpoints;
+  app.add_option("--store", store_kind, "sqlite (default) | etcd: [controller] store");
+  app.add_option("--etcd", etcd_endpoints, "etcd endpoints, comma-separated: [controller] etcd_endpoints");
   CLI11_PARSE(app, argc, argv);
   locus::setLogLevel(log_level);
 
@@ -36,6 +52,16 @@ int main(int argc, char** argv) {
     config = std::move(*loaded);
   }
   if (!listen.empty()) config.listen = listen;
+  if (!store_kind.empty()) config.store = store_kind;
+  if (!etcd_endpoints.empty()) config.etcd_endpoints = locus::splitAddressList(etcd_endpoints);
+  if (config.store != "sqlite" && config.store != "etcd") {
+    std::fprintf(stderr, "locus-controller: --store must be sqlite or etcd\n");
+    return 2;
+  }
+  if (config.store == "etcd" && config.etcd_endpoints.empty()) {
+    std::fprintf(stderr, "locus-controller: store etcd needs --etcd HOST:PORT[,...] or [controller] etcd_endpoints\n");
+    return 2;
+  }
   if (!state_dir.empty()) config.state_dir = state_dir;
   if (config.state_dir.empty()) {
     std::fprintf(stderr, "locus-controller: no state directory: give --state DIR or controller.state_dir\n");
@@ -62,12 +88,101 @@ int main(int argc, char** argv) {
   if (config.auth == "none")
     std::fprintf(stderr, "locus-controller: warning: auth = \"none\": requests are trusted as they come; "
                          "development only\n");
-  auto controller = locus::controller::Controller::create(config);
+  // High availability (store = "etcd"): campaign for leadership first, meanwhile a standby that
+  // serves only ControllerApi on our port. The elected controller loads the cluster's state from
+  // etcd and serves on the same port; its writes are fenced by its term, so a deposed leader
+  // that has not noticed yet writes nothing.
+  std::unique_ptr<locus::controller::Store> store;
+  std::unique_ptr<locus::controller::LeaderElection> election;
+  locus::controller::ControllerIdentity identity;
+  identity.store = config.store;
+  if (config.store == "etcd") {
+    namespace lc = locus::controller;
+    lc::EtcdOptions etcd;
+    etcd.endpoints = config.etcd_endpoints;
+    auto client = lc::EtcdClient::create(etcd);
+    if (!client.ok()) {
+      std::fprintf(stderr, "locus-controller: etcd: %s\n", client.error().message.c_str());
+      return 2;
+    }
+    std::shared_ptr<lc::EtcdClient> shared_client = std::move(*client);
+    // Our port, bound now: the standby holds it until we lead.
+    lc::ControllerIdentity standby_identity;
+    standby_identity.store = "etcd";
+    lc::LeaderElection* elected = nullptr;  // set below; the lambda runs only once serving
+    standby_identity.leader_address = [&elected]() -> std::string {
+      if (!elected) return "";
+      auto leader = elected->currentLeader();
+      return leader.ok() && *leader ? (*leader)->address : std::string();
+    };
+    auto standby = lc::StandbyServer::start(config.listen, standby_identity);
+    if (!standby.ok()) {
+      std::fprintf(stderr, "locus-controller: %s\n", standby.error().message.c_str());
+      return 1;
+    }
+    config.listen = withPort(config.listen, (*standby)->port());
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    lc::LeaderElectionOptions options;
+    options.etcd = etcd;
+    options.key = config.etcd_prefix + "leader";
+    options.id = std::string(host) + ":" + std::to_string(getpid());
+    options.address = config.listen;
+    options.ttl = std::chrono::seconds{config.etcd_lease_ttl_s};
+    options.on_lost = [](const std::string& why) {
+      // Its writes are fenced already; stopping at once is the one safe answer (a supervisor,
+      // or `locus up`'s operator, starts it again as a standby).
+      locus::logger("controller")->error("leadership lost ({}): exiting", why);
+      std::fflush(nullptr);
+      _exit(3);
+    };
+    auto created = lc::LeaderElection::create(options);
+    if (!created.ok()) {
+      std::fprintf(stderr, "locus-controller: %s\n", created.error().message.c_str());
+      return 2;
+    }
+    election = std::move(*created);
+    elected = election.get();
+    std::printf("locus-controller standby on %s, campaigning in etcd (%s)\n", config.listen.c_str(),
+                options.key.c_str());
+    std::fflush(stdout);
+    {
+      // For `locus up`: where this standby is (controller.addr comes once it leads).
+      std::remove((config.state_dir + "/controller.addr").c_str());
+      std::string tmp = config.state_dir + "/standby.addr.tmp";
+      std::ofstream(tmp) << config.listen << "\n";
+      std::rename(tmp.c_str(), (config.state_dir + "/standby.addr").c_str());
+    }
+    locus::logger("controller")->info("standby on {}: campaigning for {}", config.listen, options.key);
+    while (true) {
+      locus::Status won = election->campaign(std::chrono::seconds{1});
+      if (won.ok()) break;
+      const timespec zero{0, 0};
+      if (sigtimedwait(&signals, nullptr, &zero) > 0) {
+        locus::logger("controller")->info("signal while standby: exiting");
+        return 0;
+      }
+    }
+    (*standby)->shutdown();
+    lc::EtcdStoreOptions store_options;
+    store_options.prefix = config.etcd_prefix;
+    store_options.max_txn_ops = config.etcd_max_txn_ops;
+    store_options.fence = election->fence();
+    auto opened = lc::EtcdStore::open(shared_client, store_options);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "locus-controller: etcd store: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+    store = std::move(*opened);
+    locus::logger("controller")->info("elected leader: loading the cluster's state from etcd");
+  }
+  identity.leader_since = locus::unixNow();
+  auto controller = locus::controller::Controller::create(config, std::move(store));
   if (!controller.ok()) {
     std::fprintf(stderr, "locus-controller: %s\n", controller.error().message.c_str());
     return 1;
   }
-  auto server = locus::controller::RpcServer::start(**controller, config.listen);
+  auto server = locus::controller::RpcServer::start(**controller, config.listen, identity);
   if (!server.ok()) {
     std::fprintf(stderr, "locus-controller: %s\n", server.error().message.c_str());
     return 1;

@@ -299,6 +299,7 @@ void Controller::sendLaunch(const Job& job) {
   launch->set_work_dir(job.spec.work_dir);
   launch->set_stdout_path(job.stdout_path);
   launch->set_stderr_path(job.stderr_path);
+  launch->set_container(job.spec.container);
   const Job& head = arrayHead(jobs_, job);
   std::map<std::string, std::string> env;
   if (&head == &job) {

@@ -15,6 +15,17 @@ namespace locus::controller {
 using namespace internal;
 
 void Controller::preempt(Job& victim, uint64_t for_job, const std::string& why, int64_t now) {
+  if (victim.isLease()) {
+    // Revoked with notice: it holds its resources until revoke_at (checkFrameworks ends it),
+    // and the preempting job waits for them as for any ending victim.
+    victim.preempted_for = for_job;
+    victim.preempted_by = for_job;
+    victim.revoke_at = now + config_.frameworks.revocation_notice_s;
+    victim.preemption = "lease revoked for job " + std::to_string(for_job) + " at " + formatRfc3339(now) + ": " +
+                        why + "; its tasks are killed at " + formatRfc3339(victim.revoke_at);
+    log()->info("lease={} of framework={} revoked for job={}: {}", victim.id, victim.framework, for_job, why);
+    return;
+  }
   PreemptMode mode = preemption_.of(victim.spec.qos).mode;
   // --no-requeue: never requeued under any circumstances, so preemption ends it.
   if (mode == PreemptMode::kRequeue && victim.spec.no_requeue) mode = PreemptMode::kCancel;

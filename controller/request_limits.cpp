@@ -41,7 +41,8 @@ Status checkRequestLimits(const JobSpec& s) {
                         Text{"--partition", &s.partition}, Text{"--account", &s.account}, Text{"--qos", &s.qos},
                         Text{"--gres", &s.gres}, Text{"--gpus", &s.gpus}, Text{"--constraint", &s.constraint},
                         Text{"--dependency", &s.dependency}, Text{"--switches", &s.switches},
-                        Text{"--export", &s.export_spec}, Text{"--profile", &s.profile}, Text{"--split", &s.split}})
+                        Text{"--export", &s.export_spec}, Text{"--profile", &s.profile}, Text{"--split", &s.split},
+                        Text{"--container", &s.container}})
     if (t.value->size() > L::kTextBytes) return tooLong(t.field, t.value->size(), L::kTextBytes);
   if (s.inputs.size() > L::kInputs)
     return invalidArgument(std::to_string(s.inputs.size()) + " --input values, more than " + std::to_string(L::kInputs));

@@ -94,7 +94,9 @@ void Controller::loop() {
     checkAllocationJobs();
     resumeSuspended();  // before anyone else may take the cores they wait for
     reconcileServices();
+    checkFrameworks();
     schedule();
+    makeOffers();  // what the pass left free
   }
 }
 
@@ -191,6 +193,10 @@ std::vector<scheduler::InputSite> inputSites(const Job& job, const std::map<std:
 void Controller::recordLocality(Job& job, scheduler::Locality where) const {
   job.bytes_node_local = job.bytes_rack_local = job.bytes_remote = 0;
   job.locality.clear();
+  if (job.isLease()) {  // no bytes: where it runs against the nodes and racks it asked for
+    if (where != scheduler::Locality::kNone) job.locality = std::string(scheduler::localityName(where));
+    return;
+  }
   if (job.input.empty()) return;
   // Racks are leaf switches; a node under no [[switch]] shares a rack with no one.
   auto rackOf = [&](const std::string& node) -> std::optional<uint32_t> {
@@ -318,7 +324,9 @@ void Controller::schedule() {
       r.start_time = job.start_time;
       r.preempt_class = level.cls;
       // A `locus run` allocation has nothing to requeue: it is not preempted.
-      r.preemptible = level.mode != PreemptMode::kOff && !job.completing && !job.spec.allocation_only &&
+      // A framework's lease is: it is revoked, with notice.
+      r.preemptible = level.mode != PreemptMode::kOff && !job.completing &&
+                      (!job.spec.allocation_only || job.isLease()) &&
                       !job.requeue_requested && job.preempted_for == 0 &&
                       snap.now - job.start_time >= level.exempt_s;
       r.keeps_memory = level.mode == PreemptMode::kSuspend;
@@ -444,6 +452,14 @@ void Controller::schedule() {
     }
     // Node indices change as nodes come and go: the input's nodes are looked up each pass.
     if (!job.input.empty()) request.input_sites = inputSites(job, node_index);
+    if (job.isLease()) {
+      // A lease request's preferences: its nodes in the order given, then its racks.
+      for (const std::string& n : job.lease_nodes)
+        if (auto it = node_index.find(n); it != node_index.end()) request.input_sites.push_back({it->second, 1});
+      for (const std::string& r : job.lease_racks)
+        if (auto sw = switches_.findSwitch(r)) request.input_racks.push_back(*sw);
+      request.strict_locality = job.lease_strict;
+    }
     snap.pending.push_back(request);
   }
   // Dependencies that can no longer hold cancel their job (Slurm's kill_invalid_depend).
@@ -554,7 +570,10 @@ void Controller::schedule() {
     }
     return;
   }
-  for (Job* job : started) sendLaunch(*job);
+  for (Job* job : started) {
+    sendLaunch(*job);
+    if (job->isLease()) leaseGranted(*job);
+  }
   metrics_.jobs_started.add(started.size());
   if (!preemptions.empty()) {
     std::vector<const Job*> victims;
@@ -573,6 +592,7 @@ void Controller::schedule() {
     if (Status st = persist(victims); st.ok()) {
       for (const Job* v : victims) {
         if (v->state == JobState::kSuspended) sendSignal(*v, SIGSTOP);
+        else if (v->isLease()) leaseRevoked(*v);  // its framework has the notice period
         else sendKill(*v, v->cancel_requested);
       }
     } else {
@@ -588,6 +608,7 @@ void Controller::schedule() {
           j.reason.clear();
         }
         j.preempted_for = 0;
+        j.revoke_at = 0;
         j.requeue_requested = false;
         if (j.cancel_requested) {
           j.cancel_requested = j.completing = false;

@@ -134,6 +134,7 @@ void Controller::reconcileServices() {
       job.spec.account = service.account;
       job.spec.qos = "service";
       job.spec.work_dir = service.work_dir;
+      job.spec.container = service.container;
       job.spec.environment = rev.environment;
       job.spec.stdout_path = "service-" + name + "-%j.out";
       job.spec.requeue = true;  // its node failing puts it back in the queue, to run elsewhere
@@ -244,6 +245,7 @@ void Controller::fillServiceInfo(const Service& s, proto::ServiceInfo& info) con
   spec->set_min_healthy(s.min_healthy);
   spec->set_max_surge(s.max_surge);
   spec->set_work_dir(s.work_dir);
+  spec->set_container(s.container);
   spec->set_account(s.account);
   spec->set_revision(s.current);
   for (const auto& r : s.revisions) info.add_revisions(r.number);
@@ -342,6 +344,9 @@ Result<proto::ServiceReply> Controller::manageService(const proto::ServiceReques
     if (!config_.pools.empty() && !pools_.indexOf(next.pool))
       return invalidArgument("invalid partition specified: " + next.pool + " (pools: " + pools_.namesList() + ")");
     next.work_dir = spec.work_dir().empty() ? "/" : spec.work_dir();
+    // Relative to the work directory, as a batch job's --container.
+    next.container = spec.container();
+    if (!next.container.empty() && next.container.front() != '/') next.container = next.work_dir + "/" + next.container;
     next.replicas = spec.replicas();
     next.gpus = spec.gpus();
     next.port = spec.port();

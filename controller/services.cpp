@@ -99,6 +99,7 @@ std::string serviceToJson(const Service& s) {
                         {"account", s.account},
                         {"pool", s.pool},
                         {"work_dir", s.work_dir},
+                        {"container", s.container},
                         {"replicas", s.replicas},
                         {"gpus", s.gpus},
                         {"port", s.port},
@@ -129,6 +130,7 @@ std::optional<Service> serviceFromJson(const std::string& text) {
     s.account = j.value("account", "");
     s.pool = j.value("pool", "");
     s.work_dir = j.value("work_dir", "/");
+    s.container = j.value("container", "");
     s.replicas = j.value("replicas", 1u);
     s.gpus = j.value("gpus", 0u);
     s.port = j.value("port", false);

@@ -50,6 +50,7 @@ struct Service {
   std::string account;
   std::string pool;
   std::string work_dir;
+  std::string container;  // --container: every replica runs in it (absolute); "" = bare
   uint32_t replicas = 1;
   uint32_t gpus = 0;
   bool port = false;  // --port auto

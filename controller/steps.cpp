@@ -20,12 +20,14 @@ auto log() {
   return l;
 }
 
-// An allocation-only job whose client has not created its step by then is abandoned (the client
-// died between allocation and launch): it is cancelled so its nodes come back.
+// An allocation-only job (not a framework's lease) whose client has not created its step by then
+// is abandoned (the client died between allocation and launch): it is cancelled so its nodes
+// come back.
 constexpr int64_t kAllocationClaimTimeoutS = 60;
 
-// 128 random bits, hex: the capability a client shows the node daemons for one step.
-std::string newToken() {
+}  // namespace
+
+std::string internal::newStepToken() {
   static std::random_device rd;
   static std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
   static std::mutex mu;
@@ -35,8 +37,6 @@ std::string newToken() {
                 static_cast<unsigned long long>(gen()));
   return buf;
 }
-
-}  // namespace
 
 // Layout, like srun's default block distribution inside an allocation:
 //   - nodes: --nodes, else as many of the job's nodes as the tasks need (all of them when -n is
@@ -143,26 +143,12 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
   reply.set_ntasks(step.ntasks);
   if (req.plan_only()) return reply;  // the layout, for a launcher that starts the ranks itself
   reply.set_step_id(step.id);
-  reply.set_token(newToken());
+  reply.set_token(internal::newStepToken());
   reply.set_ntasks(step.ntasks);
 
-  // Step-wide variables, over the job's own (a client outside the job has none of them).
-  std::map<std::string, std::string> env = jobEnvironment(job);
-  if (!address_.empty()) env.try_emplace("LOCUS_CONTROLLER", address_);
   std::string tasks_per_node;
   for (uint32_t k : per_node) tasks_per_node += (tasks_per_node.empty() ? "" : ",") + std::to_string(k);
-  for (const char* p : {"LOCUS_", "SLURM_"}) {
-    const std::string prefix = p;
-    env[prefix + "STEP_ID"] = std::to_string(step.id);
-    env[prefix + "STEPID"] = std::to_string(step.id);
-    env[prefix + "STEP_NUM_TASKS"] = std::to_string(step.ntasks);
-    env[prefix + "STEP_NUM_NODES"] = std::to_string(step.nodes.size());
-    env[prefix + "STEP_NODELIST"] = compressHostlist(step.nodes);
-    env[prefix + "STEP_TASKS_PER_NODE"] = tasks_per_node;
-    env[prefix + "NTASKS"] = std::to_string(step.ntasks);
-    env[prefix + "NPROCS"] = std::to_string(step.ntasks);
-    env[prefix + "CPUS_PER_TASK"] = std::to_string(cpt);
-  }
+  const std::map<std::string, std::string> env = stepEnvironment(job, step, tasks_per_node, cpt);
   job.steps.push_back(step);
   if (Status s = persist({&job}); !s.ok()) {
     job.steps.pop_back();
@@ -192,6 +178,27 @@ Result<proto::CreateStepReply> Controller::createStep(const proto::CreateStepReq
   return reply;
 }
 
+std::map<std::string, std::string> Controller::stepEnvironment(const Job& job, const JobStep& step,
+                                                               const std::string& tasks_per_node,
+                                                               uint32_t cpus_per_task) const {
+  // Step-wide variables, over the job's own (a client outside the job has none of them).
+  std::map<std::string, std::string> env = jobEnvironment(job);
+  if (!address_.empty()) env.try_emplace("LOCUS_CONTROLLER", address_);
+  for (const char* p : {"LOCUS_", "SLURM_"}) {
+    const std::string prefix = p;
+    env[prefix + "STEP_ID"] = std::to_string(step.id);
+    env[prefix + "STEPID"] = std::to_string(step.id);
+    env[prefix + "STEP_NUM_TASKS"] = std::to_string(step.ntasks);
+    env[prefix + "STEP_NUM_NODES"] = std::to_string(step.nodes.size());
+    env[prefix + "STEP_NODELIST"] = compressHostlist(step.nodes);
+    env[prefix + "STEP_TASKS_PER_NODE"] = tasks_per_node;
+    env[prefix + "NTASKS"] = std::to_string(step.ntasks);
+    env[prefix + "NPROCS"] = std::to_string(step.ntasks);
+    env[prefix + "CPUS_PER_TASK"] = std::to_string(cpus_per_task);
+  }
+  return env;
+}
+
 void Controller::handleStepEnded(const std::string& node_name, const proto::StepEnded& ended) {
   auto it = jobs_.find(ended.job_id());
   if (it == jobs_.end()) return;
@@ -211,6 +218,7 @@ void Controller::handleStepEnded(const std::string& node_name, const proto::Step
                                      : JobState::kFailed;
     if (st->exit_code < 0) st->exit_code = 0;
     log()->info("job={} step={} state={} exit={}", job.id, st->id, toString(st->state), st->exit_code);
+    if (job.isLease()) frameworkTaskEnded(job, *st, node_name);
     if (st->ends_job && job.state == JobState::kRunning && !job.completing) {
       endAllocationJob(job, st->state == JobState::kCompleted ? JobState::kCompleted
                             : st->state == JobState::kCancelled ? JobState::kCancelled
@@ -261,7 +269,8 @@ void Controller::checkAllocationJobs() {
     Job& job = jobs_.at(id);
     if (!job.spec.allocation_only || job.state != JobState::kRunning) continue;
     if (job.spec.time_limit_s > 0 && now >= job.start_time + job.spec.time_limit_s) ending.push_back(&job);
-    else if (job.steps.empty() && now >= job.start_time + kAllocationClaimTimeoutS) ending.push_back(&job);
+    else if (job.steps.empty() && !job.isLease() && now >= job.start_time + kAllocationClaimTimeoutS)
+      ending.push_back(&job);  // a lease may wait for its framework's first task
   }
   for (Job* job : ending) {
     const bool timeout = job->spec.time_limit_s > 0 && now >= job->start_time + job->spec.time_limit_s;

@@ -27,8 +27,10 @@
 #include "locality/local_datasets.hpp"
 #include "nodedaemon/cgroups.hpp"
 #include "nodedaemon/health_probe.hpp"
+#include "common/address_list.hpp"
 #include "nodedaemon/step_service.hpp"
 #include "nodedaemon/launcher.hpp"
+#include "nodedaemon/oci_container.hpp"
 #include "nodedaemon/profiler.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.grpc.pb.h"
@@ -53,6 +55,7 @@ struct Task {
   TaskKey key;
   pid_t pid = 0;
   std::string script_path;
+  std::string container_id;  // --container: runc's id for it; "" = a bare process
   std::optional<Clock::time_point> deadline;  // the time limit; SIGTERM then
   std::optional<Clock::time_point> kill_at;   // SIGKILL then (grace after SIGTERM)
   std::chrono::seconds grace{10};
@@ -96,6 +99,7 @@ struct Agent::Impl {
   std::unique_ptr<StepService> steps;     // job steps (locus run) served here
   std::unique_ptr<HealthProber> health;   // service replicas' checks; its own thread and lock
   std::unique_ptr<Profiler> profiler;     // --profile jobs' HDF5 files; its own thread and lock
+  std::unique_ptr<OciRuntime> containers; // --container tasks (runc)
   std::string step_address;
   std::map<std::string, std::string> default_environment;  // emulatedNodeEnvironment(), or none
   uint64_t spawns_ = 0;                   // guarded by mu_: step tasks started, for the reaper
@@ -133,12 +137,18 @@ struct Agent::Impl {
 
   void connectLoop() {
     auto backoff = kMinBackoff;
+    // --controller may list several controllers (sharing an etcd store): one leads, the others
+    // refuse the stream (UNIMPLEMENTED), so each attempt tries the next until one takes it.
+    std::vector<std::string> controllers = splitAddressList(options.controller);
+    if (controllers.empty()) controllers.push_back(options.controller);
+    size_t attempt = 0;
     while (true) {
       {
         std::unique_lock lock(mu_);
         if (stopping_) return;
       }
-      auto channel = grpc::CreateChannel(options.controller, grpc::InsecureChannelCredentials());
+      const std::string target = controllers[attempt++ % controllers.size()];
+      auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
       auto stub = proto::NodeApi::NewStub(channel);
       grpc::ClientContext ctx;
       // The controller checks who opens the stream: a node daemon runs as root (or as the
@@ -167,7 +177,7 @@ struct Agent::Impl {
         bool first = true;
         while (stream->Read(&cmd)) {
           if (first) {
-            log()->info("registered with controller {}", options.controller);
+            log()->info("registered with controller {}", target);
             backoff = kMinBackoff;
             first = false;
           }
@@ -183,10 +193,12 @@ struct Agent::Impl {
       const grpc::Status finished = stream->Finish();
       if (finished.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
           finished.error_code() == grpc::StatusCode::UNAUTHENTICATED)
-        log()->error("controller {} refused this node: {}", options.controller, finished.error_message());
+        log()->error("controller {} refused this node: {}", target, finished.error_message());
       std::unique_lock lock(mu_);
       if (stopping_) return;
-      log()->debug("controller {} unreachable; retry in {} ms", options.controller, backoff.count());
+      log()->debug("controller {} unreachable; retry in {} ms", target, backoff.count());
+      // The next of a list at once; the back-off after each round.
+      if (attempt % controllers.size() != 0) continue;
       cv_.wait_for(lock, backoff, [this] { return stopping_; });
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
     }
@@ -225,6 +237,10 @@ struct Agent::Impl {
         steps->grant(cmd.step_grant());
         break;
       case proto::ControllerToNode::kEndSteps:
+        if (cmd.end_steps().step_ids_size() > 0) {  // some steps only: the job goes on
+          for (uint32_t step : cmd.end_steps().step_ids()) steps->endStep(cmd.end_steps().job_id(), step);
+          break;
+        }
         steps->endJob(cmd.end_steps().job_id());
         profiler->finish(cmd.end_steps().job_id());
         break;
@@ -365,6 +381,9 @@ struct Agent::Impl {
 
   void launch(const proto::LaunchTask& l) {
     TaskKey key{l.job_id(), l.attempt()};
+    // Before taking mu_: an image layout is unpacked here the first time (seconds).
+    Result<std::string> bundle = std::string();
+    if (!l.container().empty()) bundle = containers->resolveBundle(l.container());
     std::unique_lock lock(mu_);
     if (seen_.count(key)) return;  // a retried command: never run a task twice
     seen_.insert(key);
@@ -452,12 +471,27 @@ struct Agent::Impl {
     spec.pid_file = pidFile(script_path);
     spec.uid = l.uid();
     spec.gid = l.gid();
+    // --container: the same command through runc (spec stays the bare view: health checks run
+    // on the host, in the task's environment).
+    std::string container_id;
+    Result<LaunchSpec> run = spec;
+    if (!l.container().empty()) {
+      container_id = containers->batchId(key.first, key.second);
+      ContainerTask ct;
+      ct.id = container_id;
+      ct.script = script_path;
+      ct.mem_mb = l.mem_mb();
+      ct.gpus = l.gpus_size() > 0;
+      if (bundle.ok()) ct.bundle = *bundle;
+      run = bundle.ok() ? containers->wrap(spec, ct) : Result<LaunchSpec>(bundle.error());
+    }
 
     // Forked under mu_: the reaper cannot look up this pid before it is in tasks_.
-    auto pid = launchProcess(spec);
+    auto pid = run.ok() ? launchProcess(*run) : Result<pid_t>(run.error());
     if (!pid.ok()) {
       log()->warn("job={} launch failed: {}", key.first, pid.error().message);
       lock.unlock();
+      if (!container_id.empty()) containers->remove(container_id);
       if (cgroups) cgroups->finish(key.first, key.second);
       std::filesystem::remove(script_path);
       auto e = exitRecord(key);
@@ -469,6 +503,7 @@ struct Agent::Impl {
     task.key = key;
     task.pid = *pid;
     task.script_path = script_path;
+    task.container_id = container_id;
     task.grace = std::chrono::seconds(l.kill_grace_s());
     if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
     task.cores = static_cast<uint32_t>(cores.size());
@@ -601,6 +636,9 @@ struct Agent::Impl {
         e.set_oom_killed(outcome.oom_killed);
         if (outcome.oom_killed) log()->info("job={} ran out of memory (cgroup OOM kill)", task.key.first);
       }
+      // What runc left of the container (all of it if runc was killed) goes before the exit is
+      // reported: once the job has ended, nothing of it runs here.
+      if (!task.container_id.empty()) containers->remove(task.container_id);
       // Closed before the exit is reported: once the controller has the job's end, its
       // profile here is complete (a cancelled job's too).
       profiler->finish(task.key.first);
@@ -646,6 +684,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   std::snprintf(spool_tag, sizeof spool_tag, "%06zx",
                 std::hash<std::string>{}(std::filesystem::absolute(options.state_dir).string()) & 0xffffff);
   impl->cgroups = TaskCgroups::detect(options.name + "-" + spool_tag, &why_not);
+  impl->containers = std::make_unique<OciRuntime>(options.state_dir, options.name + "-" + spool_tag);
   if (!options.discovery.xml_path.empty() || !options.discovery.synthetic.empty()) {
     impl->default_environment = emulatedNodeEnvironment();
     std::error_code ec;
@@ -663,6 +702,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   step_host.host_pus = raw->host_pus;
   step_host.host_numa_nodes = raw->host_numa_nodes;
   step_host.cgroups = raw->cgroups.get();
+  step_host.containers = raw->containers.get();
   step_host.report = [raw](const proto::StepEnded& ended) {
     proto::NodeToController msg;
     *msg.mutable_step_ended() = ended;
@@ -680,7 +720,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
     raw->send(msg);  // dropped while disconnected: the re-registration says it again
   });
   impl->profiler = std::make_unique<Profiler>(options.name, [raw] { return raw->profiledTasks(); });
-  auto served = impl->steps->start(localAddressToward(options.controller));
+  auto served = impl->steps->start(localAddressToward(options.controller.substr(0, options.controller.find(','))));
   if (!served.ok()) return served.error();
   impl->step_address = *served;
   if (impl->cgroups) {
@@ -697,6 +737,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   std::filesystem::create_directories(options.state_dir + "/jobs", ec);
   if (ec) return unavailable("cannot create " + options.state_dir + "/jobs: " + ec.message());
   killLeftovers(options.state_dir + "/jobs");
+  impl->containers->removeAll();  // a predecessor's, stopped or not
   // Users' scripts live here; they must be able to reach (not list) them.
   chmod(options.state_dir.c_str(), 0711);
   chmod((options.state_dir + "/jobs").c_str(), 0711);
@@ -788,6 +829,7 @@ void Agent::stop() {
   for (auto* t : {&i.connect_thread_, &i.heartbeat_thread_, &i.timer_thread_, &i.reaper_thread_})
     if (t->joinable()) t->join();
   if (i.cgroups) i.cgroups->removeAll(/*and_subtree=*/true);
+  i.containers->removeAll();  // every task was reaped and removed its own: a safety net
 }
 
 }  // namespace locus::nodedaemon

@@ -1,6 +1,8 @@
 #include "nodedaemon/cgroups.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +255,7 @@ Result<std::vector<std::string>> TaskCgroups::create(const std::string& group,
   std::vector<std::string> procs;
   auto taskDir = [&](const Hierarchy& h) { return h.subtree + "/" + group; };
   auto undo = [&](const Error& e) {
+    oomNotified(group);  // closes the watch, if it got that far
     for (const Hierarchy& h : hierarchies_) rmdir(taskDir(h).c_str());
     return e;
   };
@@ -285,6 +288,7 @@ Result<std::vector<std::string>> TaskCgroups::create(const std::string& group,
       if (file == "memory.swap.max" && !fs::exists(dir + "/" + file)) continue;
       if (Status st = writeFile(dir + "/" + file, value); !st.ok()) return undo(st.error());
     }
+    if (version_ == Version::kV1 && h.controller == "memory") watchOom(group, dir);
     procs.push_back(dir + "/cgroup.procs");
   }
   return procs;
@@ -299,13 +303,51 @@ TaskCgroups::Outcome TaskCgroups::finish(const std::string& group) {
       const std::string peak = trim(readFile(dir + "/memory.peak"));
       if (!peak.empty()) out.peak_mem_kb = std::strtoull(peak.c_str(), nullptr, 10) / 1024;
     } else if (h.controller == "memory") {
-      out.oom_killed = keyedValue(readFile(dir + "/memory.oom_control"), "oom_kill") > 0;
+      // v1 counts a kill only in the victim's own group, not in its ancestors: a group nested
+      // in the task's counts its own while it exists; the notification covers the rest.
+      uint64_t kills = keyedValue(readFile(dir + "/memory.oom_control"), "oom_kill");
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); ++it)
+        if (it->is_directory(ec)) kills += keyedValue(readFile(it->path().string() + "/memory.oom_control"), "oom_kill");
+      const bool notified = oomNotified(group);
+      out.oom_killed = kills > 0 || notified;
       const std::string peak = trim(readFile(dir + "/memory.max_usage_in_bytes"));
       if (!peak.empty()) out.peak_mem_kb = std::strtoull(peak.c_str(), nullptr, 10) / 1024;
     }
     drainAndRemove(dir);
   }
   return out;
+}
+
+void TaskCgroups::watchOom(const std::string& group, const std::string& dir) {
+  oomNotified(group);  // a previous watch of the same name (a retried create) goes
+  const int control = open((dir + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC);
+  const int event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (control < 0 || event < 0 ||
+      !writeFile(dir + "/cgroup.event_control", std::to_string(event) + " " + std::to_string(control)).ok()) {
+    // Without it, the kill counts of the groups that still exist decide (the usual case).
+    if (control >= 0) close(control);
+    if (event >= 0) close(event);
+    return;
+  }
+  std::lock_guard lock(oom_mu_);
+  oom_watches_[group] = {event, control};
+}
+
+bool TaskCgroups::oomNotified(const std::string& group) {
+  std::pair<int, int> fds;
+  {
+    std::lock_guard lock(oom_mu_);
+    auto it = oom_watches_.find(group);
+    if (it == oom_watches_.end()) return false;
+    fds = it->second;
+    oom_watches_.erase(it);
+  }
+  uint64_t events = 0;
+  const bool notified = read(fds.first, &events, sizeof events) == sizeof events && events > 0;
+  close(fds.first);
+  close(fds.second);
+  return notified;
 }
 
 void TaskCgroups::removeAll(bool and_subtree) {

@@ -14,7 +14,9 @@
 // Thread-safety: one instance per daemon; create() and finish() for different tasks may run
 // concurrently (each touches only its task's directories).
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,8 +76,18 @@ class TaskCgroups {
   TaskCgroups(Version version, std::vector<Hierarchy> hierarchies);
   static std::string taskGroup(uint64_t job, uint32_t attempt);
 
+  // cgroup v1: an eventfd per task group told of every OOM in it (cgroup.event_control on
+  // memory.oom_control). v1 counts an OOM kill (memory.oom_control's oom_kill) only in the
+  // victim's own group, and a container's group, nested in the task's and removed by runc when
+  // the container ends, takes that count with it; the task's group is where the limit is hit
+  // (it holds runc too), and its notification stays.
+  void watchOom(const std::string& group, const std::string& dir);
+  bool oomNotified(const std::string& group);  // and stops watching
+
   Version version_;
   std::vector<Hierarchy> hierarchies_;
+  std::mutex oom_mu_;
+  std::map<std::string, std::pair<int, int>> oom_watches_;  // guarded by oom_mu_: group -> (eventfd, oom_control fd)
 };
 
 }  // namespace locus::nodedaemon

@@ -56,6 +56,7 @@ struct ChildArgs {
   const unsigned long* mem_mask;  // nullptr: no memory binding; else kMemMaskWords words
   const char* const* cgroup_procs;  // nullptr-terminated
   bool switch_user;
+  bool fs_as_user;
   uid_t uid;
   gid_t gid;
   const gid_t* groups;
@@ -121,6 +122,12 @@ int childMain(void* arg) {
       case child::UserStep::kDone: break;
     }
   }
+  // Path checks (chdir, open) use the filesystem credentials: the user's, root's again after.
+  if (a->fs_as_user) {
+    if (syscall(SYS_setgroups, a->ngroups, a->groups) != 0) return fail(kGroups);
+    syscall(SYS_setfsgid, a->gid);
+    syscall(SYS_setfsuid, a->uid);
+  }
   if (chdir(a->work_dir) != 0) return fail(kChdir);
   if (a->stdin_fd >= 0) {
     dup2(a->stdin_fd, 0);  // dup2 clears O_CLOEXEC on the copy
@@ -145,6 +152,11 @@ int childMain(void* arg) {
       if (err < 0) return fail(kStderr);
       dup2(err, 2);
     }
+  }
+  if (a->fs_as_user) {
+    syscall(SYS_setfsuid, 0);
+    syscall(SYS_setfsgid, 0);
+    if (syscall(SYS_setgroups, 0, nullptr) != 0) return fail(kGroups);
   }
   // Only 0-2 go to the task: a descriptor the daemon's libraries opened without O_CLOEXEC
   // (cpp-httplib's accepted /metrics connections) would otherwise live as long as the task, and
@@ -195,7 +207,7 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
   cgroup_procs.push_back(nullptr);
 
   std::vector<gid_t> groups;
-  if (spec.switch_user) {
+  if (spec.switch_user || spec.fs_as_user) {
     struct passwd pw{}, *found = nullptr;
     std::vector<char> buf(16384);
     if (getpwuid_r(spec.uid, &pw, buf.data(), buf.size(), &found) == 0 && found) {
@@ -226,6 +238,7 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
                  spec.mem_nodes.empty() ? nullptr : mem_mask,
                  cgroup_procs.data(),
                  spec.switch_user,
+                 spec.fs_as_user,
                  spec.uid,
                  spec.gid,
                  groups.data(),

@@ -33,6 +33,10 @@ struct LaunchSpec {
   std::string pid_file;                // if set, the child writes its pid (= its process group)
                                        // here before exec, so a successor daemon can clean up
   bool switch_user = false;            // setgid/setuid to uid/gid (daemon is root)
+  // Without switch_user: chdir to work_dir and open the output files with uid/gid's filesystem
+  // credentials (and groups), then go on as root and exec: for a runtime (runc) that drops to
+  // the user itself, so the task still cannot write where the user may not.
+  bool fs_as_user = false;
   uid_t uid = 0;
   gid_t gid = 0;
 };

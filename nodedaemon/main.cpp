@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   gethostname(host, sizeof host - 1);
   options.name = host;
   options.controller = "127.0.0.1:6450";
-  app.add_option("--controller", options.controller, "controller HOST:PORT");
+  app.add_option("--controller", options.controller, "controller HOST:PORT, or a comma-separated list (HA: the leader is found)");
   app.add_option("--name", options.name, "node name (default: hostname)");
   app.add_option("--state", options.state_dir, "spool directory (default /tmp/locus-node-NAME)");
   double rescan_s = 30;

@@ -28,6 +28,7 @@
 #include "nodedaemon/cgroups.hpp"
 #include "nodedaemon/discovery.hpp"
 #include "nodedaemon/launcher.hpp"
+#include "nodedaemon/oci_container.hpp"
 #include "proto/locus.grpc.pb.h"
 
 namespace locus::nodedaemon {
@@ -56,6 +57,7 @@ struct Task {
   pid_t pid = 0;
   int out = -1, err = -1;  // our ends of its stdout/stderr pipes; -1 once closed
   int in = -1;             // our end of its stdin pipe (task 0 with forwarded stdin), -1 if none
+  std::string container_id;  // runc's id when it runs in a container; "" = bare
   bool exited = false;
   int status = 0;
   std::chrono::steady_clock::time_point exited_at{};
@@ -101,6 +103,9 @@ struct StepService::Impl final : public proto::StepApi::Service {
   std::deque<std::function<void()>> spawn_queue_;  // guarded by spawn_mu_
   bool spawn_stop_ = false;                        // guarded by spawn_mu_
   std::thread spawner_;
+  // Detached steps running (each on a detached thread); stop() waits for them. Guarded by mu_,
+  // signalled on cv_.
+  size_t detached_running_ = 0;
 
   void spawnLoop() {
     std::unique_lock lock(spawn_mu_);
@@ -175,8 +180,7 @@ struct StepService::Impl final : public proto::StepApi::Service {
       if (start.argv().empty()) return refuse("no command");
       step->claimed = true;
     }
-    const std::string group = "job_" + std::to_string(key.first) + "." +
-                              std::to_string(step->grant.attempt()) + ".step_" + std::to_string(key.second);
+    const std::string group = groupOf(step->grant);
     std::string error = launchAll(*step, start, group);
     if (!error.empty()) {
       proto::StepEvent e;
@@ -225,16 +229,27 @@ struct StepService::Impl final : public proto::StepApi::Service {
       reader_cv.notify_all();
     });
 
-    pump(*step, stream);
+    pump(*step, [&](const proto::StepEvent& e) { stream->Write(e); });
     finished = true;
+    finishStep(key, *step, group);
+    // The client half-closes once it has every task's end; one that does not is cut off.
+    {
+      std::unique_lock lock(reader_mu);
+      if (!reader_cv.wait_for(lock, kClientClose, [&] { return reader_done; })) ctx->TryCancel();
+    }
+    reader.join();
+    return grpc::Status::OK;
+  }
 
+  // Every task of the step has ended: the controller is told, the step forgotten here.
+  void finishStep(const StepKey& key, Step& step, const std::string& group) {
     proto::StepEnded ended;
     ended.set_job_id(key.first);
     ended.set_step_id(key.second);
     {
       std::lock_guard lock(mu_);
-      ended.set_killed(step->killed);
-      for (const Task& t : step->tasks) {
+      ended.set_killed(step.killed);
+      for (const Task& t : step.tasks) {
         auto* e = ended.add_tasks();
         e->set_procid(t.procid);
         e->set_exit_code(t.pid > 0 ? exitCodeOf(t.status) : 127);
@@ -244,16 +259,32 @@ struct StepService::Impl final : public proto::StepApi::Service {
       steps_.erase(key);
     }
     if (host.cgroups) host.cgroups->finish(group);
-    closeFd(step->wake[0]);
-    closeFd(step->wake[1]);
+    closeFd(step.wake[0]);
+    closeFd(step.wake[1]);
     if (host.report) host.report(ended);
-    // The client half-closes once it has every task's end; one that does not is cut off.
-    {
-      std::unique_lock lock(reader_mu);
-      if (!reader_cv.wait_for(lock, kClientClose, [&] { return reader_done; })) ctx->TryCancel();
+  }
+
+  static std::string groupOf(const proto::StepGrant& g) {
+    return "job_" + std::to_string(g.job_id()) + "." + std::to_string(g.attempt()) + ".step_" +
+           std::to_string(g.step_id());
+  }
+
+  // A detached step, on a thread of its own: started, waited for, reported. Nobody reads its
+  // output (it goes to the files its start names) or forwards signals to it.
+  void runDetached(std::shared_ptr<Step> step) {
+    const StepKey key{step->grant.job_id(), step->grant.step_id()};
+    const std::string group = groupOf(step->grant);
+    std::string error;
+    if (step->grant.detached_start().argv().empty()) {
+      std::lock_guard lock(mu_);
+      addNeverStarted(*step);  // ends at once, as an exec failure
+      error = "no command";
+    } else {
+      error = launchAll(*step, step->grant.detached_start(), group);
     }
-    reader.join();
-    return grpc::Status::OK;
+    if (!error.empty()) log()->warn("job={} step={} could not start: {}", key.first, key.second, error);
+    pump(*step, [](const proto::StepEvent&) {});
+    finishStep(key, *step, group);
   }
 
   // Starts every task of the step on this node; returns "" or why a task could not start (the
@@ -306,6 +337,14 @@ struct StepService::Impl final : public proto::StepApi::Service {
     }
     std::vector<uint32_t> gpus(g.gpus().begin(), g.gpus().end());
     const auto gpu_env = gpu::visibleDevicesEnvironment(topo.gpus, gpus);
+    // --container: resolved here, off the spawner (an image layout is unpacked the first time).
+    std::string bundle;
+    if (!start.container().empty()) {
+      if (!host.containers) return failBeforeStart("containers are not supported here");
+      auto resolved = host.containers->resolveBundle(start.container());
+      if (!resolved.ok()) return failBeforeStart(resolved.error().message);
+      bundle = *resolved;
+    }
     const bool root = geteuid() == 0;
     std::map<uint32_t, uint32_t> domain_of_core;  // logical core -> position in topo.numa
     for (uint32_t d = 0; d < topo.numa.size(); ++d)
@@ -318,11 +357,13 @@ struct StepService::Impl final : public proto::StepApi::Service {
         error = "node daemon stopping";
         return;
       }
+      // A detached step's output goes to files: nobody streams it.
+      const bool detached = g.has_detached_start();
       for (const auto& t : g.node().tasks()) {
         Task task;
         task.procid = t.procid();
-        int out[2], err[2], in[2] = {-1, -1};
-        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+        int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+        if (!detached && (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)) {
           error = std::string("pipe: ") + std::strerror(errno);
           break;
         }
@@ -368,22 +409,40 @@ struct StepService::Impl final : public proto::StepApi::Service {
         spec.stdin_fd = stdin_here ? in[0] : -1;
         spec.stdout_fd = out[1];
         spec.stderr_fd = err[1];
+        if (detached) {
+          spec.stdout_path = start.stdout_path().empty() ? "/dev/null" : start.stdout_path();
+          spec.stderr_path = start.stderr_path().empty() ? spec.stdout_path : start.stderr_path();
+        }
         spec.cgroup_procs = procs;
         spec.switch_user = root && g.uid() != 0;
         spec.uid = g.uid();
         spec.gid = g.gid();
-        auto pid = launchProcess(spec);
-        close(out[1]);
-        close(err[1]);
+        Result<LaunchSpec> run = spec;
+        std::string container_id;
+        if (!bundle.empty()) {
+          container_id = host.containers->stepTaskId(g.job_id(), g.attempt(), g.step_id(), t.procid());
+          spec.program = start.argv(0);  // searched in the container's PATH, not the host's
+          ContainerTask ct;
+          ct.bundle = bundle;
+          ct.id = container_id;
+          ct.mem_mb = g.mem_mb();
+          ct.gpus = !gpus.empty();
+          run = host.containers->wrap(spec, ct);
+        }
+        auto pid = run.ok() ? launchProcess(*run) : Result<pid_t>(run.error());
+        if (!pid.ok() && !container_id.empty()) host.containers->remove(container_id);
+        closeFd(out[1]);
+        closeFd(err[1]);
         if (in[0] >= 0) close(in[0]);
         if (!pid.ok()) {
-          close(out[0]);
-          close(err[0]);
+          closeFd(out[0]);
+          closeFd(err[0]);
           if (in[1] >= 0) close(in[1]);
           error = "task " + procid + ": " + pid.error().message;
           break;
         }
         task.pid = *pid;
+        task.container_id = container_id;
         task.out = out[0];
         task.err = err[0];
         task.in = in[1];
@@ -402,7 +461,7 @@ struct StepService::Impl final : public proto::StepApi::Service {
   }
 
   // Streams the tasks' output until every task has exited and its pipes are drained.
-  void pump(Step& step, grpc::ServerReaderWriter<proto::StepEvent, proto::StepInput>* stream) {
+  void pump(Step& step, const std::function<void(const proto::StepEvent&)>& write) {
     std::vector<char> buf(kReadChunk);
     while (true) {
       std::vector<pollfd> fds;
@@ -431,7 +490,7 @@ struct StepService::Impl final : public proto::StepApi::Service {
             e.mutable_ended()->set_procid(t.procid);
             e.mutable_ended()->set_exit_code(t.pid > 0 ? exitCodeOf(t.status) : 127);
             e.mutable_ended()->set_term_signal(t.pid > 0 && WIFSIGNALED(t.status) ? WTERMSIG(t.status) : 0);
-            stream->Write(e);
+            write(e);
           }
           all_done = all_done && t.reported;
         }
@@ -452,7 +511,7 @@ struct StepService::Impl final : public proto::StepApi::Service {
           e.mutable_output()->set_procid(step.tasks[index].procid);
           e.mutable_output()->set_is_stderr(is_err);
           e.mutable_output()->set_data(buf.data(), static_cast<size_t>(got));
-          stream->Write(e);
+          write(e);
         } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
           std::lock_guard lock(mu_);
           closeFd(is_err ? step.tasks[index].err : step.tasks[index].out);
@@ -491,6 +550,11 @@ void StepService::stop() {
   // The handlers finish once the killed tasks are reaped (the agent's reaper still runs).
   if (m.server) m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   {
+    // Their tasks were killed above; they end once those are reaped.
+    std::unique_lock lock(m.mu_);
+    m.cv_.wait(lock, [&] { return m.detached_running_ == 0; });
+  }
+  {
     std::lock_guard lock(m.spawn_mu_);
     m.spawn_stop_ = true;
   }
@@ -504,8 +568,26 @@ void StepService::grant(const proto::StepGrant& grant) {
   if (impl_->steps_.count(key)) return;  // a repeated grant: the first stands
   auto step = std::make_shared<Step>();
   step->grant = grant;
-  impl_->steps_[key] = std::move(step);
+  impl_->steps_[key] = step;
   impl_->cv_.notify_all();
+  if (grant.has_detached_start() && !impl_->stopping_) {
+    step->claimed = true;  // no client may take it over
+    impl_->detached_running_ += 1;
+    std::thread([this, step] {
+      impl_->runDetached(step);
+      std::lock_guard lock(impl_->mu_);
+      impl_->detached_running_ -= 1;
+      impl_->cv_.notify_all();
+    }).detach();
+  }
+}
+
+void StepService::endStep(uint64_t job_id, uint32_t step_id) {
+  std::lock_guard lock(impl_->mu_);
+  auto it = impl_->steps_.find({job_id, step_id});
+  if (it == impl_->steps_.end()) return;
+  if (it->second->claimed) impl_->killLocked(*it->second);
+  else impl_->steps_.erase(it);
 }
 
 void StepService::endJob(uint64_t job_id) {
@@ -534,6 +616,18 @@ void StepService::signalJob(uint64_t job_id, int signal) {
 }
 
 bool StepService::reaped(pid_t pid, int status) {
+  // A task in a container: the container, and whatever runs on in it, goes before the task counts
+  // as ended (when the step's end is seen, nothing of it runs), outside mu_ (runc takes
+  // milliseconds).
+  std::string container;
+  {
+    std::lock_guard lock(impl_->mu_);
+    auto it = impl_->by_pid_.find(pid);
+    if (it == impl_->by_pid_.end()) return false;
+    for (const Task& t : it->second->tasks)
+      if (t.pid == pid) container = t.container_id;
+  }
+  if (!container.empty() && impl_->host.containers) impl_->host.containers->remove(container);
   std::lock_guard lock(impl_->mu_);
   auto it = impl_->by_pid_.find(pid);
   if (it == impl_->by_pid_.end()) return false;

@@ -3,7 +3,9 @@
 //
 // The controller grants a step (StepGrant: which tasks, on which of the job's cores, as whom,
 // with a one-time token); the client then opens RunTasks here, presents the token and the
-// command, and gets the tasks' output and exits back on the same stream. The tasks are bound
+// command, and gets the tasks' output and exits back on the same stream. A detached step (the
+// grant carries its command: a framework's task) starts at once, writes its output to files and
+// is reported to the controller like any other. The tasks are bound
 // and confined like a batch script (CPU and memory binding, GPUs, a cgroup of the step's own
 // with the job's memory on this node). No orphans: when the stream breaks (the client died),
 // when the job ends (endJob) or when the daemon stops, the step's tasks are SIGKILLed.
@@ -28,6 +30,7 @@ class StepEnded;
 namespace locus::nodedaemon {
 
 class TaskCgroups;
+class OciRuntime;
 
 // What the step service needs from the node agent.
 struct StepHost {
@@ -36,6 +39,7 @@ struct StepHost {
   uint32_t host_pus = 1;
   std::vector<uint32_t> host_numa_nodes;
   TaskCgroups* cgroups = nullptr;  // null: no cgroups on this machine
+  const OciRuntime* containers = nullptr;  // StepStart.container: tasks run through runc
   // Every task gets these unless its own environment sets them (emulated nodes' Open MPI
   // settings, emulatedNodeEnvironment()).
   std::map<std::string, std::string> default_environment;
@@ -61,8 +65,10 @@ class StepService {
   void stop();
 
   // A step the controller allowed here. A client that connects before its grant arrives waits
-  // for it (briefly).
+  // for it (briefly). A detached grant's tasks start now.
   void grant(const proto::StepGrant& grant);
+  // SIGKILLs one step's tasks (the controller's EndSteps naming it); the job goes on.
+  void endStep(uint64_t job_id, uint32_t step_id);
   // The job ended: its steps' tasks are SIGKILLed and its unclaimed grants dropped.
   void endJob(uint64_t job_id);
   // Sends `signal` to every running step task of the job here.

@@ -99,6 +99,7 @@ void toProto(const locus::JobSpec& s, JobSpec& o) {
   o.set_allocation_only(s.allocation_only);
   o.set_profile(s.profile);
   o.set_profile_interval_s(s.profile_interval_s);
+  o.set_container(s.container);
   for (const auto& in : s.inputs) o.add_inputs(in);
   o.set_dataflow(s.dataflow);
   o.set_split(s.split);
@@ -141,6 +142,7 @@ locus::JobSpec fromProto(const JobSpec& o) {
   s.allocation_only = o.allocation_only();
   s.profile = o.profile();
   s.profile_interval_s = o.profile_interval_s();
+  s.container = o.container();
   s.inputs.assign(o.inputs().begin(), o.inputs().end());
   s.dataflow = o.dataflow();
   s.split = o.split();

@@ -73,6 +73,9 @@ nlohmann::json jobToJson(const JobInfo& job) {
       {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
       {"profile_dir", job.profile_dir().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.profile_dir())},
   };
+  if (!job.framework().empty())
+    out["lease"] = {{"framework", job.framework()},
+                    {"locality", job.lease_locality().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.lease_locality())}};
   // Jobs with --input: where their tasks ran relative to their data (docs/locality.md).
   if (job.has_locality()) {
     const Locality& l = job.locality();

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <deque>
 
 #include "common/logging.hpp"
@@ -78,26 +80,87 @@ Request stamped(const Request& req, const std::optional<Identity>& who) {
   return r;
 }
 
+// Authenticates a client call (its MUNGE credential) and takes it from its user's rate bucket.
+// `claimed`: the user the request names, charged instead when nothing is authenticated.
+grpc::Status admitCall(Gatekeeper& gate, grpc::ServerContext* ctx, const std::string& claimed,
+                       std::optional<Identity>& who) {
+  auto id = gate.identify(credentialOf(ctx));
+  if (!id.ok()) {
+    log()->warn("refused a call from {}: {}", ctx->peer(), id.error().message);
+    return grpc::Status(id.error().code == ErrorCode::kPermissionDenied ? grpc::StatusCode::UNAUTHENTICATED
+                                                                        : grpc::StatusCode::UNAVAILABLE,
+                        id.error().message);
+  }
+  who = std::move(*id);
+  const std::string user = who ? who->user : claimed;
+  if (!gate.admit(user))
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "rate limit: too many calls from user " + user + "; slow down ([controller] rpc_rate)");
+  return grpc::Status::OK;
+}
+
+// Messages for one stream (a node's commands, a framework's events), queued by the controller
+// and written by the stream's handler thread, so a slow peer never blocks the controller's lock.
+template <typename Msg, typename Channel>
+class StreamChannel final : public Channel {
+ public:
+  void send(const Msg& msg) override {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    queue_.push_back(msg);
+    cv_.notify_one();
+  }
+  void close() override {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_one();
+  }
+  // Waits for messages; returns false once closed and drained.
+  bool take(std::deque<Msg>& out) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+    out.swap(queue_);
+    return !(closed_ && out.empty());
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Msg> queue_;  // guarded by mu_
+  bool closed_ = false;    // guarded by mu_
+};
+
+// Pumps `channel` into `stream` while a reader thread hands what the peer sends to `on_read`;
+// returns when either side ends (the peer hung up, a write failed, or the channel closed).
+template <typename Out, typename In, typename Channel, typename OnRead>
+void serveStream(grpc::ServerContext* ctx, grpc::ServerReaderWriter<Out, In>* stream,
+                 const std::shared_ptr<StreamChannel<Out, Channel>>& channel, OnRead on_read) {
+  std::thread reader([&, channel] {
+    In msg;
+    while (stream->Read(&msg)) on_read(msg);
+    channel->close();
+  });
+  std::deque<Out> batch;
+  bool open = true;
+  while (open && channel->take(batch)) {
+    for (auto& m : batch)
+      if (!stream->Write(m)) {
+        open = false;
+        break;
+      }
+    batch.clear();
+  }
+  channel->close();
+  ctx->TryCancel();  // ends the reader's Read
+  reader.join();
+}
+
 class ClientService final : public proto::ClientApi::Service {
  public:
   ClientService(Controller& c, Gatekeeper& gate) : c_(c), gate_(gate) {}
 
-  // Authenticates the call (its MUNGE credential) and takes it from its user's rate bucket.
-  // `claimed`: the user the request names, charged instead when nothing is authenticated.
   grpc::Status admit(grpc::ServerContext* ctx, const std::string& claimed, std::optional<Identity>& who) {
-    auto id = gate_.identify(credentialOf(ctx));
-    if (!id.ok()) {
-      log()->warn("refused a call from {}: {}", ctx->peer(), id.error().message);
-      return grpc::Status(id.error().code == ErrorCode::kPermissionDenied ? grpc::StatusCode::UNAUTHENTICATED
-                                                                          : grpc::StatusCode::UNAVAILABLE,
-                          id.error().message);
-    }
-    who = std::move(*id);
-    const std::string user = who ? who->user : claimed;
-    if (!gate_.admit(user))
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "rate limit: too many calls from user " + user + "; slow down ([controller] rpc_rate)");
-    return grpc::Status::OK;
+    return admitCall(gate_, ctx, claimed, who);
   }
 
   // A unary call: guarded, and its time observed in locus_rpc_duration_seconds{method}. Streams
@@ -351,36 +414,6 @@ class ClientService final : public proto::ClientApi::Service {
   Gatekeeper& gate_;
 };
 
-// Commands for one node, queued by the controller and written by the stream's handler thread,
-// so a slow node never blocks the controller's lock.
-class StreamChannel final : public NodeChannel {
- public:
-  void send(const proto::ControllerToNode& msg) override {
-    std::lock_guard lock(mu_);
-    if (closed_) return;
-    queue_.push_back(msg);
-    cv_.notify_one();
-  }
-  void close() override {
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    cv_.notify_one();
-  }
-  // Waits for commands; returns false once closed and drained.
-  bool take(std::deque<proto::ControllerToNode>& out) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-    out.swap(queue_);
-    return !(closed_ && out.empty());
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<proto::ControllerToNode> queue_;  // guarded by mu_
-  bool closed_ = false;                        // guarded by mu_
-};
-
 class NodeService final : public proto::NodeApi::Service {
  public:
   NodeService(Controller& c, Gatekeeper& gate) : c_(c), gate_(gate) {}
@@ -398,27 +431,10 @@ class NodeService final : public proto::NodeApi::Service {
       if (!stream->Read(&first) || !first.has_register_())
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first message must be RegisterNode");
       std::string name = first.register_().name();
-      auto channel = std::make_shared<StreamChannel>();
+      auto channel = std::make_shared<StreamChannel<proto::ControllerToNode, NodeChannel>>();
       Status s = c_.nodeRegistered(first.register_(), channel);
       if (!s.ok()) return toGrpc(s.error());
-      std::thread reader([&, channel] {
-        proto::NodeToController msg;
-        while (stream->Read(&msg)) c_.nodeMessage(name, msg);
-        channel->close();
-      });
-      std::deque<proto::ControllerToNode> batch;
-      bool open = true;
-      while (open && channel->take(batch)) {
-        for (auto& cmd : batch)
-          if (!stream->Write(cmd)) {
-            open = false;
-            break;
-          }
-        batch.clear();
-      }
-      channel->close();
-      ctx->TryCancel();  // ends the reader's Read
-      reader.join();
+      serveStream(ctx, stream, channel, [&](const proto::NodeToController& msg) { c_.nodeMessage(name, msg); });
       c_.nodeDisconnected(name, channel.get());
       return grpc::Status::OK;
     });
@@ -429,13 +445,122 @@ class NodeService final : public proto::NodeApi::Service {
   Gatekeeper& gate_;
 };
 
+// Frameworks (controller/frameworks.hpp): one stream each, registered by its first call, as the
+// credential's user; every later call is rate limited like a client call.
+class FrameworkService final : public proto::FrameworkApi::Service {
+ public:
+  FrameworkService(Controller& c, Gatekeeper& gate) : c_(c), gate_(gate) {}
+
+  grpc::Status Subscribe(grpc::ServerContext* ctx,
+                         grpc::ServerReaderWriter<proto::FrameworkEvent, proto::FrameworkCall>* stream) override {
+    return guarded("Subscribe", [&] {
+      proto::FrameworkCall first;
+      if (!stream->Read(&first) || !first.has_register_())
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first framework call must be register");
+      std::optional<Identity> who;
+      if (grpc::Status st = admitCall(gate_, ctx, first.register_().user(), who); !st.ok()) return st;
+      const proto::FrameworkRegister reg = stamped(first.register_(), who);
+      auto channel = std::make_shared<StreamChannel<proto::FrameworkEvent, FrameworkChannel>>();
+      if (Status s = c_.frameworkRegistered(reg, channel); !s.ok()) return toGrpc(s.error());
+      const std::string name = reg.name();
+      const std::string user = reg.user();
+      serveStream(ctx, stream, channel, [&](const proto::FrameworkCall& call) {
+        if (!gate_.admit(user)) {
+          proto::FrameworkEvent e;
+          e.set_error("rate limit: too many calls from user " + user + "; slow down ([controller] rpc_rate)");
+          channel->send(e);
+          return;
+        }
+        c_.frameworkCall(name, channel.get(), call);
+      });
+      c_.frameworkDisconnected(name, channel.get());
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status ListFrameworks(grpc::ServerContext* ctx, const proto::ListFrameworksRequest*,
+                              proto::ListFrameworksReply* reply) override {
+    return guarded("ListFrameworks", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admitCall(gate_, ctx, std::string(), who); !st.ok()) return st;
+      *reply = c_.listFrameworks();
+      return grpc::Status::OK;
+    });
+  }
+
+ private:
+  Controller& c_;
+  Gatekeeper& gate_;
+};
+
+// ControllerApi: who this controller is and who leads. Unauthenticated: it says nothing a
+// client could not learn by connecting, and a standby has no gatekeeper state to consult.
+class InfoService final : public proto::ControllerApi::Service {
+ public:
+  InfoService(std::string host, ControllerIdentity identity) : host_(std::move(host)), id_(std::move(identity)) {}
+  void setPort(int port) { port_ = port; }
+
+  grpc::Status Info(grpc::ServerContext*, const proto::ControllerInfoRequest*, proto::ControllerInfo* reply) override {
+    return guarded("Info", [&] {
+      const std::string self = host_ + ":" + std::to_string(port_);
+      reply->set_address(self);
+      reply->set_pid(::getpid());
+      reply->set_leader(id_.leader_since != 0);
+      reply->set_leader_since(id_.leader_since);
+      reply->set_store(id_.store);
+      reply->set_leader_address(id_.leader_address ? id_.leader_address() : self);
+      return grpc::Status::OK;
+    });
+  }
+
+ private:
+  const std::string host_;
+  const ControllerIdentity id_;
+  int port_ = 0;  // set once bound, before serving
+};
+
+std::string hostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
+
 }  // namespace
 
+struct StandbyServer::Impl {
+  Impl(const std::string& listen, ControllerIdentity identity) : info(hostOf(listen), std::move(identity)) {}
+  InfoService info;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+StandbyServer::StandbyServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StandbyServer::~StandbyServer() { shutdown(); }
+int StandbyServer::port() const { return impl_->port; }
+
+Result<std::unique_ptr<StandbyServer>> StandbyServer::start(const std::string& listen, ControllerIdentity identity) {
+  auto impl = std::make_unique<Impl>(listen, std::move(identity));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &impl->port);
+  builder.RegisterService(&impl->info);
+  impl->server = builder.BuildAndStart();
+  if (!impl->server || impl->port == 0) return unavailable("cannot listen on " + listen);
+  impl->info.setPort(impl->port);
+  return std::unique_ptr<StandbyServer>(new StandbyServer(std::move(impl)));
+}
+
+void StandbyServer::shutdown() {
+  if (impl_ && impl_->server) {
+    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    impl_->server->Wait();
+    impl_->server.reset();
+  }
+}
+
 struct RpcServer::Impl {
-  explicit Impl(Controller& c) : gate(c.config()), client(c, gate), node(c, gate) {}
+  Impl(Controller& c, const std::string& listen, ControllerIdentity identity)
+      : gate(c.config()), client(c, gate), node(c, gate), framework(c, gate), info(hostOf(listen), std::move(identity)) {}
   Gatekeeper gate;
   ClientService client;
   NodeService node;
+  FrameworkService framework;
+  InfoService info;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 };
@@ -444,17 +569,21 @@ RpcServer::RpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RpcServer::~RpcServer() { shutdown(); }
 int RpcServer::port() const { return impl_->port; }
 
-Result<std::unique_ptr<RpcServer>> RpcServer::start(Controller& controller, const std::string& listen) {
-  auto impl = std::make_unique<Impl>(controller);
+Result<std::unique_ptr<RpcServer>> RpcServer::start(Controller& controller, const std::string& listen,
+                                                    ControllerIdentity identity) {
+  auto impl = std::make_unique<Impl>(controller, listen, std::move(identity));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &impl->port);
   builder.RegisterService(&impl->client);
   builder.RegisterService(&impl->node);
+  builder.RegisterService(&impl->framework);
+  builder.RegisterService(&impl->info);
   // Many node streams and waiters each hold a thread in the synchronous server.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) return unavailable("cannot listen on " + listen);
+  impl->info.setPort(impl->port);
   return std::unique_ptr<RpcServer>(new RpcServer(std::move(impl)));
 }
 

@@ -182,7 +182,7 @@ class Pass {
     // wait any of its tasks carries.
     for (size_t i = 0; i < s.pending.size(); ++i) {
       const JobRequest& j = s.pending[i];
-      if (j.input_sites.empty()) continue;
+      if (!j.hasLocality()) continue;
       const uint64_t g = waitGroup(j);
       group_of_.emplace(j.id, g);
       auto [it, fresh] = waits_.try_emplace(g);
@@ -308,7 +308,7 @@ class Pass {
     if (!never) {
       std::optional<std::vector<NodeAllocation>> allocation;
       LocalStart local;
-      if (job.input_sites.empty()) {
+      if (!job.hasLocality()) {
         allocation = startNow(job, counts, ctx, eligible.key);
       } else {
         local = startNearData(job, counts, ctx, eligible.key);
@@ -328,7 +328,7 @@ class Pass {
         Decision d;
         d.kind = Decision::Kind::kStart;
         d.job_id = job.id;
-        if (!job.input_sites.empty()) {
+        if (job.hasLocality()) {
           d.locality = classify(job, allocation->front().node);
           if (d.locality == Locality::kNodeLocal) waits_.at(waitGroup(job)).launched_local = true;
         }
@@ -340,6 +340,7 @@ class Pass {
 
     if (!never && (job.preempts != 0 || job.reclaim_group != kNoGroup || own_.count(job.id)))
       if (preempt(job, counts, ctx)) return pending(job.id, kReasonPreempting);
+    if (job.strict_locality) return pending(job.id, kReasonResources);  // no plan elsewhere
 
     if (s_.policy == Policy::kFcfs) blocked_ = true;
     // Failed attempts count too: without running jobs in the snapshot no job can be reserved,
@@ -388,11 +389,12 @@ class Pass {
     LocalStart r;
     const int64_t since = waits_.at(waitGroup(job)).since;
     const int64_t waited = since > 0 ? nowMs() - since : 0;
-    const int64_t rack_after = s_.locality_wait_node_ms;
+    // Racks named without nodes are the first level.
+    const int64_t rack_after = job.input_sites.empty() ? 0 : s_.locality_wait_node_ms;
     const int64_t any_after = anyAfterMs();
     const bool has_racks = hasRacks();
 
-    if ((r.allocation = startOnSites(job, counts, ctx, eligibility_key))) return r;
+    if (!job.input_sites.empty() && (r.allocation = startOnSites(job, counts, ctx, eligibility_key))) return r;
     if (local_phase_ && waited >= rack_after) {
       postponed_ = true;  // run() decides it again after the others' node-local tries
       return r;
@@ -404,7 +406,7 @@ class Pass {
         if ((r.allocation = startNow(job, counts, rack, eligibility_key, false))) return r;
       }
     }
-    if (waited >= any_after) {
+    if (waited >= any_after && !job.strict_locality) {  // a strict job never goes anywhere
       r.allocation = startNow(job, counts, ctx, eligibility_key);
       return r;
     }
@@ -478,7 +480,7 @@ class Pass {
       if (!w.skipped.empty()) index = w.skipped.front();
       for (size_t i = w.first_index; index == SIZE_MAX && i < s_.pending.size(); ++i) {
         const JobRequest& j = s_.pending[i];
-        if (!j.input_sites.empty() && waitGroup(j) == group && !started.count(j.id)) index = i;
+        if (j.hasLocality() && waitGroup(j) == group && !started.count(j.id)) index = i;
       }
       if (index == SIZE_MAX) continue;  // every task of it started
       Decision d = pending(s_.pending[index].id, w.skipped.empty() ? kReasonResources : kReasonLocality);
@@ -538,15 +540,19 @@ class Pass {
     }
     rack_mask_.assign(pool_.maskWords(), 0);
     bool any = false;
-    for (const InputSite& site : job.input_sites) {
-      const uint32_t rack = site.node < s_.nodes.size() ? rackOf(site.node) : Network::kNoSwitch;
-      if (rack >= rack_nodes_.size()) continue;
+    auto addRack = [&](uint32_t rack) {
+      if (rack >= rack_nodes_.size()) return;
       for (uint32_t n : rack_nodes_[rack]) {
         if (!allowedBy(ctx, n)) continue;
         rack_mask_[n / 64] |= uint64_t{1} << (n % 64);
         any = true;
       }
-    }
+    };
+    // A strict request's rack level is the racks it named, not its nodes' racks.
+    if (!job.strict_locality)
+      for (const InputSite& site : job.input_sites)
+        addRack(site.node < s_.nodes.size() ? rackOf(site.node) : Network::kNoSwitch);
+    for (uint32_t rack : job.input_racks) addRack(rack);
     return any;
   }
 
@@ -554,9 +560,12 @@ class Pass {
     for (const InputSite& site : job.input_sites)
       if (site.node == node) return Locality::kNodeLocal;
     const uint32_t rack = rackOf(node);
-    if (rack != Network::kNoSwitch)
+    if (rack != Network::kNoSwitch) {
       for (const InputSite& site : job.input_sites)
         if (site.node < s_.nodes.size() && rackOf(site.node) == rack) return Locality::kRackLocal;
+      for (uint32_t r : job.input_racks)
+        if (r == rack) return Locality::kRackLocal;
+    }
     return Locality::kRemote;
   }
 

@@ -63,6 +63,8 @@
 //    ones (measured in docs/benchmarks.md, "Data locality").
 //  - A relaxed job takes rack-local or remote resources only after every job of the pass has
 //    tried its node-local ones: a freed slot goes to a task whose data is there first.
+//  - JobRequest::input_racks add racks to the rack level (a job with racks only starts there);
+//    JobRequest::strict_locality stops at the racks (never anywhere).
 //
 // Without running jobs in the snapshot (or with unlimited time limits) busy resources never free
 // in the plan, so no blocked job can be reserved and EASY degrades to first fit; it never starts
@@ -147,6 +149,15 @@ struct JobRequest {
   // 0: not waiting. The caller hands back Decision::locality_wait_since_ms (tasks of one array
   // share the earliest). A clock must not start at 0 (0 means "not waiting").
   int64_t locality_wait_since_ms = 0;
+  // Racks (leaf switch indices of Snapshot::network) it prefers besides its input nodes' own:
+  // a framework's lease request naming racks (controller/frameworks.hpp). Without input_sites
+  // they are its first level, taken at once.
+  std::vector<uint32_t> input_racks;
+  // Never relaxed past its preferences: its input nodes, then (after the node wait) the racks
+  // of input_racks only, never anywhere (a lease request with relax_locality false). It gets
+  // no reservation (a plan could only name other nodes) and waits with reason "Resources".
+  bool strict_locality = false;
+  bool hasLocality() const { return !input_sites.empty() || !input_racks.empty(); }
 };
 
 // Resources a job holds or will hold on one node, by count (planning needs no core ids).

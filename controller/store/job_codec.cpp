@@ -42,6 +42,7 @@ json specToJson(const JobSpec& s) {
               {"allocation_only", s.allocation_only},
               {"profile", s.profile},
               {"profile_interval_s", s.profile_interval_s},
+              {"container", s.container},
               {"inputs", s.inputs},
               {"dataflow", s.dataflow},
               {"split", s.split},
@@ -84,6 +85,7 @@ JobSpec specFromJson(const json& j) {
   s.allocation_only = j.value("allocation_only", false);
   s.profile = j.value("profile", "");
   s.profile_interval_s = j.value("profile_interval_s", uint32_t{0});
+  s.container = j.value("container", "");
   s.inputs = j.value("inputs", std::vector<std::string>{});
   s.dataflow = j.value("dataflow", false);
   s.split = j.value("split", std::string());
@@ -142,6 +144,15 @@ std::string jobToJson(const Job& job) {
     j["bytes_node_local"] = job.bytes_node_local;
     j["bytes_rack_local"] = job.bytes_rack_local;
     j["bytes_remote"] = job.bytes_remote;
+  }
+  if (job.isLease()) {
+    j["framework"] = job.framework;
+    j["lease_request"] = job.lease_request;
+    j["lease_nodes"] = job.lease_nodes;
+    j["lease_racks"] = job.lease_racks;
+    j["lease_strict"] = job.lease_strict;
+    j["revoke_at"] = job.revoke_at;
+    j["locality"] = job.locality;
   }
   if (!job.steps.empty()) {
     json steps = json::array();
@@ -231,6 +242,12 @@ Result<Job> jobFromJson(const std::string& text) {
       job.input.push_back(std::move(block));
     }
     job.locality = j.value("locality", "");
+    job.framework = j.value("framework", "");
+    job.lease_request = j.value("lease_request", "");
+    job.lease_nodes = j.value("lease_nodes", std::vector<std::string>{});
+    job.lease_racks = j.value("lease_racks", std::vector<std::string>{});
+    job.lease_strict = j.value("lease_strict", false);
+    job.revoke_at = j.value("revoke_at", int64_t{0});
     job.bytes_node_local = j.value("bytes_node_local", uint64_t{0});
     job.bytes_rack_local = j.value("bytes_rack_local", uint64_t{0});
     job.bytes_remote = j.value("bytes_remote", uint64_t{0});

@@ -1,11 +1,8 @@
 #pragma once
-// The controller's durable state in one SQLite file (WAL mode). Every job transition is written
-// and committed before it is acknowledged to anyone. Writes are grouped: callers open a
-// transaction, save any number of jobs, and commit once (one fsync-free WAL append per group).
-//
-// Durability: synchronous=NORMAL in WAL mode survives a killed process (SIGKILL) — what the
-// controller's restart guarantee is about; a power cut may lose the last commits.
-// Not thread-safe: the controller calls it under its own lock.
+// The controller's durable state. Every job transition is written and committed before it is
+// acknowledged to anyone. Writes are grouped: callers open a transaction, save any number of
+// jobs, and commit once. Two implementations: sqlite_store.hpp (the default, one file in the
+// state directory) and etcd_store.hpp (high availability: several controllers, one leader).
 #include <memory>
 #include <tuple>
 #include <string>
@@ -15,9 +12,6 @@
 #include "controller/event_log.hpp"
 #include "controller/job.hpp"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace locus::controller {
 
 struct StoredNode {
@@ -26,50 +20,54 @@ struct StoredNode {
   uint64_t boot_id = 0;
 };
 
+// The store's contract, whatever keeps it (SqliteStore: one local file; EtcdStore: a replicated
+// etcd shared by a leader and its standbys).
+//
+// Transactions: begin(), any number of saves, commit() — all of it lands or none does;
+// rollback() drops an open transaction and is a no-op outside one. A write outside a
+// transaction is committed on its own. Loads are for start-up and a take-over, outside a
+// transaction. Errors: kUnavailable (the medium is unreachable or refused the write:
+// try again later), kInternal (a corrupt record), kFailedPrecondition (EtcdStore: this
+// controller is no longer the leader, so its writes were refused).
+// Not thread-safe: the controller calls it under its own lock.
 class Store {
  public:
-  // Opens (creating if needed) DIR/locus.db.
+  // The SQLite store: opens (creating if needed) DIR/locus.db.
   static Result<std::unique_ptr<Store>> open(const std::string& state_dir);
-  ~Store();
+  virtual ~Store() = default;
 
-  Result<std::vector<Job>> loadJobs();
-  Result<std::vector<StoredNode>> loadNodes();
+  // Every job, in id order.
+  virtual Result<std::vector<Job>> loadJobs() = 0;
+  // Every node, in name order.
+  virtual Result<std::vector<StoredNode>> loadNodes() = 0;
 
-  Status begin();
-  Status saveJob(const Job& job);
-  Status saveNode(const StoredNode& node);
+  virtual Status begin() = 0;
+  // Saving an id (name) again replaces the record.
+  virtual Status saveJob(const Job& job) = 0;
+  virtual Status saveNode(const StoredNode& node) = 0;
   // Decayed fair-share usage per association ("account" or "account/user").
-  Status saveUsage(const std::string& assoc, double value, int64_t as_of_s);
-  Result<std::vector<std::tuple<std::string, double, int64_t>>> loadUsage();
+  virtual Status saveUsage(const std::string& assoc, double value, int64_t as_of_s) = 0;
+  virtual Result<std::vector<std::tuple<std::string, double, int64_t>>> loadUsage() = 0;
   // `locus account` changes, as JSON, in the order they were made (replayed over the config).
-  Status appendAccountChange(const std::string& change_json);
-  Result<std::vector<std::string>> loadAccountChanges();
+  virtual Status appendAccountChange(const std::string& change_json) = 0;
+  virtual Result<std::vector<std::string>> loadAccountChanges() = 0;
   // `locus quota set` changes, as JSON (pools.hpp), in order (replayed over the config).
-  Status appendQuotaChange(const std::string& change_json);
-  Result<std::vector<std::string>> loadQuotaChanges();
-  // Services (services.hpp), one JSON record each.
-  Status saveService(const std::string& name, const std::string& record);
-  Status deleteService(const std::string& name);
-  Result<std::vector<std::string>> loadServices();
+  virtual Status appendQuotaChange(const std::string& change_json) = 0;
+  virtual Result<std::vector<std::string>> loadQuotaChanges() = 0;
+  // Services (services.hpp), one JSON record each, loaded in name order.
+  virtual Status saveService(const std::string& name, const std::string& record) = 0;
+  virtual Status deleteService(const std::string& name) = 0;
+  virtual Result<std::vector<std::string>> loadServices() = 0;
   // The event log (event_log.hpp): saved in the transaction of the change it records, pruned
   // by count (every id up to `up_to_id` deleted), the newest `count` loaded in id order.
-  Status saveEvent(const Event& event);
-  Status pruneEvents(uint64_t up_to_id);
-  Result<std::vector<Event>> loadEvents(size_t count);
-  Status commit();
-  void rollback();
+  virtual Status saveEvent(const Event& event) = 0;
+  virtual Status pruneEvents(uint64_t up_to_id) = 0;
+  virtual Result<std::vector<Event>> loadEvents(size_t count) = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() = 0;
 
- private:
+ protected:
   Store() = default;
-  Status exec(const char* sql);
-  Status appendChange(const char* table, const std::string& change_json);
-  Result<std::vector<std::string>> loadChanges(const char* table);
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* save_job_ = nullptr;
-  sqlite3_stmt* save_node_ = nullptr;
-  sqlite3_stmt* save_usage_ = nullptr;
-  sqlite3_stmt* save_event_ = nullptr;
-  sqlite3_stmt* prune_events_ = nullptr;
 };
 
 // JSON codec of a Job, the store's record format (also handy for debugging with sqlite3).

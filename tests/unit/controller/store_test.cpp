@@ -8,10 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "controller/store/etcd_store.hpp"
+#include "tests/etcd_server.hpp"
 
 namespace locus {
 // Readable JobState in failure messages (found by ADL); inline so other tests may define it too.
@@ -167,8 +171,15 @@ Job fullJob(uint64_t id) {
   return j;
 }
 
-// A fresh state directory per test, removed afterwards.
-class StoreTest : public ::testing::Test {
+// Every test of StoreTest runs against both backends: the SQLite file and etcd (a private etcd
+// for this binary, tests apart by key prefix; skipped when there is no etcd binary).
+enum class Backend { kSqlite, kEtcd };
+
+std::string backendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "sqlite" : "etcd";
+}
+
+class StoreTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "locus_store_test_XXXXXX").string();
@@ -179,8 +190,21 @@ class StoreTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+  virtual Backend backend() const { return Backend::kSqlite; }
+
+  // Opens the store again over the same state (the same file, the same etcd prefix).
   std::unique_ptr<Store> open() {
-    auto s = Store::open(dir_.string());
+    if (backend() == Backend::kSqlite) {
+      auto s = Store::open(dir_.string());
+      EXPECT_TRUE(s.ok()) << s.error().message;
+      return s.ok() ? std::move(*s) : nullptr;
+    }
+    auto client = EtcdClient::create({{etcd_->endpoint()}});
+    EXPECT_TRUE(client.ok()) << client.error().message;
+    if (!client.ok()) return nullptr;
+    EtcdStoreOptions options;
+    options.prefix = prefix_;
+    auto s = EtcdStore::open(std::move(*client), options);
     EXPECT_TRUE(s.ok()) << s.error().message;
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -192,14 +216,61 @@ class StoreTest : public ::testing::Test {
     store.reset();
     return open();
   }
+  // Replaces job `id`'s record behind the store's back, as a bad disk or a hand edit would.
+  void corruptJobRecord(uint64_t id, const std::string& text) {
+    if (backend() == Backend::kSqlite) {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open((dir_ / "locus.db").c_str(), &db), SQLITE_OK);
+      sqlite3_stmt* stmt = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE jobs SET record = ? WHERE id = ?", -1, &stmt, nullptr), SQLITE_OK);
+      sqlite3_bind_text(stmt, 1, text.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(stmt, 2, static_cast<sqlite3_int64>(id));
+      EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+      sqlite3_finalize(stmt);
+      EXPECT_EQ(sqlite3_changes(db), 1);
+      sqlite3_close(db);
+      return;
+    }
+    auto client = EtcdClient::create({{etcd_->endpoint()}});
+    ASSERT_TRUE(client.ok());
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    const std::string key = dynamic_cast<EtcdStore&>(*store).jobKey(id);
+    ASSERT_TRUE((*client)->get(key).ok() && (*client)->get(key)->has_value()) << key;
+    ASSERT_TRUE((*client)->put(key, text).ok());
+  }
 
   fs::path dir_;
+  testing::EtcdServer* etcd_ = nullptr;
+  std::string prefix_;
 };
 
-TEST_F(StoreTest, FreshStoreIsEmpty) {
+class StoreTest : public StoreTestBase, public ::testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override {
+    StoreTestBase::SetUp();
+    if (GetParam() == Backend::kEtcd) {
+      std::string why;
+      etcd_ = testing::EtcdServer::shared(&why);
+      if (!etcd_) GTEST_SKIP() << "etcd backend not tested: " << why;
+      static int n = 0;
+      prefix_ = "/locus/store-test-" + std::to_string(++n) + "/";
+    }
+  }
+  Backend backend() const override { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend::kSqlite, Backend::kEtcd), backendName);
+
+// What only the SQLite store does: files in the state directory.
+using SqliteStoreTest = StoreTestBase;
+
+TEST_P(StoreTest, FreshStoreIsEmpty) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_TRUE(fs::exists(dir_ / "locus.db"));
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_TRUE(fs::exists(dir_ / "locus.db"));
+  }
   auto jobs = store->loadJobs();
   ASSERT_TRUE(jobs.ok()) << jobs.error().message;
   EXPECT_TRUE(jobs->empty());
@@ -208,21 +279,21 @@ TEST_F(StoreTest, FreshStoreIsEmpty) {
   EXPECT_TRUE(nodes->empty());
 }
 
-TEST_F(StoreTest, CreatesMissingStateDirectory) {
+TEST_F(SqliteStoreTest, CreatesMissingStateDirectory) {
   fs::path nested = dir_ / "a/b/state";  // none of a, b, state exists yet
   auto s = Store::open(nested.string());
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_TRUE(fs::exists(nested / "locus.db"));
 }
 
-TEST_F(StoreTest, OpenFailsWhenStateDirIsAFile) {
+TEST_F(SqliteStoreTest, OpenFailsWhenStateDirIsAFile) {
   std::ofstream(dir_ / "file") << "x";
   auto s = Store::open((dir_ / "file" / "state").string());
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
 }
 
-TEST_F(StoreTest, JobsSurviveReopen) {
+TEST_P(StoreTest, JobsSurviveReopen) {
   struct Case {
     const char* name;
     Job job;
@@ -266,7 +337,7 @@ TEST_F(StoreTest, JobsSurviveReopen) {
   EXPECT_EQ(*(*loaded)[1].array_task_id, 0u);
 }
 
-TEST_F(StoreTest, SavingAnIdAgainKeepsTheLast) {
+TEST_P(StoreTest, SavingAnIdAgainKeepsTheLast) {
   auto store = open();
   ASSERT_NE(store, nullptr);
   Job first = fullJob(7);
@@ -297,7 +368,7 @@ TEST_F(StoreTest, SavingAnIdAgainKeepsTheLast) {
   expectSameJob(loaded->front(), third);
 }
 
-TEST_F(StoreTest, RollbackLeavesNothing) {
+TEST_P(StoreTest, RollbackLeavesNothing) {
   auto store = open();
   ASSERT_NE(store, nullptr);
   Job kept = fullJob(1);
@@ -335,7 +406,7 @@ TEST_F(StoreTest, RollbackLeavesNothing) {
   EXPECT_EQ(jobs->size(), 2u);
 }
 
-TEST_F(StoreTest, NodesSurviveReopen) {
+TEST_P(StoreTest, NodesSurviveReopen) {
   const std::string with_nul("\x0a\x02n1\0\x12\xff\x00z", 10);
   ASSERT_EQ(with_nul.size(), 10u);
   ASSERT_EQ(with_nul[4], '\0');
@@ -374,7 +445,171 @@ TEST_F(StoreTest, NodesSurviveReopen) {
   }
 }
 
-TEST_F(StoreTest, JournalModeIsWal) {
+TEST_P(StoreTest, UsageChangesAndServicesSurviveReopen) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->begin().ok());
+    ASSERT_TRUE(store->saveUsage("proj1", 1.5, 100).ok());
+    ASSERT_TRUE(store->saveUsage("proj1/alice", 0.1 + 0.2, -5).ok());  // not a short decimal
+    ASSERT_TRUE(store->saveUsage("proj1", 2.25, 200).ok());            // the last save wins
+    ASSERT_TRUE(store->commit().ok());
+    // Outside a transaction, each append and save commits alone.
+    ASSERT_TRUE(store->appendAccountChange(R"({"op":"add","name":"a"})").ok());
+    ASSERT_TRUE(store->appendAccountChange(R"({"op":"add","name":"b"})").ok());
+    ASSERT_TRUE(store->appendQuotaChange(R"({"pool":"gpu"})").ok());
+    ASSERT_TRUE(store->saveService("web", "web-record-1").ok());
+    ASSERT_TRUE(store->saveService("api", "api-record").ok());
+    ASSERT_TRUE(store->saveService("web", "web-record-2").ok());
+    ASSERT_TRUE(store->saveService("gone", "x").ok());
+    ASSERT_TRUE(store->deleteService("gone").ok());
+    ASSERT_TRUE(store->deleteService("never-there").ok());  // deleting nothing is not an error
+  }
+  // A new handle continues the change logs after the last entry, in order.
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->begin().ok());
+    ASSERT_TRUE(store->appendAccountChange(R"({"op":"add","name":"c"})").ok());
+    ASSERT_TRUE(store->appendAccountChange(R"({"op":"remove","name":"a"})").ok());
+    ASSERT_TRUE(store->commit().ok());
+    ASSERT_TRUE(store->begin().ok());
+    ASSERT_TRUE(store->appendQuotaChange(R"({"pool":"dropped"})").ok());
+    store->rollback();
+    ASSERT_TRUE(store->appendQuotaChange(R"({"pool":"cpu"})").ok());
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto usage = store->loadUsage();
+  ASSERT_TRUE(usage.ok()) << usage.error().message;
+  std::map<std::string, std::pair<double, int64_t>> by_assoc;
+  for (const auto& [assoc, value, as_of] : *usage) by_assoc[assoc] = {value, as_of};
+  ASSERT_EQ(by_assoc.size(), 2u);
+  EXPECT_EQ(by_assoc["proj1"], std::make_pair(2.25, int64_t{200}));
+  EXPECT_EQ(by_assoc["proj1/alice"].first, 0.1 + 0.2);  // bit for bit
+  EXPECT_EQ(by_assoc["proj1/alice"].second, -5);
+  auto accounts = store->loadAccountChanges();
+  ASSERT_TRUE(accounts.ok()) << accounts.error().message;
+  EXPECT_EQ(*accounts, (std::vector<std::string>{R"({"op":"add","name":"a"})", R"({"op":"add","name":"b"})",
+                                                 R"({"op":"add","name":"c"})", R"({"op":"remove","name":"a"})"}));
+  auto quotas = store->loadQuotaChanges();
+  ASSERT_TRUE(quotas.ok()) << quotas.error().message;
+  EXPECT_EQ(*quotas, (std::vector<std::string>{R"({"pool":"gpu"})", R"({"pool":"cpu"})"}));
+  auto services = store->loadServices();
+  ASSERT_TRUE(services.ok()) << services.error().message;
+  EXPECT_EQ(*services, (std::vector<std::string>{"api-record", "web-record-2"}));  // name order
+}
+
+Event event(uint64_t id) {
+  Event e;
+  e.id = id;
+  e.time = 1'700'000'000 + static_cast<int64_t>(id);
+  e.kind = "failed";
+  e.job_id = 40 + id;
+  e.node = "n3";
+  e.user = "bob \"b\"";
+  e.old_state = "RUNNING";
+  e.new_state = "FAILED";
+  e.reason = "NonZeroExitCode";
+  e.exit_code = -3;
+  e.array_job_id = uint64_t{1} << 40;
+  e.array_task_id = 2;
+  e.attempt = 7;
+  return e;
+}
+
+std::vector<uint64_t> eventIds(const std::vector<Event>& events) {
+  std::vector<uint64_t> ids;
+  for (const auto& e : events) ids.push_back(e.id);
+  return ids;
+}
+
+TEST_P(StoreTest, EventsSaveLoadNewestAndPrune) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->begin().ok());
+  for (uint64_t id : {9, 10, 11, 1, 2, 3}) ASSERT_TRUE(store->saveEvent(event(id)).ok());
+  ASSERT_TRUE(store->commit().ok());
+  store = open();
+  ASSERT_NE(store, nullptr);
+  auto all = store->loadEvents(100);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(eventIds(*all), (std::vector<uint64_t>{1, 2, 3, 9, 10, 11}));  // id order, 9 < 10 too
+  const Event want = event(10);
+  const Event& got = (*all)[4];
+  EXPECT_EQ(got.time, want.time);
+  EXPECT_EQ(got.kind, want.kind);
+  EXPECT_EQ(got.job_id, want.job_id);
+  EXPECT_EQ(got.node, want.node);
+  EXPECT_EQ(got.user, want.user);
+  EXPECT_EQ(got.old_state, want.old_state);
+  EXPECT_EQ(got.new_state, want.new_state);
+  EXPECT_EQ(got.reason, want.reason);
+  EXPECT_EQ(got.exit_code, want.exit_code);
+  EXPECT_EQ(got.array_job_id, want.array_job_id);
+  EXPECT_EQ(got.array_task_id, want.array_task_id);
+  EXPECT_EQ(got.attempt, want.attempt);
+
+  auto newest = store->loadEvents(2);
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(eventIds(*newest), (std::vector<uint64_t>{10, 11}));  // the newest, oldest first
+  auto none = store->loadEvents(0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  ASSERT_TRUE(store->pruneEvents(9).ok());  // outside a transaction: commits alone
+  auto pruned = store->loadEvents(100);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(eventIds(*pruned), (std::vector<uint64_t>{10, 11}));
+}
+
+// Within one transaction the writes apply in order: etcd's txn takes a key once, so the etcd
+// store must give the same result as SQLite's statement-by-statement one.
+TEST_P(StoreTest, LaterWritesInATransactionWin) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->begin().ok());
+  for (uint64_t id = 1; id <= 6; ++id) ASSERT_TRUE(store->saveEvent(event(id)).ok());
+  ASSERT_TRUE(store->saveService("kept", "1").ok());
+  ASSERT_TRUE(store->saveService("dropped", "1").ok());
+  ASSERT_TRUE(store->commit().ok());
+
+  ASSERT_TRUE(store->begin().ok());
+  ASSERT_TRUE(store->pruneEvents(4).ok());            // 1..4 go,
+  ASSERT_TRUE(store->saveEvent(event(2)).ok());       // 2 comes back (inside the pruned range),
+  ASSERT_TRUE(store->saveEvent(event(7)).ok());       // 7 is new,
+  ASSERT_TRUE(store->pruneEvents(1).ok());            // a range already deleted, and
+  ASSERT_TRUE(store->deleteService("kept").ok());     // a delete and then a save of one key,
+  ASSERT_TRUE(store->saveService("kept", "2").ok());
+  ASSERT_TRUE(store->saveService("dropped", "2").ok());  // a save and then a delete.
+  ASSERT_TRUE(store->deleteService("dropped").ok());
+  ASSERT_TRUE(store->saveService("new", "n").ok());
+  ASSERT_TRUE(store->commit().ok());
+
+  store = open();
+  ASSERT_NE(store, nullptr);
+  auto events = store->loadEvents(100);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  EXPECT_EQ(eventIds(*events), (std::vector<uint64_t>{2, 5, 6, 7}));
+  auto services = store->loadServices();
+  ASSERT_TRUE(services.ok());
+  EXPECT_EQ(*services, (std::vector<std::string>{"2", "n"}));  // "kept", "new"
+}
+
+TEST_P(StoreTest, TransactionMisuseIsAnError) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->commit().ok());  // no transaction open
+  ASSERT_TRUE(store->begin().ok());
+  EXPECT_FALSE(store->begin().ok());  // no nesting
+  ASSERT_TRUE(store->saveJob(fullJob(1)).ok());
+  ASSERT_TRUE(store->commit().ok());
+  auto jobs = store->loadJobs();
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_EQ(jobs->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, JournalModeIsWal) {
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
@@ -391,19 +626,14 @@ TEST_F(StoreTest, JournalModeIsWal) {
   EXPECT_EQ(mode, "wal");
 }
 
-TEST_F(StoreTest, CorruptRecordIsAnErrorOnLoad) {
+TEST_P(StoreTest, CorruptRecordIsAnErrorOnLoad) {
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
     store = saveAndReopen(std::move(store), {fullJob(1)});
   }
-  // Damage the record behind the store's back, as a bad disk or a hand edit would.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "locus.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET record = '{\"id\": 1' WHERE id = 1", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  corruptJobRecord(1, "{\"id\": 1");
+  if (HasFatalFailure()) return;
 
   auto store = open();
   ASSERT_NE(store, nullptr);

@@ -169,6 +169,15 @@ class JobBuilder {
     for (auto [n, bytes] : sites) j_.input_sites.push_back({n, bytes});
     return *this;
   }
+  // Preferred racks (leaf switch indices), and no relaxing past the preferences.
+  JobBuilder& racks(std::initializer_list<uint32_t> racks) {
+    j_.input_racks.assign(racks);
+    return *this;
+  }
+  JobBuilder& strict() {
+    j_.strict_locality = true;
+    return *this;
+  }
   // Skipped for locality since this time (ms).
   JobBuilder& waitingSince(int64_t ms) {
     j_.locality_wait_since_ms = ms;

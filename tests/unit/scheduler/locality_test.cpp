@@ -273,3 +273,70 @@ TEST(LocalityWaits, AFullClusterKeepsTheWaitAsItWas) {
 
 }  // namespace
 }  // namespace locus::scheduler
+
+namespace locus::scheduler {
+namespace {
+
+// Framework lease requests (controller/frameworks.hpp) name racks and may forbid relaxing.
+
+TEST(LocalityRacks, RacksAloneAreTheFirstLevel) {
+  Snapshot s = twoRacks();
+  s.pending = {job(1).racks({2})};  // rack 1 = leaf switch 2 = n4-n6
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(s.nodes[d.allocation[0].node].name, "n4");
+  EXPECT_EQ(d.locality, Locality::kRackLocal);
+}
+
+TEST(LocalityRacks, NamedRacksJoinTheRackLevelAfterTheNodeWait) {
+  Snapshot s = twoRacks();
+  fill(s, 0);
+  fill(s, 1);
+  fill(s, 2);  // n1's rack is full; n4-n6 (a named rack) are free
+  s.pending = {job(1).input({{0, 100}}).racks({2})};
+  Decision d = decisionFor(schedulePass(s), 1);
+  EXPECT_EQ(d.reason, "Locality");  // the node wait first
+  s.pending = {job(1).input({{0, 100}}).racks({2}).waitingSince(100'000 - kDefaultLocalityWaitNodeMs)};
+  d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(s.nodes[d.allocation[0].node].name, "n4");
+  EXPECT_EQ(d.locality, Locality::kRackLocal);
+}
+
+TEST(LocalityRacks, AStrictRequestNeverGoesAnywhere) {
+  Snapshot s = twoRacks();
+  fill(s, 3);  // its node is busy; everything else is free
+  // Waited far past both levels: a relaxing job would start anywhere now.
+  s.pending = {job(1).input({{3, 100}}).strict().waitingSince(1)};
+  Decision d = decisionFor(schedulePass(s), 1);
+  EXPECT_EQ(d.kind, Decision::Kind::kPending);
+  EXPECT_EQ(d.reason, "Locality");
+  // Its node frees: it starts there.
+  s.nodes[3] = node("n4").numa(1, 4);
+  d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(s.nodes[d.allocation[0].node].name, "n4");
+}
+
+TEST(LocalityRacks, AStrictRequestTakesItsNamedRackButNotItsNodesRack) {
+  Snapshot s = twoRacks();
+  fill(s, 0);  // its node n1 is busy; n2, n3 (its rack, not named) and n4-n6 are free
+  s.pending = {job(1).input({{0, 100}}).racks({2}).strict().waitingSince(1)};
+  const Decision d = decisionFor(schedulePass(s), 1);
+  ASSERT_EQ(d.kind, Decision::Kind::kStart);
+  EXPECT_EQ(s.nodes[d.allocation[0].node].name, "n4");  // the named rack, never n2
+}
+
+TEST(LocalityRacks, AStrictRequestGetsNoReservation) {
+  Snapshot s = twoRacks();
+  fill(s, 3);
+  s.running = {testing::running(9, 3, 4, 200)};
+  s.pending = {job(1).input({{3, 100}}).strict().limit(60)};
+  for (auto& n : s.nodes) n.free_cores_by_numa = {{}};  // nothing free anywhere: not declined
+  const Decision d = decisionFor(schedulePass(s), 1);
+  EXPECT_EQ(d.kind, Decision::Kind::kPending);
+  EXPECT_EQ(d.reason, "Resources");
+}
+
+}  // namespace
+}  // namespace locus::scheduler
