@@ -29,21 +29,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 
-// Racks: r1 = n1-n3, r2 = n4-n6; 2 cores per node.
-const char* kRacks = R"(
-[[switch]]
-name = "r1"
-nodes = "n[1-3]"
-[[switch]]
-name = "r2"
-nodes = "n[4-6]"
-[[switch]]
-name = "spine"
-switches = "r[1-2]"
-[locality]
-locality_wait_node = 1
-locality_wait_rack = 1
-)";
+// Racks: r1 = n1-n3, r2 = n4-n6; 2 cores per node; 1 s locality waits.
+const std::string kRacks =
+    std::string(kTwoRacksOfThree) + "[locality]\nlocality_wait_node = 1\nlocality_wait_rack = 1\n";
 
 TestCluster::Options sixNodes(const std::string& extra) {
   TestCluster::Options o;

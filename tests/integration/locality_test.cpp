@@ -24,18 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Racks: r1 = n1-n3, r2 = n4-n6, under one spine.
-const char* kRacks = R"(
-[[switch]]
-name = "r1"
-nodes = "n[1-3]"
-[[switch]]
-name = "r2"
-nodes = "n[4-6]"
-[[switch]]
-name = "spine"
-switches = "r[1-2]"
-)";
+const char* const kRacks = kTwoRacksOfThree;
 
 std::string rackOf(const std::string& node) { return node <= "n3" ? "r1" : "r2"; }
 

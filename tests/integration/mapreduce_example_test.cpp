@@ -28,20 +28,8 @@ using nlohmann::json;
 // Racks: r1 = n1-n3, r2 = n4-n6, under one spine. Delay scheduling waits long enough for a slot
 // next to the data to come free (map tasks take milliseconds), short enough for the one-core
 // reduce, which has no preference and takes the first free slot anyway.
-const char* kConfig = R"(
-[[switch]]
-name = "r1"
-nodes = "n[1-3]"
-[[switch]]
-name = "r2"
-nodes = "n[4-6]"
-[[switch]]
-name = "spine"
-switches = "r[1-2]"
-[locality]
-locality_wait_node = 5
-locality_wait_rack = 5
-)";
+const std::string kConfig =
+    std::string(kTwoRacksOfThree) + "[locality]\nlocality_wait_node = 5\nlocality_wait_rack = 5\n";
 
 // Small HDFS blocks, so a few KB of files make two dozen map tasks.
 constexpr uint64_t kBlockSize = 1000;

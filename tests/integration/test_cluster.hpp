@@ -62,6 +62,20 @@ int liveProcesses(const std::string& command_line);
 std::map<std::string, std::string> fieldsOf(const std::string& text);
 std::string binDir();
 
+// Two racks under one spine, r1 = n1-n3 and r2 = n4-n6, as locus.toml [[switch]] tables (for a
+// six-node cluster's Options::config).
+inline constexpr const char* kTwoRacksOfThree = R"(
+[[switch]]
+name = "r1"
+nodes = "n[1-3]"
+[[switch]]
+name = "r2"
+nodes = "n[4-6]"
+[[switch]]
+name = "spine"
+switches = "r[1-2]"
+)";
+
 class TestCluster {
  public:
   struct Options {
