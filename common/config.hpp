@@ -217,6 +217,10 @@ struct Config {
   // The event log (locus events) keeps this many newest events, in memory and in the store; a
   // client resuming from an older one is told they are gone. ~300 bytes each.
   uint64_t events_kept = 100'000;
+  // Finished jobs are dropped from the controller's memory this long after they end (Slurm's
+  // MinJobAge), so its memory follows the live queue, not the history; they stay in the store,
+  // where `locus show`, `locus acct` and `locus wait` still find them. 0: kept in memory forever.
+  int64_t min_job_age_s = 0;
   // Authentication ([controller] auth): "munge" (the default; the controller refuses to start
   // without a working munged) or "none" (requests' own user fields are trusted: unsafe).
   std::string auth = "munge";

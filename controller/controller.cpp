@@ -142,6 +142,7 @@ Status Controller::load() {
   if (Status s = loadEvents(); !s.ok()) return s;
   if (Status s = loadServices(); !s.ok()) return s;
   restoreFrameworks();
+  purgeOldJobs(unixNow());  // a long history is not kept in memory across a restart either
   log()->info("loaded jobs={} pending={} active={} nodes={} services={} next_id={}", jobs_.size(),
               pending_.size(), active_.size(), nodes_.size(), services_.size(), next_job_id_);
   return {};
@@ -279,8 +280,13 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   if (dependency)
     for (const auto& term : dependency->terms)
       for (uint64_t id : term.job_ids)
-        if (!jobs_.count(id))
+        if (!jobs_.count(id)) {
+          if (auto archived = archivedJob(id); archived.ok() && *archived)
+            return invalidArgument("--dependency: job " + std::to_string(id) + " ended more than min_job_age_s (" +
+                                   std::to_string(config_.min_job_age_s) + " s) ago: " + (*archived)->state() +
+                                   "; depend on it only while it is kept in memory");
           return invalidArgument("--dependency: job " + std::to_string(id) + " not found");
+        }
   auto account = priority_->resolveAccount(request.user(), spec.account);
   if (!account.ok()) return account.error();
   spec.account = *account;
@@ -534,8 +540,50 @@ proto::JobInfo Controller::toInfo(const Job& job, bool with_spec) const {
 Result<proto::JobInfo> Controller::getJob(uint64_t id) {
   std::lock_guard lock(mu_);
   auto it = jobs_.find(id);
-  if (it == jobs_.end()) return notFound("job " + std::to_string(id) + " not found");
-  return toInfo(it->second, true);
+  if (it != jobs_.end()) return toInfo(it->second, true);
+  auto archived = archivedJob(id);
+  if (!archived.ok()) return archived.error();
+  if (!*archived) return notFound("job " + std::to_string(id) + " not found");
+  return **archived;
+}
+
+Result<std::optional<proto::JobInfo>> Controller::archivedJob(uint64_t id) const {
+  if (config_.min_job_age_s <= 0 || id >= next_job_id_) return std::optional<proto::JobInfo>();
+  auto stored = store_->loadJob(id);
+  if (!stored.ok()) return stored.error();
+  if (!*stored) return std::optional<proto::JobInfo>();
+  proto::JobInfo info = toInfo(**stored, true);
+  info.set_archived(true);
+  return std::optional<proto::JobInfo>(std::move(info));
+}
+
+void Controller::purgeOldJobs(int64_t now) {
+  if (config_.min_job_age_s <= 0) return;
+  // Kept whatever their age: jobs a live job still needs (its array's head holds the script;
+  // a pending job's dependency; a framework's lease it has not been told of).
+  std::set<uint64_t> needed;
+  for (const auto& [id, request] : pending_)
+    if (const Job& job = jobs_.at(id); job.array_job_id != 0) needed.insert(job.array_job_id);
+  for (uint64_t id : active_)
+    if (const Job& job = jobs_.at(id); job.array_job_id != 0) needed.insert(job.array_job_id);
+  for (const auto& [id, dep] : dependencies_)
+    for (const auto& term : dep.terms) needed.insert(term.job_ids.begin(), term.job_ids.end());
+  for (const auto& [name, fw] : frameworks_) needed.insert(fw.leases.begin(), fw.leases.end());
+  size_t purged = 0;
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    const Job& job = it->second;
+    if (!isTerminal(job.state) || job.completing || job.end_time <= 0 ||
+        now - job.end_time < config_.min_job_age_s || needed.count(job.id) ||
+        (job.array_job_id != 0 && needed.count(job.array_job_id))) {
+      ++it;
+      continue;
+    }
+    event_state_.erase(job.id);
+    it = jobs_.erase(it);
+    ++purged;
+  }
+  if (purged > 0) log()->info("purged {} finished jobs from memory (min_job_age_s {}); they stay in the store", purged,
+                              config_.min_job_age_s);
 }
 
 proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request) {
@@ -558,7 +606,12 @@ proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request)
   if (!ids.empty()) {
     for (uint64_t id : ids) {
       auto it = jobs_.find(id);
-      if (it != jobs_.end()) consider(it->second);
+      if (it != jobs_.end()) {
+        consider(it->second);
+      } else if (auto archived = archivedJob(id); archived.ok() && *archived) {
+        const proto::JobInfo& info = **archived;
+        if (request.user().empty() || info.user() == request.user()) *reply.add_jobs() = info;
+      }
     }
   } else if (!all && std::all_of(states.begin(), states.end(), [](JobState s) {
                return s == JobState::kPending || s == JobState::kRunning || s == JobState::kSuspended;
@@ -568,6 +621,19 @@ proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request)
     for (const auto& [id, request] : pending_) live.insert(id);
     for (uint64_t id : live) consider(jobs_.at(id));
   } else {
+    // History: with finished jobs purged from memory (min_job_age_s), the store has the rest.
+    if (config_.min_job_age_s > 0) {
+      auto stored = store_->loadJobs();
+      if (!stored.ok()) log()->error("archived jobs not listed: {}", stored.error().message);
+      else
+        for (const Job& job : *stored)
+          if (!jobs_.count(job.id) && isTerminal(job.state)) {
+            if (!all && !states.count(job.state)) continue;
+            if (!request.user().empty() && job.user != request.user()) continue;
+            *reply.add_jobs() = toInfo(job, false);
+            reply.mutable_jobs()->rbegin()->set_archived(true);
+          }
+    }
     for (const auto& [id, job] : jobs_) consider(job);
   }
   return reply;
@@ -594,7 +660,9 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
     auto* result = reply.add_results();
     result->set_job_id(id);
     if (targets.empty()) {
-      result->set_message("job " + std::to_string(id) + " not found");
+      auto archived = archivedJob(id);
+      result->set_message("job " + std::to_string(id) +
+                          (archived.ok() && *archived ? " has already finished" : " not found"));
       continue;
     }
     if (!is_admin && targets.front()->uid != request.uid()) {
@@ -717,7 +785,14 @@ Result<std::vector<uint64_t>> Controller::waitTargets(const std::vector<uint64_t
   std::vector<uint64_t> out;
   for (uint64_t id : ids) {
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return notFound("job " + std::to_string(id) + " not found");
+    if (it == jobs_.end()) {
+      // Finished long ago (purged from memory) is finished: waitSome finds it in the store.
+      auto archived = archivedJob(id);
+      if (!archived.ok()) return archived.error();
+      if (!*archived) return notFound("job " + std::to_string(id) + " not found");
+      out.push_back(id);
+      continue;
+    }
     if (it->second.array_job_id == id) {
       for (auto jt = it; jt != jobs_.end() && jt->second.array_job_id == id; ++jt)
         out.push_back(jt->first);
@@ -735,7 +810,15 @@ std::vector<proto::JobInfo> Controller::waitSome(std::set<uint64_t>& pending, si
   auto take = [&](uint64_t id) {
     auto it = pending.find(id);
     if (it == pending.end()) return;
-    const Job& job = jobs_.at(id);
+    auto in_memory = jobs_.find(id);
+    if (in_memory == jobs_.end()) {  // purged: finished, in the store
+      if (auto archived = archivedJob(id); archived.ok() && *archived) {
+        done.push_back(**archived);
+        pending.erase(it);
+      }
+      return;
+    }
+    const Job& job = in_memory->second;
     // A job requeued since its end was logged is pending again: not done.
     if (!isTerminal(job.state)) return;
     done.push_back(toInfo(job, false));

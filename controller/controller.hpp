@@ -250,6 +250,10 @@ class Controller {
   // bytes by level. Requires mu_.
   void recordLocality(Job& job, scheduler::Locality where) const;
   MetricsSnapshot metricsSnapshot();  // takes mu_
+  // Finished jobs past [controller] min_job_age_s leave memory (requires mu_); a read of one
+  // comes from the store, marked archived (nullopt: the store has no such job).
+  void purgeOldJobs(int64_t now);
+  Result<std::optional<proto::JobInfo>> archivedJob(uint64_t id) const;
   Node* findNode(const std::string& name);
 
   const Config config_;
@@ -283,6 +287,7 @@ class Controller {
   std::condition_variable loop_cv_;     // the scheduling loop waits here
   std::condition_variable changed_cv_;  // waiters on job state changes wait here
   bool dirty_ = false;                  // guarded by mu_
+  int64_t last_purge_ = 0;              // guarded by mu_: when purgeOldJobs last ran
   bool stopping_ = false;               // guarded by mu_
   // guarded by mu_: the earliest time a job skipped for locality may relax (no value: none).
   std::chrono::steady_clock::time_point locality_retry_{};

@@ -135,21 +135,30 @@ Result<Controller::EventWatch> Controller::watchEvents(const proto::WatchEventsR
   if (!request.current_state()) return watch;
   if (watch.filter.job_ids.empty()) return invalidArgument("current_state needs job ids");
   std::set<uint64_t> seen;
+  auto addCurrent = [&](const Job& job) {
+    if (!seen.insert(job.id).second) return;
+    Event e = jobEvent(job);
+    e.id = watch.after_id;
+    e.kind = "current";
+    e.old_state = e.new_state;
+    watch.current.push_back(std::move(e));
+  };
   for (uint64_t id : request.job_ids()) {
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return notFound("job " + std::to_string(id) + " not found");
+    if (it == jobs_.end()) {
+      // Purged from memory (min_job_age_s): finished, as the store has it.
+      std::optional<Job> stored;
+      if (config_.min_job_age_s > 0 && id < next_job_id_)
+        if (auto loaded = store_->loadJob(id); loaded.ok()) stored = std::move(*loaded);
+      if (!stored) return notFound("job " + std::to_string(id) + " not found");
+      addCurrent(*stored);
+      continue;
+    }
     // An array job id stands for every task of the array (consecutive ids from the first).
     auto end = std::next(it);
     if (it->second.array_job_id == id)
       while (end != jobs_.end() && end->second.array_job_id == id) ++end;
-    for (; it != end; ++it) {
-      if (!seen.insert(it->first).second) continue;
-      Event e = jobEvent(it->second);
-      e.id = watch.after_id;
-      e.kind = "current";
-      e.old_state = e.new_state;
-      watch.current.push_back(std::move(e));
-    }
+    for (; it != end; ++it) addCurrent(it->second);
   }
   std::sort(watch.current.begin(), watch.current.end(),
             [](const Event& a, const Event& b) { return a.job_id < b.job_id; });

@@ -95,6 +95,10 @@ void Controller::loop() {
     resumeSuspended();  // before anyone else may take the cores they wait for
     reconcileServices();
     checkFrameworks();
+    if (const int64_t now = unixNow(); now - last_purge_ >= 5) {
+      last_purge_ = now;
+      purgeOldJobs(now);
+    }
     schedule();
     makeOffers();  // what the pass left free
   }

@@ -73,6 +73,7 @@ nlohmann::json jobToJson(const JobInfo& job) {
       {"preemption", job.preemption().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.preemption())},
       {"profile_dir", job.profile_dir().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.profile_dir())},
   };
+  if (job.archived()) out["archived"] = true;  // from the store: ended past min_job_age_s
   if (!job.framework().empty())
     out["lease"] = {{"framework", job.framework()},
                     {"locality", job.lease_locality().empty() ? nlohmann::json(nullptr) : nlohmann::json(job.lease_locality())}};

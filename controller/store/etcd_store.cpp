@@ -341,6 +341,15 @@ Result<std::vector<Job>> EtcdStore::loadJobs() {
   return jobs;
 }
 
+Result<std::optional<Job>> EtcdStore::loadJob(uint64_t id) {
+  auto kv = client_->get(jobKey(id));
+  if (!kv.ok()) return kv.error();
+  if (!*kv) return std::optional<Job>();
+  auto job = jobFromJson((*kv)->value);
+  if (!job.ok()) return internalError("corrupt job record " + (*kv)->key + ": " + job.error().message);
+  return std::optional<Job>(std::move(*job));
+}
+
 Result<std::vector<StoredNode>> EtcdStore::loadNodes() {
   const std::string dir = prefix_ + "nodes/";
   auto kvs = client_->getPrefix(dir);

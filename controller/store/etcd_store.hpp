@@ -73,6 +73,7 @@ class EtcdStore : public Store {
   void setFence(std::optional<EtcdFence> fence);
 
   Result<std::vector<Job>> loadJobs() override;
+  Result<std::optional<Job>> loadJob(uint64_t id) override;
   Result<std::vector<StoredNode>> loadNodes() override;
   Status begin() override;
   Status saveJob(const Job& job) override;

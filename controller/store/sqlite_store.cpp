@@ -105,6 +105,28 @@ Result<std::vector<Job>> SqliteStore::loadJobs() {
   return jobs;
 }
 
+Result<std::optional<Job>> SqliteStore::loadJob(uint64_t id) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT record FROM jobs WHERE id = ?", -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db_));
+  sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(id));
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) {
+    sqlite3_finalize(stmt);
+    return std::optional<Job>();
+  }
+  if (rc != SQLITE_ROW) {
+    const std::string why = sqlite3_errmsg(db_);
+    sqlite3_finalize(stmt);
+    return unavailable(why);
+  }
+  std::string text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  sqlite3_finalize(stmt);
+  auto job = jobFromJson(text);
+  if (!job.ok()) return internalError("corrupt job record " + std::to_string(id) + ": " + job.error().message);
+  return std::optional<Job>(std::move(*job));
+}
+
 Result<std::vector<StoredNode>> SqliteStore::loadNodes() {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT name, topology, boot_id FROM nodes ORDER BY name", -1, &stmt,

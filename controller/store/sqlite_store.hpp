@@ -25,6 +25,7 @@ class SqliteStore : public Store {
   ~SqliteStore() override;
 
   Result<std::vector<Job>> loadJobs() override;
+  Result<std::optional<Job>> loadJob(uint64_t id) override;
   Result<std::vector<StoredNode>> loadNodes() override;
   Status begin() override;
   Status saveJob(const Job& job) override;

@@ -4,6 +4,7 @@
 // jobs, and commit once. Two implementations: sqlite_store.hpp (the default, one file in the
 // state directory) and etcd_store.hpp (high availability: several controllers, one leader).
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ class Store {
 
   // Every job, in id order.
   virtual Result<std::vector<Job>> loadJobs() = 0;
+  // One job (a finished job the controller no longer keeps in memory: [controller]
+  // min_job_age_s); nullopt when the store has none by that id.
+  virtual Result<std::optional<Job>> loadJob(uint64_t id) = 0;
   // Every node, in name order.
   virtual Result<std::vector<StoredNode>> loadNodes() = 0;
 
