@@ -40,8 +40,8 @@ constexpr auto kUnpackTimeout = std::chrono::minutes{10};
 // The OCI annotation that names a manifest's tag in an image layout's index.json.
 constexpr const char* kRefName = "org.opencontainers.image.ref.name";
 // Mount types a user's config.json may keep: kernel file systems with no host path behind them.
-const std::set<std::string> kSafeMountTypes = {"proc", "sysfs", "tmpfs", "devpts", "mqueue",
-                                               "cgroup", "cgroup2"};
+const std::set<std::string> kSafeMountTypes = {"proc",   "sysfs",  "tmpfs",  "devpts",
+                                               "mqueue", "cgroup", "cgroup2"};
 // Namespaces a task keeps private (the rest it shares with the host, as a bare task does).
 const std::set<std::string> kPrivateNamespaces = {"mount", "cgroup"};
 // What root in a container may do (runc's defaults); other users get no capabilities at all.
@@ -74,24 +74,28 @@ std::string readText(const std::string& path) {
 // "" on success, else its first line of stderr or how it ended.
 std::string runTool(const std::string& command, const std::string& err_file,
                     std::chrono::milliseconds timeout) {
-  ProbeResult r = probeCommand(command + " 2>" + shellQuote(err_file), {{"PATH", kToolPath}}, timeout);
+  ProbeResult r =
+      probeCommand(command + " 2>" + shellQuote(err_file), {{"PATH", kToolPath}}, timeout);
   std::string err = readText(err_file);
   std::error_code ec;
   fs::remove(err_file, ec);
   if (r.healthy) return {};
   while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-  if (size_t nl = err.rfind('\n'); nl != std::string::npos) err = err.substr(nl + 1);  // the last line
+  if (size_t nl = err.rfind('\n'); nl != std::string::npos)
+    err = err.substr(nl + 1);  // the last line
   return err.empty() ? r.detail : err;
 }
 
 bool hasOption(const json& mount, const std::string& option) {
   auto it = mount.find("options");
   if (it == mount.end() || !it->is_array()) return false;
-  return std::any_of(it->begin(), it->end(), [&](const json& o) { return o.is_string() && o == option; });
+  return std::any_of(it->begin(), it->end(),
+                     [&](const json& o) { return o.is_string() && o == option; });
 }
 
 std::vector<gid_t> supplementaryGroups(uid_t uid, gid_t gid) {
-  struct passwd pw {}, *found = nullptr;
+  struct passwd pw {
+  }, *found = nullptr;
   std::vector<char> buf(16384);
   if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return {};
   int n = 64;
@@ -114,13 +118,15 @@ std::vector<DeviceNode> gpuDeviceNodes() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/dev", ec))
     if (e.path().filename().string().rfind("nvidia", 0) == 0) candidates.push_back(e.path());
-  for (const auto& e : fs::directory_iterator("/dev/nvidia-caps", ec)) candidates.push_back(e.path());
+  for (const auto& e : fs::directory_iterator("/dev/nvidia-caps", ec))
+    candidates.push_back(e.path());
   std::sort(candidates.begin(), candidates.end());
   for (const auto& p : candidates) {
     struct stat st {};
     if (stat(p.c_str(), &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
-    out.push_back({p.string(), S_ISCHR(st.st_mode) ? 'c' : 'b', static_cast<int64_t>(major(st.st_rdev)),
-                   static_cast<int64_t>(minor(st.st_rdev)), static_cast<uint32_t>(st.st_mode & 0777)});
+    out.push_back({p.string(), S_ISCHR(st.st_mode) ? 'c' : 'b',
+                   static_cast<int64_t>(major(st.st_rdev)), static_cast<int64_t>(minor(st.st_rdev)),
+                   static_cast<uint32_t>(st.st_mode & 0777)});
   }
   return out;
 }
@@ -128,9 +134,11 @@ std::vector<DeviceNode> gpuDeviceNodes() {
 // "DIR" or "DIR:TAG" naming an image layout; nullopt when `container` is not one.
 std::optional<std::pair<std::string, std::string>> imageLayout(const std::string& container) {
   std::error_code ec;
-  if (fs::exists(container + "/oci-layout", ec)) return std::make_pair(container, std::string("latest"));
+  if (fs::exists(container + "/oci-layout", ec))
+    return std::make_pair(container, std::string("latest"));
   const size_t colon = container.rfind(':');
-  if (colon == std::string::npos || container.find('/', colon) != std::string::npos) return std::nullopt;
+  if (colon == std::string::npos || container.find('/', colon) != std::string::npos)
+    return std::nullopt;
   const std::string dir = container.substr(0, colon);
   if (!fs::exists(dir + "/oci-layout", ec)) return std::nullopt;
   return std::make_pair(dir, container.substr(colon + 1));
@@ -182,7 +190,10 @@ Result<json> deriveRuncConfig(const json& user, const std::string& bundle_dir,
                       {"env", env_list},
                       {"cwd", p.cwd.empty() ? std::string("/") : p.cwd},
                       {"capabilities",
-                       {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", json::array()}}},
+                       {{"bounding", caps},
+                        {"effective", caps},
+                        {"permitted", caps},
+                        {"ambient", json::array()}}},
                       // Setuid files in the image give nothing (it may come from anywhere).
                       {"noNewPrivileges", true}};
 
@@ -191,12 +202,16 @@ Result<json> deriveRuncConfig(const json& user, const std::string& bundle_dir,
     json mounts = json::array();
     if (!p.cwd.empty() && p.cwd != "/") {
       ours.insert(p.cwd);
-      mounts.push_back({{"destination", p.cwd}, {"type", "bind"}, {"source", p.cwd},
+      mounts.push_back({{"destination", p.cwd},
+                        {"type", "bind"},
+                        {"source", p.cwd},
                         {"options", {"rbind", "nosuid", "nodev"}}});
     }
     for (const auto& [host, inside] : p.file_binds) {
       ours.insert(inside);
-      mounts.push_back({{"destination", inside}, {"type", "bind"}, {"source", host},
+      mounts.push_back({{"destination", inside},
+                        {"type", "bind"},
+                        {"source", host},
                         {"options", {"bind", "ro", "nosuid", "nodev"}}});
     }
     json kept = json::array();
@@ -204,7 +219,8 @@ Result<json> deriveRuncConfig(const json& user, const std::string& bundle_dir,
       for (const json& mount : m->get<std::vector<json>>()) {
         const std::string type = mount.value("type", std::string());
         const std::string dest = mount.at("destination").get<std::string>();
-        if (!kSafeMountTypes.count(type) || hasOption(mount, "bind") || hasOption(mount, "rbind")) continue;
+        if (!kSafeMountTypes.count(type) || hasOption(mount, "bind") || hasOption(mount, "rbind"))
+          continue;
         if (ours.count(dest)) continue;
         kept.push_back(mount);
       }
@@ -220,22 +236,32 @@ Result<json> deriveRuncConfig(const json& user, const std::string& bundle_dir,
       for (const json& n : *ns) {
         const std::string type = n.at("type").get<std::string>();
         // A "path" would join an existing namespace of the host's: never.
-        if (type != "mount" && kPrivateNamespaces.count(type)) namespaces.push_back({{"type", type}});
+        if (type != "mount" && kPrivateNamespaces.count(type))
+          namespaces.push_back({{"type", type}});
       }
     linux["namespaces"] = std::move(namespaces);
     for (const char* key : {"maskedPaths", "readonlyPaths"})
       if (auto it = ulinux.find(key); it != ulinux.end() && it->is_array()) linux[key] = *it;
-    if (auto it = ulinux.find("seccomp"); it != ulinux.end() && it->is_object()) linux["seccomp"] = *it;
+    if (auto it = ulinux.find("seccomp"); it != ulinux.end() && it->is_object())
+      linux["seccomp"] = *it;
     if (!p.cgroups_path.empty()) linux["cgroupsPath"] = p.cgroups_path;
 
     json resources = json::object();
     json device_rules = json::array({{{"allow", false}, {"access", "rwm"}}});
     json devices = json::array();
     for (const DeviceNode& d : p.devices) {
-      devices.push_back({{"path", d.path}, {"type", std::string(1, d.type)}, {"major", d.major},
-                         {"minor", d.minor}, {"fileMode", d.file_mode}, {"uid", 0}, {"gid", 0}});
-      device_rules.push_back({{"allow", true}, {"type", std::string(1, d.type)}, {"major", d.major},
-                              {"minor", d.minor}, {"access", "rwm"}});
+      devices.push_back({{"path", d.path},
+                         {"type", std::string(1, d.type)},
+                         {"major", d.major},
+                         {"minor", d.minor},
+                         {"fileMode", d.file_mode},
+                         {"uid", 0},
+                         {"gid", 0}});
+      device_rules.push_back({{"allow", true},
+                              {"type", std::string(1, d.type)},
+                              {"major", d.major},
+                              {"minor", d.minor},
+                              {"access", "rwm"}});
     }
     resources["devices"] = std::move(device_rules);
     if (!p.cpus.empty() || !p.mems.empty()) {
@@ -266,7 +292,8 @@ std::string OciRuntime::batchId(uint64_t job, uint32_t attempt) const {
   return id_prefix_ + "-" + std::to_string(job) + "." + std::to_string(attempt);
 }
 
-std::string OciRuntime::stepTaskId(uint64_t job, uint32_t attempt, uint32_t step, uint32_t procid) const {
+std::string OciRuntime::stepTaskId(uint64_t job, uint32_t attempt, uint32_t step,
+                                   uint32_t procid) const {
   return batchId(job, attempt) + ".s" + std::to_string(step) + ".t" + std::to_string(procid);
 }
 
@@ -276,8 +303,10 @@ Result<std::string> OciRuntime::resolveBundle(const std::string& container) cons
   std::error_code ec;
   auto image = imageLayout(container);
   if (!image) {
-    if (!fs::exists(container, ec)) return notFound("container bundle " + container + " does not exist");
-    if (!fs::is_directory(container, ec)) return invalidArgument("container bundle " + container + " is not a directory");
+    if (!fs::exists(container, ec))
+      return notFound("container bundle " + container + " does not exist");
+    if (!fs::is_directory(container, ec))
+      return invalidArgument("container bundle " + container + " is not a directory");
     if (!fs::exists(container + "/config.json", ec))
       return invalidArgument("container bundle " + container +
                              " has no config.json (neither an OCI bundle nor an image layout)");
@@ -303,17 +332,20 @@ Result<std::string> OciRuntime::resolveBundle(const std::string& container) cons
   if (fs::exists(cached + "/config.json", ec)) return cached;
 
   const std::string umoci = findTool("umoci");
-  if (umoci.empty()) return failedPrecondition("umoci is not installed on this node (needed to unpack image " + dir + ")");
+  if (umoci.empty())
+    return failedPrecondition("umoci is not installed on this node (needed to unpack image " + dir +
+                              ")");
   fs::create_directories(images_dir_, ec);
   // Unpacked beside, then renamed into place: two tasks of one image unpacking at once both
   // succeed, one copy stays, and nobody ever sees half an image.
   const std::string tmp = images_dir_ + "/.unpack-" + randomSuffix();
-  std::string err = runTool(shellQuote(umoci) + " unpack --image " + shellQuote(dir + ":" + tag) + " " +
-                                shellQuote(tmp),
-                            tmp + ".err", kUnpackTimeout);
+  std::string err = runTool(
+      shellQuote(umoci) + " unpack --image " + shellQuote(dir + ":" + tag) + " " + shellQuote(tmp),
+      tmp + ".err", kUnpackTimeout);
   if (!err.empty() || !fs::exists(tmp + "/config.json", ec)) {
     fs::remove_all(tmp, ec);
-    return unavailable("umoci unpack " + dir + ":" + tag + " failed: " + (err.empty() ? "no config.json" : err));
+    return unavailable("umoci unpack " + dir + ":" + tag +
+                       " failed: " + (err.empty() ? "no config.json" : err));
   }
   if (rename(tmp.c_str(), cached.c_str()) != 0) {
     const int err_no = errno;
@@ -327,11 +359,14 @@ Result<std::string> OciRuntime::resolveBundle(const std::string& container) cons
 
 Result<LaunchSpec> OciRuntime::wrap(const LaunchSpec& bare, const ContainerTask& task) const {
   const std::string runc = findTool("runc");
-  if (runc.empty()) return failedPrecondition("runc is not installed on this node (needed for --container)");
-  if (geteuid() != 0) return failedPrecondition("containers need the node daemon to run as root (runc)");
+  if (runc.empty())
+    return failedPrecondition("runc is not installed on this node (needed for --container)");
+  if (geteuid() != 0)
+    return failedPrecondition("containers need the node daemon to run as root (runc)");
   const std::string config_path = task.bundle + "/config.json";
   std::error_code ec;
-  if (!fs::exists(config_path, ec)) return invalidArgument("container bundle " + task.bundle + " has no config.json");
+  if (!fs::exists(config_path, ec))
+    return invalidArgument("container bundle " + task.bundle + " has no config.json");
   json user;
   try {
     user = json::parse(readText(config_path));
@@ -364,6 +399,8 @@ Result<LaunchSpec> OciRuntime::wrap(const LaunchSpec& bare, const ContainerTask&
   const std::string rootfs = (*config)["root"]["path"].get<std::string>();
   if (!fs::is_directory(rootfs, ec))
     return notFound("container root filesystem " + rootfs + " does not exist");
+  // runc wants the real path (a bundle reached through a symbolic link is fine).
+  (*config)["root"]["path"] = fs::canonical(rootfs, ec).string();
 
   const std::string dir = bundles_dir_ + "/" + task.id;
   fs::remove_all(dir, ec);
@@ -397,8 +434,8 @@ void OciRuntime::remove(const std::string& id) const {
   std::error_code ec;
   const std::string runc = findTool("runc");
   if (!runc.empty() && fs::exists(runc_root_ + "/" + id, ec)) {
-    std::string err = runTool(shellQuote(runc) + " --root " + shellQuote(runc_root_) + " delete --force " +
-                                  shellQuote(id),
+    std::string err = runTool(shellQuote(runc) + " --root " + shellQuote(runc_root_) +
+                                  " delete --force " + shellQuote(id),
                               bundles_dir_ + "/." + id + ".delete.err", kDeleteTimeout);
     if (!err.empty()) log()->warn("container={} runc delete: {}", id, err);
   }

@@ -66,9 +66,10 @@ struct ContainerProcess {
 // directory is `bundle_dir` (a relative root.path is relative to it). Pure: no I/O.
 // What comes from the user's config: the root (path, readonly), the mounts that are not host
 // bind mounts, maskedPaths/readonlyPaths, seccomp, a (fresh) cgroup namespace, and its
-// environment (which wins over the task's for the variables it sets, PATH included). Everything that would give a task more than a bare task has (hooks, host
-// bind mounts, devices, capabilities for a non-root user, sysctls, rlimits, other namespaces) is
-// dropped or replaced. Errors (kInvalidArgument): no root.path, malformed fields.
+// environment (which wins over the task's for the variables it sets, PATH included). Everything
+// that would give a task more than a bare task has (hooks, host bind mounts, devices, capabilities
+// for a non-root user, sysctls, rlimits, other namespaces) is dropped or replaced. Errors
+// (kInvalidArgument): no root.path, malformed fields.
 Result<nlohmann::json> deriveRuncConfig(const nlohmann::json& user, const std::string& bundle_dir,
                                         const ContainerProcess& process);
 
@@ -81,7 +82,7 @@ struct ContainerTask {
   std::string id;      // runc container id, unique among this daemon's tasks ([A-Za-z0-9_.-])
   std::string script;  // a host file the command names (the batch script): bound in; "" = none
   uint64_t mem_mb = 0;
-  bool gpus = false;   // the allocation has GPUs: the node's /dev/nvidia* nodes go in
+  bool gpus = false;  // the allocation has GPUs: the node's /dev/nvidia* nodes go in
 };
 
 // Thread-safety: every method may be called from any thread; different ids never meet.

@@ -140,7 +140,8 @@ TEST(DeriveRuncConfig, HostBindMountsHooksDevicesAndSysctlsAreDropped) {
   EXPECT_EQ((*c)["linux"]["maskedPaths"], json({"/proc/kcore"}));
   EXPECT_EQ((*c)["linux"]["readonlyPaths"], json({"/proc/sys"}));
   // Every device denied but what Locus passes (runc adds its defaults: null, zero, tty...).
-  EXPECT_EQ((*c)["linux"]["resources"]["devices"], json::parse(R"([{"allow": false, "access": "rwm"}])"));
+  EXPECT_EQ((*c)["linux"]["resources"]["devices"],
+            json::parse(R"([{"allow": false, "access": "rwm"}])"));
 }
 
 TEST(DeriveRuncConfig, WorkDirectoryAndScriptAreBoundIn) {
