@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/framework_client.hpp"
 #include "common/topology.hpp"
 #include "tests/integration/test_cluster.hpp"
 
@@ -428,6 +429,52 @@ TEST_F(Containers, ServiceReplicasRunInTheContainer) {
   EXPECT_TRUE(noContainersWithin(std::chrono::seconds(30)));
   EXPECT_TRUE(
       waitUntil([&] { return liveProcesses("sleep 3020") == 0; }, std::chrono::seconds(10)));
+}
+
+// A framework's task (FrameworkLaunch.container) runs in the container too, beside a bare task
+// of the same lease; TaskStatus reports both ends as for bare tasks.
+TEST_F(Containers, FrameworkTasksRunInTheContainer) {
+  ::setenv("LOCUS_MUNGE_SOCKET", cluster_.mungeSocket().c_str(), 1);
+  cli::FrameworkSession fw(cluster_.address());
+  proto::FrameworkRegister reg;
+  reg.set_name("boxed-framework");
+  ASSERT_TRUE(fw.open(reg).ok());
+  proto::LeaseRequest ask;
+  ask.set_count(1);
+  ask.set_cpus(2);
+  ASSERT_TRUE(fw.request(ask));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::optional<proto::Lease> lease;
+  while (!lease)
+    if (auto e = fw.next(deadline); !e) break;
+    else if (e->has_lease()) lease = e->lease();
+  ASSERT_TRUE(lease) << "no lease";
+  const std::string work = cluster_.workDir();
+  for (const bool boxed : {true, false}) {
+    proto::FrameworkLaunch l;
+    l.set_lease_id(lease->id());
+    l.set_task_id(boxed ? "boxed" : "bare");
+    for (const char* a : {"/bin/sh", "-c", "if test -e /etc/debian_version; then echo root=host; else echo root=own; fi; exit 4"})
+      l.add_argv(a);
+    l.set_work_dir(work);
+    l.set_cpus(1);
+    l.set_stdout_path(work + "/" + l.task_id() + ".out");
+    if (boxed) l.set_container(bundle_);
+    ASSERT_TRUE(fw.launch(l));
+  }
+  std::map<std::string, proto::TaskStatus> ended;
+  while (ended.size() < 2)
+    if (auto e = fw.next(deadline); !e) break;
+    else if (e->has_task() && e->task().state() != "RUNNING") ended[e->task().task_id()] = e->task();
+    else if (e->has_error()) ADD_FAILURE() << e->error();
+  ASSERT_EQ(ended.size(), 2u);
+  for (const auto& [id, status] : ended) {
+    EXPECT_EQ(status.state(), "FAILED") << id;
+    EXPECT_EQ(status.exit_code(), 4) << id;
+  }
+  EXPECT_EQ(readFile(work + "/boxed.out"), "root=own\n");
+  EXPECT_EQ(readFile(work + "/bare.out"), "root=host\n");
+  EXPECT_TRUE(noContainersWithin(std::chrono::seconds(10)));
 }
 
 }  // namespace
