@@ -152,6 +152,9 @@ cat > "$TMP/locus.toml" <<EOF
 [controller]
 kill_grace_s = 1
 node_timeout_s = 10
+# Finished jobs leave the controller's memory a minute after they end (they stay in the store):
+# its RSS then follows the live queue, not the 20,000-job history of a run.
+min_job_age_s = 60
 [[node]]
 names = "sk$$[1-$NODES]"
 EOF
