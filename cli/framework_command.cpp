@@ -7,7 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/framework_client.hpp"
-#include "common/time_util.hpp"
+#include "proto/json.hpp"
 
 namespace locus::cli {
 
@@ -24,33 +24,7 @@ int runFrameworks(const std::vector<std::string>& raw, const Globals& g) {
   if (!reply.ok()) return fail(reply.error().message);
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& f : reply->frameworks()) {
-      nlohmann::json leases = nlohmann::json::array();
-      for (const auto& l : f.leases())
-        leases.push_back({{"id", l.id()},
-                          {"request_id", l.request_id()},
-                          {"state", l.state()},
-                          {"node", l.node()},
-                          {"rack", l.rack()},
-                          {"cpus", l.cpus()},
-                          {"mem_mb", l.mem_mb()},
-                          {"gpus", l.gpus_size()},
-                          {"locality", l.locality()},
-                          {"tasks_running", l.tasks_running()}});
-      out.push_back({{"name", f.name()},
-                     {"user", f.user()},
-                     {"account", f.account()},
-                     {"mode", f.mode()},
-                     {"weight", f.weight()},
-                     {"connected", f.connected()},
-                     {"disconnected_at", f.connected() ? nlohmann::json(nullptr)
-                                                       : nlohmann::json(formatRfc3339(f.disconnected_at()))},
-                     {"failover_timeout_s", f.failover_timeout_s()},
-                     {"leases", leases},
-                     {"pending_leases", f.pending_leases()},
-                     {"tasks_launched", f.tasks_launched()},
-                     {"usage", {{"cpus", f.cpus()}, {"mem_mb", f.mem_mb()}, {"gpus", f.gpus()}, {"billing", f.billing()}}}});
-    }
+    for (const auto& f : reply->frameworks()) out.push_back(proto::frameworkToJson(f));
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }

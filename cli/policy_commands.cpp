@@ -9,6 +9,7 @@
 #include "cli/args.hpp"
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "proto/json.hpp"
 
 namespace locus::cli {
 
@@ -22,12 +23,7 @@ int runShare(const std::vector<std::string>& raw, const Globals& g) {
   auto reply = client.shares();
   if (!reply.ok()) return fail(reply.error().message);
   if (json) {
-    nlohmann::json out{{"rows", nlohmann::json::array()}};
-    for (const auto& r : reply->rows())
-      out["rows"].push_back({{"account", r.account()}, {"user", r.user()}, {"depth", r.depth()},
-                             {"raw_shares", r.raw_shares()}, {"norm_shares", r.norm_shares()},
-                             {"raw_usage", r.raw_usage()}, {"norm_usage", r.norm_usage()},
-                             {"effective_usage", r.effective_usage()}, {"fair_share", r.fair_share()}});
+    nlohmann::json out = proto::sharesToJson(*reply);
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }

@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/submit_request.hpp"
 #include "common/slurm_formats.hpp"
+#include "proto/json.hpp"
 
 namespace locus::cli {
 namespace {
@@ -71,11 +72,6 @@ std::string triple(const proto::QuotaAmount& a) {
   return shown(a.cores(), false) + "/" + shown(a.mem_mb(), true) + "/" + shown(a.gpus(), false);
 }
 
-nlohmann::json amountJson(const proto::QuotaAmount& a) {
-  auto one = [](uint64_t v) { return v == kUnlimited ? nlohmann::json(nullptr) : nlohmann::json(v); };
-  return {{"cores", one(a.cores())}, {"mem_mb", one(a.mem_mb())}, {"gpus", one(a.gpus())}};
-}
-
 int show(Args& args, const Globals& g) {
   const bool json = args.flag("--json");
   auto rest = args.positionals();
@@ -85,12 +81,7 @@ int show(Args& args, const Globals& g) {
   auto reply = client.quotas(rest.empty() ? "" : rest[0]);
   if (!reply.ok()) return fail(reply.error().message);
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : reply->rows())
-      out.push_back({{"pool", r.pool()}, {"account", r.account()}, {"configured", r.configured()},
-                     {"guaranteed", amountJson(r.guaranteed())}, {"max", amountJson(r.max())},
-                     {"in_use", amountJson(r.in_use())}, {"borrowed", amountJson(r.borrowed())},
-                     {"lent", amountJson(r.lent())}});
+    nlohmann::json out = proto::quotasToJson(*reply);
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }

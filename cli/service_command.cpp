@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/submit_request.hpp"
 #include "common/slurm_formats.hpp"
+#include "proto/json.hpp"
 
 extern char** environ;
 
@@ -95,39 +96,6 @@ proto::ServiceRequest request(const std::string& op, const std::string& name) {
   req.set_uid(getuid());
   req.set_gid(getgid());
   return req;
-}
-
-nlohmann::json infoJson(const proto::ServiceInfo& s) {
-  const auto& spec = s.spec();
-  nlohmann::json replicas = nlohmann::json::array();
-  for (const auto& r : s.replicas())
-    replicas.push_back({{"job_id", r.job_id()}, {"state", r.state()}, {"node", r.node()}, {"host", r.host()},
-                        {"port", r.port()}, {"revision", r.revision()}, {"health", r.health()}, {"detail", r.detail()}});
-  nlohmann::json health = nullptr;
-  if (!spec.health_cmd().empty() || !spec.health_http().empty())
-    health = {{"cmd", spec.health_cmd()}, {"http", spec.health_http()}, {"interval_s", spec.health_interval_s()},
-              {"grace_s", spec.health_grace_s()}, {"max_failures", spec.health_max_failures()}};
-  return {{"name", spec.name()},
-          {"user", s.user()},
-          {"account", spec.account()},
-          {"pool", spec.pool()},
-          {"replicas", spec.replicas()},
-          {"running", s.running()},
-          {"healthy", s.healthy()},
-          {"status", s.status()},
-          {"revision", spec.revision()},
-          {"revisions", std::vector<uint32_t>(s.revisions().begin(), s.revisions().end())},
-          {"command", spec.command()},
-          {"environment", std::map<std::string, std::string>(spec.environment().begin(), spec.environment().end())},
-          {"cpus", spec.cpus()},
-          {"mem_mb", spec.mem_mb()},
-          {"gpus", spec.gpus()},
-          {"port", spec.port()},
-          {"health", health},
-          {"min_healthy", spec.min_healthy()},
-          {"max_surge", spec.max_surge()},
-          {"restarts", s.restarts()},
-          {"replica_jobs", replicas}};
 }
 
 int create(Args& args, const Globals& g) {
@@ -250,7 +218,7 @@ int listOrShow(Args& args, const Globals& g, bool one) {
   if (!reply.ok()) return fail(reply.error().message);
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : reply->services()) out.push_back(infoJson(s));
+    for (const auto& s : reply->services()) out.push_back(proto::serviceToJson(s));
     std::printf("%s\n", (one ? out.at(0) : out).dump(2).c_str());
     return 0;
   }

@@ -1,6 +1,8 @@
 // The JSON views of proto/json.hpp.
 #include "proto/json.hpp"
 
+#include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,6 +15,14 @@ namespace {
 
 nlohmann::json timeOrNull(int64_t t) {
   return t > 0 ? nlohmann::json(formatRfc3339(t)) : nlohmann::json(nullptr);
+}
+
+// QuotaAmount's "unlimited".
+constexpr uint64_t kUnlimited = UINT64_MAX;
+
+nlohmann::json amountJson(const QuotaAmount& a) {
+  auto one = [](uint64_t v) { return v == kUnlimited ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  return {{"cores", one(a.cores())}, {"mem_mb", one(a.mem_mb())}, {"gpus", one(a.gpus())}};
 }
 
 }  // namespace
@@ -118,6 +128,106 @@ nlohmann::json nodeToJson(const NodeInfo& node) {
           {"numa_domains", node.numa_domains()}, {"gpus", gpus},
           {"gpus_alloc", node.gpus_alloc()},
           {"features", features},        {"limits", node.limits()}};
+}
+
+nlohmann::json sharesToJson(const SharesReply& reply) {
+  nlohmann::json out{{"rows", nlohmann::json::array()}};
+  for (const auto& r : reply.rows())
+    out["rows"].push_back({{"account", r.account()}, {"user", r.user()}, {"depth", r.depth()},
+                           {"raw_shares", r.raw_shares()}, {"norm_shares", r.norm_shares()},
+                           {"raw_usage", r.raw_usage()}, {"norm_usage", r.norm_usage()},
+                           {"effective_usage", r.effective_usage()}, {"fair_share", r.fair_share()}});
+  return out;
+}
+
+nlohmann::json quotasToJson(const QuotasReply& reply) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : reply.rows())
+    out.push_back({{"pool", r.pool()}, {"account", r.account()}, {"configured", r.configured()},
+                   {"guaranteed", amountJson(r.guaranteed())}, {"max", amountJson(r.max())},
+                   {"in_use", amountJson(r.in_use())}, {"borrowed", amountJson(r.borrowed())},
+                   {"lent", amountJson(r.lent())}});
+  return out;
+}
+
+nlohmann::json serviceToJson(const ServiceInfo& s) {
+  const auto& spec = s.spec();
+  nlohmann::json replicas = nlohmann::json::array();
+  for (const auto& r : s.replicas())
+    replicas.push_back({{"job_id", r.job_id()}, {"state", r.state()}, {"node", r.node()}, {"host", r.host()},
+                        {"port", r.port()}, {"revision", r.revision()}, {"health", r.health()}, {"detail", r.detail()}});
+  nlohmann::json health = nullptr;
+  if (!spec.health_cmd().empty() || !spec.health_http().empty())
+    health = {{"cmd", spec.health_cmd()}, {"http", spec.health_http()}, {"interval_s", spec.health_interval_s()},
+              {"grace_s", spec.health_grace_s()}, {"max_failures", spec.health_max_failures()}};
+  return {{"name", spec.name()},
+          {"user", s.user()},
+          {"account", spec.account()},
+          {"pool", spec.pool()},
+          {"replicas", spec.replicas()},
+          {"running", s.running()},
+          {"healthy", s.healthy()},
+          {"status", s.status()},
+          {"revision", spec.revision()},
+          {"revisions", std::vector<uint32_t>(s.revisions().begin(), s.revisions().end())},
+          {"command", spec.command()},
+          {"environment", std::map<std::string, std::string>(spec.environment().begin(), spec.environment().end())},
+          {"cpus", spec.cpus()},
+          {"mem_mb", spec.mem_mb()},
+          {"gpus", spec.gpus()},
+          {"port", spec.port()},
+          {"health", health},
+          {"min_healthy", spec.min_healthy()},
+          {"max_surge", spec.max_surge()},
+          {"restarts", s.restarts()},
+          {"replica_jobs", replicas}};
+}
+
+nlohmann::json frameworkToJson(const FrameworkSummary& f) {
+  nlohmann::json leases = nlohmann::json::array();
+  for (const auto& l : f.leases())
+    leases.push_back({{"id", l.id()},
+                      {"request_id", l.request_id()},
+                      {"state", l.state()},
+                      {"node", l.node()},
+                      {"rack", l.rack()},
+                      {"cpus", l.cpus()},
+                      {"mem_mb", l.mem_mb()},
+                      {"gpus", l.gpus_size()},
+                      {"locality", l.locality()},
+                      {"tasks_running", l.tasks_running()}});
+  return {{"name", f.name()},
+          {"user", f.user()},
+          {"account", f.account()},
+          {"mode", f.mode()},
+          {"weight", f.weight()},
+          {"connected", f.connected()},
+          {"disconnected_at", f.connected() ? nlohmann::json(nullptr) : nlohmann::json(formatRfc3339(f.disconnected_at()))},
+          {"failover_timeout_s", f.failover_timeout_s()},
+          {"leases", leases},
+          {"pending_leases", f.pending_leases()},
+          {"tasks_launched", f.tasks_launched()},
+          {"usage", {{"cpus", f.cpus()}, {"mem_mb", f.mem_mb()}, {"gpus", f.gpus()}, {"billing", f.billing()}}}};
+}
+
+nlohmann::json topologyToJson(const ListNodesReply& reply) {
+  nlohmann::json switches = nlohmann::json::array();
+  for (const auto& s : reply.switches())
+    switches.push_back({{"name", s.name()},
+                        {"parent", s.parent()},
+                        {"nodes", std::vector<std::string>(s.nodes().begin(), s.nodes().end())}});
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : reply.nodes()) {
+    nlohmann::json numa = nlohmann::json::array();
+    for (int i = 0; i < n.topology().numa_size(); ++i) {
+      const auto& d = n.topology().numa(i);
+      std::vector<uint32_t> cores;
+      for (const auto& c : d.cores()) cores.push_back(c.id());
+      numa.push_back({{"index", i}, {"os_index", d.os_index()}, {"mem_mb", d.mem_mb()}, {"cores", cores}});
+    }
+    nodes.push_back({{"name", n.name()}, {"cpu_model", n.topology().cpu_model()}, {"numa", numa}});
+  }
+  return {{"switches", switches}, {"nodes", nodes}};
 }
 
 }  // namespace locus::proto

@@ -1,9 +1,12 @@
 // Routes of the web dashboard: JSON built by proto/json.hpp from the same Controller calls the
-// gRPC ClientApi answers ListJobs, GetJob and ListNodes with.
+// gRPC ClientApi answers ListJobs, GetJob, ListNodes, Shares, Quotas and ManageService (list) with,
+// and FrameworkApi ListFrameworks.
 #include "controller/dashboard/dashboard.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -24,6 +27,14 @@ HttpResponse json(int status, const nlohmann::json& body) {
 
 HttpResponse jsonError(int status, const std::string& message) {
   return json(status, nlohmann::json{{"error", message}});
+}
+
+// A Controller error as the gRPC service would classify it: the caller's fault or the server's.
+HttpResponse jsonError(const Error& error) {
+  const int status = error.code == ErrorCode::kNotFound          ? 404
+                     : error.code == ErrorCode::kInvalidArgument ? 400
+                                                                 : 500;
+  return jsonError(status, error.message);
 }
 
 // ?state=all, ?state=PENDING,RUNNING (as `locus queue --state`), repeated or comma-separated.
@@ -61,14 +72,43 @@ void addDashboardRoutes(HttpServer& http, Controller& controller) {
     if (id_text.empty() || *end != '\0' || errno != 0 || id == 0 || id_text[0] == '-')
       return jsonError(404, "no job '" + id_text + "'");
     auto job = controller.getJob(id);
-    if (!job.ok())
-      return jsonError(job.error().code == ErrorCode::kNotFound ? 404 : 500, job.error().message);
+    if (!job.ok()) return jsonError(job.error());
     return json(200, proto::jobToJson(*job));
   });
   http.get("/api/nodes", [&controller](const HttpRequest&) {
     const proto::ListNodesReply reply = controller.listNodes();
     nlohmann::json out{{"nodes", nlohmann::json::array()}};
     for (const auto& n : reply.nodes()) out["nodes"].push_back(proto::nodeToJson(n));
+    return json(200, out);
+  });
+  http.get("/api/topology", [&controller](const HttpRequest&) {
+    return json(200, proto::topologyToJson(controller.listNodes()));
+  });
+  http.get("/api/shares", [&controller](const HttpRequest&) {
+    return json(200, proto::sharesToJson(controller.shares()));
+  });
+  http.get("/api/quotas", [&controller](const HttpRequest& r) {
+    auto it = r.params.find("pool");
+    auto reply = controller.quotas(it == r.params.end() ? "" : it->second);
+    if (!reply.ok()) return jsonError(reply.error());
+    return json(200, proto::quotasToJson(*reply));
+  });
+  http.get("/api/services", [&controller](const HttpRequest&) {
+    // "list" needs no identity: anyone may list every service (as `locus service list`). The uid
+    // is not root's 0, so that the request could never pass for an admin's.
+    proto::ServiceRequest req;
+    req.set_op("list");
+    req.set_uid(std::numeric_limits<uint32_t>::max());
+    auto reply = controller.manageService(req);
+    if (!reply.ok()) return jsonError(reply.error());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : reply->services()) out.push_back(proto::serviceToJson(s));
+    return json(200, out);
+  });
+  http.get("/api/frameworks", [&controller](const HttpRequest&) {
+    const proto::ListFrameworksReply reply = controller.listFrameworks();
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& f : reply.frameworks()) out.push_back(proto::frameworkToJson(f));
     return json(200, out);
   });
 }
