@@ -7,10 +7,7 @@
 //   nodes/NAME/          each node daemon's spool (http.addr: its /metrics)
 //   logs/*.log           daemon logs
 //   pids/controller.pid, pids/controller-N.pid, pids/etcd.pid, pids/node-NAME.pid
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -27,6 +24,7 @@
 #include "cli/commands.hpp"
 #include "common/config.hpp"
 #include "common/exec_path.hpp"
+#include "common/loopback_port.hpp"
 #include "common/munge_auth.hpp"
 #include "common/private_munged.hpp"
 
@@ -118,21 +116,6 @@ bool stopProcess(pid_t pid) {
   return false;
 }
 
-// A TCP port free now on loopback (the kernel's pick; a daemon binds it a moment later).
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) close(fd);
-  return port;
-}
-
 // A private single-member etcd for --store etcd, its data in DIR/etcd (kept across `up`s, with
 // the ports it was created with: its membership names them). Large transactions allowed: one
 // scheduling pass may store thousands of job transitions at once (docs/reliability.md).
@@ -143,8 +126,8 @@ Result<std::string> startEtcd(const fs::path& dir) {
   int client = 0, peer = 0;
   std::ifstream(dir / "etcd/etcd.ports") >> client >> peer;
   if (client <= 0 || peer <= 0) {
-    client = freePort();
-    peer = freePort();
+    client = freeLoopbackPort();
+    peer = freeLoopbackPort();
     std::ofstream(dir / "etcd/etcd.ports") << client << " " << peer << "\n";
   }
   const std::string c = "http://127.0.0.1:" + std::to_string(client);

@@ -1,5 +1,7 @@
 #include "controller/controller.hpp"
 
+#include <malloc.h>
+
 #include <csignal>
 
 #include <algorithm>
@@ -582,8 +584,12 @@ void Controller::purgeOldJobs(int64_t now) {
     it = jobs_.erase(it);
     ++purged;
   }
-  if (purged > 0) log()->info("purged {} finished jobs from memory (min_job_age_s {}); they stay in the store", purged,
-                              config_.min_job_age_s);
+  if (purged == 0) return;
+  // glibc keeps freed memory for reuse; hand it back, or RSS stays at the high-water mark of the
+  // history (a restart loads every job before purging the old ones).
+  malloc_trim(0);
+  log()->info("purged {} finished jobs from memory (min_job_age_s {}); they stay in the store", purged,
+              config_.min_job_age_s);
 }
 
 proto::ListJobsReply Controller::listJobs(const proto::ListJobsRequest& request) {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/loopback_port.hpp"
 #include "tests/http_get.hpp"
 
 namespace locus::testing {
@@ -104,20 +105,6 @@ class EtcdServer {
  private:
   EtcdServer() = default;
 
-  static int freePort() {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-  }
-
   bool launch(const std::vector<std::string>& extra, std::chrono::seconds wait,
               std::string* error) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "locus_etcd_XXXXXX").string();
@@ -126,8 +113,8 @@ class EtcdServer {
       return false;
     }
     dir_ = tmpl;
-    client_port_ = freePort();
-    const int peer_port = freePort();
+    client_port_ = freeLoopbackPort();
+    const int peer_port = freeLoopbackPort();
     if (client_port_ <= 0 || peer_port <= 0 || client_port_ == peer_port) {
       *error = "no free loopback port";
       return false;

@@ -5,7 +5,7 @@
 // `locus show --json` reports under "locality".
 #include <gtest/gtest.h>
 
-#include "tests/httplib_for_tests.hpp"  // before any other use of httplib
+#include "tests/integration/fake_namenode.hpp"  // before any other use of httplib
 
 #include <filesystem>
 #include <fstream>
@@ -273,64 +273,17 @@ TEST_F(LocalityCluster, DatasetsStagedOrRemovedWhileNodesRunAreSeen) {
                         std::chrono::seconds(15)));
 }
 
-// A stand-in NameNode: the real one cannot run here. It serves Hadoop's documented WebHDFS JSON
-// for /logs (two files of one block each, on hosts named by their FQDN) and 404s the rest.
-class FakeNameNode {
- public:
-  explicit FakeNameNode(std::string data_dir) : data_(std::move(data_dir)) {
-    server_.Get(R"(/webhdfs/v1(.*))", [this](const httplib::Request& req, httplib::Response& res) {
-      const std::string path = req.matches[1];
-      const std::string op = req.get_param_value("op");
-      auto file = [&](const std::string& suffix) {
-        return json{{"pathSuffix", suffix}, {"type", "FILE"}, {"length", 100}, {"blockSize", 134217728},
-                    {"replication", 3}, {"permission", "644"}, {"owner", "hdfs"}, {"group", "hdfs"},
-                    {"accessTime", 0}, {"modificationTime", 0}, {"fileId", 1}, {"childrenNum", 0}};
-      };
-      if (path == "/logs" && op == "GETFILESTATUS") {
-        json st = file("");
-        st["type"] = "DIRECTORY";
-        st["length"] = 0;
-        res.set_content(json{{"FileStatus", st}}.dump(), "application/json");
-      } else if (path == "/logs" && op == "LISTSTATUS") {
-        res.set_content(json{{"FileStatuses", {{"FileStatus", {file("a"), file("b")}}}}}.dump(), "application/json");
-      } else if ((path == "/logs/a" || path == "/logs/b") && op == "GETFILESTATUS") {
-        res.set_content(json{{"FileStatus", file("")}}.dump(), "application/json");
-      } else if ((path == "/logs/a" || path == "/logs/b") && op == "GETFILEBLOCKLOCATIONS") {
-        const bool a = path == "/logs/a";
-        json hosts = a ? json{"n2.example.org", "n4.example.org", "n5.example.org"}
-                       : json{"n6.example.org", "n1.example.org", "n2.example.org"};
-        json block = {{"cachedHosts", json::array()}, {"corrupt", false}, {"hosts", hosts}, {"length", 100},
-                      {"names", json::array()}, {"offset", 0}, {"storageTypes", {"DISK", "DISK", "DISK"}},
-                      {"topologyPaths", json::array()}};
-        res.set_content(json{{"BlockLocations", {{"BlockLocation", {block}}}}}.dump(), "application/json");
-      } else {
-        res.status = 404;
-        res.set_content(json{{"RemoteException",
-                              {{"exception", "FileNotFoundException"},
-                               {"javaClassName", "java.io.FileNotFoundException"},
-                               {"message", "File does not exist: " + path}}}}
-                            .dump(),
-                        "application/json");
-      }
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeNameNode() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  std::string data_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+// The stand-in NameNode's /logs: two files of one 100-byte block each, on hosts named by their
+// FQDN (which map to Locus nodes by their short names).
+FakeNameNode logsNameNode() {
+  return FakeNameNode({{"/logs",
+                        {HdfsFile{"/logs/a", 100, {{"n2.example.org", "n4.example.org", "n5.example.org"}}},
+                         HdfsFile{"/logs/b", 100, {{"n6.example.org", "n1.example.org", "n2.example.org"}}}}}},
+                      134217728);
+}
 
 TEST_F(LocalityCluster, WebHdfsInputAndItsErrors) {
-  FakeNameNode nn(data_.string());
+  FakeNameNode nn = logsNameNode();
   ASSERT_GT(nn.port(), 0);
   const std::string base = "webhdfs://127.0.0.1:" + std::to_string(nn.port());
   // Hosts "n2.example.org" map to node n2 by their short name.

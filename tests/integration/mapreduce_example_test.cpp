@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/httplib_for_tests.hpp"  // before any other use of httplib
+#include "tests/integration/fake_namenode.hpp"
 #include "tests/integration/test_cluster.hpp"
 
 namespace locus::testing {
@@ -33,93 +33,6 @@ const std::string kConfig =
 
 // Small HDFS blocks, so a few KB of files make two dozen map tasks.
 constexpr uint64_t kBlockSize = 1000;
-
-struct HdfsFile {
-  std::string path;  // the HDFS path, which is also the local path (emulated nodes share it)
-  uint64_t size = 0;
-  std::vector<std::vector<std::string>> replicas;  // per block: its DataNode hosts
-};
-
-// A stand-in NameNode (the real one cannot run here), adapted from locality_test.cpp's: it
-// serves Hadoop's documented WebHDFS JSON for one directory of real local files, with the
-// replicas the test chose, and 404s the rest. Copied rather than shared: the two serve
-// different namespaces and a shared header would be mostly parameters.
-class FakeNameNode {
- public:
-  explicit FakeNameNode(std::map<std::string, std::vector<HdfsFile>> dirs)
-      : dirs_(std::move(dirs)) {
-    server_.Get(R"(/webhdfs/v1(.*))", [this](const httplib::Request& req, httplib::Response& res) {
-      ++requests_;
-      const std::string path = req.matches[1];
-      const std::string op = req.get_param_value("op");
-      auto status = [](const std::string& suffix, const std::string& type, uint64_t length) {
-        return json{{"pathSuffix", suffix},    {"type", type},     {"length", length},
-                    {"blockSize", kBlockSize}, {"replication", 3}, {"permission", "644"},
-                    {"owner", "hdfs"},         {"group", "hdfs"},  {"accessTime", 0},
-                    {"modificationTime", 0},   {"fileId", 1},      {"childrenNum", 0}};
-      };
-      if (auto d = dirs_.find(path); d != dirs_.end() && op == "GETFILESTATUS") {
-        res.set_content(json{{"FileStatus", status("", "DIRECTORY", 0)}}.dump(),
-                        "application/json");
-        return;
-      } else if (d != dirs_.end() && op == "LISTSTATUS") {
-        json list = json::array();
-        for (const HdfsFile& f : d->second)
-          list.push_back(status(fs::path(f.path).filename().string(), "FILE", f.size));
-        res.set_content(json{{"FileStatuses", {{"FileStatus", list}}}}.dump(), "application/json");
-        return;
-      }
-      for (const auto& [dir, files] : dirs_)
-        for (const HdfsFile& f : files) {
-          if (f.path != path) continue;
-          if (op == "GETFILESTATUS") {
-            res.set_content(json{{"FileStatus", status("", "FILE", f.size)}}.dump(),
-                            "application/json");
-            return;
-          }
-          if (op == "GETFILEBLOCKLOCATIONS") {
-            json blocks = json::array();
-            for (size_t b = 0; b < f.replicas.size(); ++b) {
-              const uint64_t offset = b * kBlockSize;
-              blocks.push_back({{"cachedHosts", json::array()},
-                                {"corrupt", false},
-                                {"hosts", f.replicas[b]},
-                                {"length", std::min(kBlockSize, f.size - offset)},
-                                {"names", json::array()},
-                                {"offset", offset},
-                                {"storageTypes", {"DISK", "DISK", "DISK"}},
-                                {"topologyPaths", json::array()}});
-            }
-            res.set_content(json{{"BlockLocations", {{"BlockLocation", blocks}}}}.dump(),
-                            "application/json");
-            return;
-          }
-        }
-      res.status = 404;
-      res.set_content(json{{"RemoteException",
-                            {{"exception", "FileNotFoundException"},
-                             {"javaClassName", "java.io.FileNotFoundException"},
-                             {"message", "File does not exist: " + path}}}}
-                          .dump(),
-                      "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeNameNode() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  int requests() const { return requests_; }
-
- private:
-  std::map<std::string, std::vector<HdfsFile>> dirs_;  // HDFS directory -> its files
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::atomic<int> requests_{0};
-};
 
 // Writes `lines` lines of varying length ("line 7 of part-2: xxxx\n"): block boundaries fall
 // inside lines, as they do in HDFS, and the map tasks' newline counts must still add up.
@@ -163,8 +76,10 @@ class MapReduceExample : public ::testing::Test {
     blocks_ = block;
     // A directory whose one file the NameNode lists but no node can read: its map task fails.
     HdfsFile lost{(data_ / "lost" / "part-0").string(), 500, {replicasOf(0)}};
-    nn_ = std::make_unique<FakeNameNode>(std::map<std::string, std::vector<HdfsFile>>{
-        {(data_ / "logs").string(), logs}, {(data_ / "lost").string(), {lost}}});
+    nn_ = std::make_unique<FakeNameNode>(
+        std::map<std::string, std::vector<HdfsFile>>{{(data_ / "logs").string(), logs},
+                                                     {(data_ / "lost").string(), {lost}}},
+        kBlockSize);
     ASSERT_GT(nn_->port(), 0);
 
     TestCluster::Options o;

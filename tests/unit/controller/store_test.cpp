@@ -163,7 +163,7 @@ Job fullJob(uint64_t id) {
   j.array_job_id = id - 1;
   j.array_task_id = 7;
   j.array_max_running = 10;
-  j.allocation = {{"n1", {0, 1, 2, 5}, 3000, 3}, {"n2", {4, 7}, 2000, 2}};
+  j.allocation = {{"n1", {0, 1, 2, 5}, 3000, 3, {}, {}}, {"n2", {4, 7}, 2000, 2, {}, {}}};
   j.stdout_path = "/home/alice/run/out-42.txt";
   j.stderr_path = "/home/alice/run/err-42.txt";
   j.completing = true;
