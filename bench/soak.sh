@@ -19,8 +19,9 @@
 #     line, environment (LOCUS_MUNGE_SOCKET included) and working directory it had, read from
 #     /proc/PID before the kill; its pid goes to STATE/pids/controller.pid so `locus down` stops it.
 #     `locus up` is given fixed ports so that the same command line serves the same address.
-#   - Every NODE_EVERY s (default 180) one node daemon (round robin) is stopped (SIGTERM, SIGKILL,
-#     SIGTERM, ... by default) and restarted the same way.
+#   - Every NODE_EVERY s (default 180) one node daemon (round robin) is stopped (SIGKILL, SIGQUIT,
+#     SIGTERM, ... by default) and restarted the same way. KILL and QUIT leave its batch tasks
+#     running for the restarted daemon to adopt; TERM kills them.
 # Then it waits (at most DRAIN s, default 300) for every acknowledged job to end and reports:
 # acknowledged submits and the achieved rate, end states, lost jobs (acknowledged, but unknown
 # to the controller or not ended), jobs completed twice (more than one line in marks/done/JOBID),
@@ -30,7 +31,7 @@
 # without running to its end, or when a daemon did not come back; 2 on usage errors.
 #
 # Options: --minutes M, --rate R, --nodes N, --submitters P, --ctl-every S, --node-every S,
-# --node-signal TERM|KILL|alt, --drain S.
+# --node-signal TERM|KILL|QUIT|alt, --drain S.
 # Environment: BUILD_DIR (default build) holds bin/locus; KEEP_TMP=1 keeps the temporary
 # directory (logs, markers); it is also kept when the run fails.
 set -euo pipefail
@@ -38,7 +39,7 @@ export LC_ALL=C
 
 usage() {
   echo "usage: bench/soak.sh [--minutes M] [--rate R] [--nodes N] [--submitters P] [--ctl-every S]" >&2
-  echo "                     [--node-every S] [--node-signal TERM|KILL|alt] [--drain S]" >&2
+  echo "                     [--node-every S] [--node-signal TERM|KILL|QUIT|alt] [--drain S]" >&2
   exit 2
 }
 MINUTES=10
@@ -67,7 +68,7 @@ done
 for v in "$MINUTES" "$RATE" "$NODES" "$SUBMITTERS" "$CTL_EVERY" "$NODE_EVERY" "$DRAIN"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || usage
 done
-[[ $NODE_SIGNAL =~ ^(TERM|KILL|alt)$ && $NODES -le 64 && $SUBMITTERS -le 64 ]] || usage
+[[ $NODE_SIGNAL =~ ^(TERM|KILL|QUIT|alt)$ && $NODES -le 64 && $SUBMITTERS -le 64 ]] || usage
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
@@ -251,7 +252,10 @@ restart_controller() {
 restart_node() {
   local name=${NODE_NAMES[$((NODE_RESTARTS % NODES))]} sig=$NODE_SIGNAL t0 t1 pid size
   if [[ $sig == alt ]]; then
-    if ((NODE_RESTARTS % 2 == 0)); then sig=TERM; else sig=KILL; fi
+    # KILL and QUIT keep the node's batch tasks (their supervisors outlive the daemon, the next
+    # one adopts them); TERM kills them (the jobs are requeued).
+    local ways=(KILL QUIT TERM)
+    sig=${ways[$((NODE_RESTARTS % 3))]}
   fi
   local logfile=$STATE/logs/node-$name.log
   size=$(stat -c %s "$logfile")

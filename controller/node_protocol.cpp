@@ -120,6 +120,8 @@ Status Controller::nodeRegistered(const proto::RegisterNode& msg, std::shared_pt
   }
   proto::ControllerToNode hello;
   hello.mutable_registered()->set_heartbeat_interval_ms(config_.heartbeat_interval.count());
+  hello.mutable_registered()->set_node_timeout_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.node_timeout).count());
   node->channel->send(hello);
   if (!changed.empty()) changed_cv_.notify_all();
   markDirty();

@@ -2,12 +2,15 @@
 
 #include <grpcpp/grpcpp.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
@@ -17,6 +20,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/logging.hpp"
@@ -32,6 +36,7 @@
 #include "nodedaemon/launcher.hpp"
 #include "nodedaemon/oci_container.hpp"
 #include "nodedaemon/profiler.hpp"
+#include "nodedaemon/supervised_task.hpp"
 #include "proto/convert.hpp"
 #include "proto/locus.grpc.pb.h"
 
@@ -51,10 +56,15 @@ using TaskKey = std::pair<uint64_t, uint32_t>;  // (job id, attempt)
 constexpr auto kMinBackoff = std::chrono::milliseconds{100};
 constexpr auto kMaxBackoff = std::chrono::seconds{2};
 
+// A batch task. It runs under its supervisor (locus-supervise, supervised_task.hpp), the
+// daemon's child; or, adopted from a predecessor daemon, under a supervisor that is not.
 struct Task {
   TaskKey key;
-  pid_t pid = 0;
-  std::string script_path;
+  pid_t supervisor = 0;  // the key of tasks_
+  pid_t pid = 0;         // the task itself, its process group: what signals go to
+  TaskFiles files;
+  bool adopted = false;  // not our child: its end shows on `pidfd`, not in wait4
+  int pidfd = -1;
   std::string container_id;  // --container: runc's id for it; "" = a bare process
   std::optional<Clock::time_point> deadline;  // the time limit; SIGTERM then
   std::optional<Clock::time_point> kill_at;   // SIGKILL then (grace after SIGTERM)
@@ -66,24 +76,55 @@ struct Task {
   uint32_t gpus = 0;
 };
 
-std::string pidFile(const std::string& script_path) { return script_path + ".pid"; }
+// How often the daemon says it is alive to its tasks' supervisors (the alive file), and the
+// fence timeout it asks for before the controller has said its node_timeout_s (its default,
+// less a heartbeat).
+constexpr auto kAliveEvery = std::chrono::milliseconds{250};
+constexpr auto kFenceMargin = std::chrono::milliseconds{500};
+constexpr auto kDefaultFence = std::chrono::milliseconds{30'000 - 2'000} - kFenceMargin;
+// How often an adopted task's supervisor (not our child: no SIGCHLD) is looked at.
+constexpr auto kAdoptedPollEvery = std::chrono::milliseconds{200};
 
-// Tasks of a previous daemon on this node that was killed outright: their batch scripts died with
-// it (PR_SET_PDEATHSIG) but their children may live on. The controller has already failed or
-// requeued those jobs, so what is left of each process group goes.
-void killLeftovers(const std::string& jobs_dir) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(jobs_dir, ec)) {
-    const auto& path = entry.path();
-    if (path.extension() == ".pid") {
-      std::ifstream in(path);
-      long pgid = 0;
-      if (in >> pgid && pgid > 1 && ::kill(static_cast<pid_t>(-pgid), SIGKILL) == 0)
-        log()->warn("killed leftover process group {} of a previous daemon ({})", pgid,
-                    path.filename().string());
-    }
-    std::filesystem::remove(path, ec);
+std::string readSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+pid_t readPid(const std::string& path) {
+  long pid = 0;
+  std::ifstream in(path);
+  return in >> pid && pid > 1 ? static_cast<pid_t>(pid) : 0;
+}
+
+// A pidfd for `pid` if it is the supervisor of `base` (checked after opening the pidfd, so a
+// reused pid cannot pass), else -1.
+int openSupervisor(pid_t pid, const std::string& base) {
+  if (pid <= 1) return -1;
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return -1;
+  const std::string cmdline = readSmallFile("/proc/" + std::to_string(pid) + "/cmdline");
+  const size_t first = cmdline.find('\0');
+  const std::string arg1 =
+      first == std::string::npos ? "" : cmdline.substr(first + 1, cmdline.find('\0', first + 1) - first - 1);
+  if (cmdline.find("locus-supervise") == std::string::npos || arg1 != base) {
+    close(fd);
+    return -1;
   }
+  return fd;
+}
+
+bool pidfdEnded(int fd) {
+  struct pollfd p {fd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
+// The supervisor program: beside this daemon's own executable.
+std::string supervisorProgram() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (ec ? std::filesystem::path(".") : self.parent_path()) / "locus-supervise";
 }
 
 }  // namespace
@@ -101,6 +142,9 @@ struct Agent::Impl {
   std::unique_ptr<Profiler> profiler;     // --profile jobs' HDF5 files; its own thread and lock
   std::unique_ptr<OciRuntime> containers; // --container tasks (runc)
   std::string step_address;
+  std::string supervisor_program;         // locus-supervise, beside this daemon
+  std::string alive_file;                 // STATE/alive (supervised_task.hpp: fencing)
+  std::mutex alive_mu_;                   // one writer of alive_file at a time
   std::map<std::string, std::string> default_environment;  // emulatedNodeEnvironment(), or none
   uint64_t spawns_ = 0;                   // guarded by mu_: step tasks started, for the reaper
 
@@ -113,12 +157,13 @@ struct Agent::Impl {
   std::set<TaskKey> killed_early_;          // guarded by mu_: Kill before its Launch
   std::map<TaskKey, proto::TaskExited> unacked_;  // guarded by mu_
   std::chrono::milliseconds heartbeat_interval{2000};  // guarded by mu_
+  std::chrono::milliseconds fence_after{kDefaultFence};  // guarded by mu_: what supervisors wait
 
   std::mutex stream_mu_;
   grpc::ClientReaderWriter<proto::NodeToController, proto::ControllerToNode>* stream_ = nullptr;  // guarded by stream_mu_
   grpc::ClientContext* context_ = nullptr;  // guarded by stream_mu_
 
-  std::thread connect_thread_, reaper_thread_, timer_thread_, heartbeat_thread_;
+  std::thread connect_thread_, reaper_thread_, timer_thread_, heartbeat_thread_, alive_thread_;
   std::mutex datasets_mu_;          // guards the two below (registration and heartbeat threads)
   std::string reported_datasets_;   // what the last scan found, as text
   bool datasets_changed_ = false;   // the last scan found something else than the one before
@@ -260,8 +305,18 @@ struct Agent::Impl {
           std::lock_guard lock(mu_);
           heartbeat_interval = std::chrono::milliseconds(
               std::max<int64_t>(10, cmd.registered().heartbeat_interval_ms()));
+          // Supervisors kill their tasks before the controller would give up on this node (and
+          // run its jobs elsewhere): a heartbeat (the controller counts from the last one it
+          // got) and half a second (their polling, its scheduling pass) sooner; never sooner
+          // than two heartbeats.
+          if (cmd.registered().node_timeout_ms() > 0)
+            fence_after = std::max(2 * heartbeat_interval,
+                                   std::chrono::milliseconds(cmd.registered().node_timeout_ms()) -
+                                       heartbeat_interval - kFenceMargin);
           cv_.notify_all();
         }
+        // At once: a task launched next must not be left with the default until the next tick.
+        writeAliveNow();
         // The controller keeps no replica health across its restarts, and reports sent while
         // the stream was down are lost: say every verdict again.
         for (const auto& report : health->allReports()) {
@@ -331,6 +386,30 @@ struct Agent::Impl {
     }
   }
 
+  // Rewrites the alive file (supervised_task.hpp) on a thread of its own: a heartbeat blocked
+  // on a slow controller must not look like a dead daemon to the supervisors.
+  void aliveLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      writeAliveNow();
+      lock.lock();
+      cv_.wait_for(lock, kAliveEvery, [this] { return stopping_; });
+    }
+  }
+
+  void writeAliveNow() {
+    std::chrono::milliseconds fence;
+    {
+      std::lock_guard lock(mu_);
+      fence = fence_after;
+    }
+    static std::atomic<bool> warned{false};
+    std::lock_guard writing(alive_mu_);  // two writers would share the temporary file
+    if (Status s = writeAliveFile(alive_file, fence); !s.ok() && !warned.exchange(true))
+      log()->error("{}: task supervisors will kill their tasks", s.error().message);
+  }
+
   // ---------------------------------------------------------------- tasks
 
   void reportExit(const proto::TaskExited& exited) {
@@ -363,7 +442,7 @@ struct Agent::Impl {
     std::vector<ProfiledTask> out;
     {
       std::lock_guard lock(mu_);
-      for (const auto& [pid, task] : tasks_) out.push_back({task.key.first, "batch", 0, pid});
+      for (const auto& [supervisor, task] : tasks_) out.push_back({task.key.first, "batch", 0, task.pid});
     }
     for (const auto& t : steps->liveTasks())
       out.push_back({t.job_id, std::to_string(t.step_id), t.procid, t.pid});
@@ -395,8 +474,8 @@ struct Agent::Impl {
       return;
     }
 
-    std::string script_path = options.state_dir + "/jobs/" + std::to_string(key.first) + "." +
-                              std::to_string(key.second) + ".sh";
+    const TaskFiles files = taskFiles(options.state_dir + "/jobs", key.first, key.second);
+    const std::string script_path = files.script();
     LaunchSpec spec;
     {
       // Close-on-exec: a task forked meanwhile by another thread must not keep this file open
@@ -468,7 +547,7 @@ struct Agent::Impl {
       spec.cgroup_procs = std::move(*procs);
     }
     spec.switch_user = root && l.uid() != 0;
-    spec.pid_file = pidFile(script_path);
+    spec.pid_file = files.pid();
     spec.uid = l.uid();
     spec.gid = l.gid();
     // --container: the same command through runc (spec stays the bare view: health checks run
@@ -486,32 +565,33 @@ struct Agent::Impl {
       run = bundle.ok() ? containers->wrap(spec, ct) : Result<LaunchSpec>(bundle.error());
     }
 
-    // Forked under mu_: the reaper cannot look up this pid before it is in tasks_.
-    auto pid = run.ok() ? launchProcess(*run) : Result<pid_t>(run.error());
-    if (!pid.ok()) {
-      log()->warn("job={} launch failed: {}", key.first, pid.error().message);
+    // Started under mu_: the reaper cannot look up the supervisor before it is in tasks_.
+    auto started = run.ok() ? startSupervised(*run, files, l) : Result<std::pair<pid_t, pid_t>>(run.error());
+    if (!started.ok()) {
+      log()->warn("job={} launch failed: {}", key.first, started.error().message);
       lock.unlock();
       if (!container_id.empty()) containers->remove(container_id);
       if (cgroups) cgroups->finish(key.first, key.second);
-      std::filesystem::remove(script_path);
+      removeTaskFiles(files);
       auto e = exitRecord(key);
-      e.set_launch_error(pid.error().message);
+      e.set_launch_error(started.error().message);
       reportExit(e);
       return;
     }
     Task task;
     task.key = key;
-    task.pid = *pid;
-    task.script_path = script_path;
+    task.supervisor = started->first;
+    task.pid = started->second;
+    task.files = files;
     task.container_id = container_id;
     task.grace = std::chrono::seconds(l.kill_grace_s());
     if (l.time_limit_s() > 0) task.deadline = Clock::now() + std::chrono::seconds(l.time_limit_s());
     task.cores = static_cast<uint32_t>(cores.size());
     task.mem_mb = l.mem_mb();
     task.gpus = static_cast<uint32_t>(gpus.size());
-    tasks_[*pid] = task;
+    tasks_[task.supervisor] = task;
     launches_.add();
-    by_key_[key] = *pid;
+    by_key_[key] = task.supervisor;
     if (l.has_profile()) profiler->enable(key.first, profileJob(key.second, l.profile(), l.gpus()));
     // Checked from now (its grace counts from here), in the environment the task got: the
     // controller's LOCUS_PORT is in it, and a check command sees what the replica sees.
@@ -522,7 +602,8 @@ struct Agent::Impl {
       target.identity = {spec.switch_user, spec.uid, spec.gid, spec.work_dir};
       health->add(key, std::move(target), Clock::now());
     }
-    log()->debug("job={} attempt={} pid={} cpus={}", key.first, key.second, *pid, formatCpuList(spec.cpus));
+    log()->debug("job={} attempt={} pid={} supervisor={} cpus={}", key.first, key.second, task.pid,
+                 task.supervisor, formatCpuList(spec.cpus));
     cv_.notify_all();
   }
 
@@ -530,7 +611,8 @@ struct Agent::Impl {
   void signalJob(const proto::SignalJob& s) {
     {
       std::lock_guard lock(mu_);
-      if (auto it = by_key_.find({s.job_id(), s.attempt()}); it != by_key_.end()) ::kill(-it->second, s.signal());
+      if (auto it = by_key_.find({s.job_id(), s.attempt()}); it != by_key_.end())
+        ::kill(-tasks_.at(it->second).pid, s.signal());
     }
     steps->signalJob(s.job_id(), s.signal());
   }
@@ -564,10 +646,22 @@ struct Agent::Impl {
     while (!stopping_) {
       auto now = Clock::now();
       auto next = Clock::time_point::max();
-      for (auto& [pid, task] : tasks_) {
+      std::vector<Task> ended;  // adopted tasks whose supervisor is gone
+      for (auto it = tasks_.begin(); it != tasks_.end();) {
+        Task& task = it->second;
+        if (task.adopted) {
+          if (pidfdEnded(task.pidfd)) {
+            ended.push_back(task);
+            by_key_.erase(task.key);
+            health->remove(task.key);
+            it = tasks_.erase(it);
+            continue;
+          }
+          next = std::min(next, now + kAdoptedPollEvery);
+        }
         if (task.kill_at) {
           if (*task.kill_at <= now) {
-            ::kill(-pid, SIGKILL);
+            ::kill(-task.pid, SIGKILL);
             task.kill_at = Clock::time_point::max();  // sent; the reaper finishes it
           } else {
             next = std::min(next, *task.kill_at);
@@ -582,6 +676,13 @@ struct Agent::Impl {
             next = std::min(next, *task.deadline);
           }
         }
+        ++it;
+      }
+      if (!ended.empty()) {
+        lock.unlock();
+        for (const Task& task : ended) finishTask(task, std::nullopt);
+        lock.lock();
+        continue;
       }
       if (next == Clock::time_point::max()) cv_.wait(lock);
       else cv_.wait_until(lock, next);
@@ -592,8 +693,7 @@ struct Agent::Impl {
     uint64_t spawns_seen = 0;
     while (true) {
       int status = 0;
-      struct rusage usage{};
-      pid_t pid = wait4(-1, &status, 0, &usage);
+      pid_t pid = waitpid(-1, &status, 0);
       if (pid < 0) {
         std::unique_lock lock(mu_);
         if (errno == ECHILD) {
@@ -610,41 +710,197 @@ struct Agent::Impl {
       auto it = tasks_.find(pid);
       if (it == tasks_.end()) {
         lock.unlock();
-        steps->reaped(pid, status);  // a step task; else a child whose exec failed (reported)
+        // A step task; an orphan; or a supervisor that failed to start its task (reported).
+        steps->reaped(pid, status);
         continue;
       }
       Task task = it->second;
       tasks_.erase(it);
-      exits_.add();
       by_key_.erase(task.key);
       health->remove(task.key);
-      // The script is gone; whatever it left behind in its group goes too.
-      ::kill(-pid, SIGKILL);
       lock.unlock();
-      std::filesystem::remove(task.script_path);
-      std::filesystem::remove(pidFile(task.script_path));
-      auto e = exitRecord(task.key);
+      finishTask(task, status);
+    }
+  }
+
+  // Starts `run` under a supervisor. Returns (supervisor pid, task pid) once the task has
+  // exec'd; a failure to start it (cgroup, user, working directory, exec) is an error naming
+  // the step, and the supervisor exits (reaped like any child).
+  Result<std::pair<pid_t, pid_t>> startSupervised(const LaunchSpec& run, const TaskFiles& files,
+                                                  const proto::LaunchTask& l) {
+    // What a successor daemon needs to adopt the task, written before the supervisor starts:
+    // a daemon killed at any instant leaves a task it can find.
+    if (Status st = writeFileAtomically(files.launch(), l.SerializeAsString()); !st.ok()) return st.error();
+    SupervisedSpec spec{run, alive_file, unixNow()};
+    if (Status st = writeFileAtomically(files.spec(), encodeSpec(spec)); !st.ok()) return st.error();
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return unavailable(std::string("pipe: ") + strerror(errno));
+    LaunchSpec supervisor;
+    supervisor.program = supervisor_program;
+    supervisor.args = {files.base};
+    supervisor.environment = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+    supervisor.work_dir = "/";
+    supervisor.stdout_fd = report[1];
+    supervisor.stderr_fd = STDERR_FILENO;  // its few lines go to the daemon's log
+    supervisor.die_with_parent = false;    // the point: it outlives a daemon restart
+    auto pid = launchProcess(supervisor);
+    close(report[1]);
+    if (!pid.ok()) {
+      close(report[0]);
+      return unavailable("cannot start the task supervisor " + supervisor_program + ": " + pid.error().message);
+    }
+    // One line: "started PID" or "error MESSAGE". The supervisor only launches (milliseconds);
+    // the bound is for a machine in trouble.
+    std::string line;
+    char buf[512];
+    struct pollfd p {report[0], POLLIN, 0};
+    const auto give_up = Clock::now() + std::chrono::seconds(30);
+    while (line.find('\n') == std::string::npos && Clock::now() < give_up) {
+      if (poll(&p, 1, 1000) <= 0) continue;
+      const ssize_t n = read(report[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    close(report[0]);
+    line = line.substr(0, line.find('\n'));
+    if (line.rfind("started ", 0) == 0) {
+      const pid_t task = static_cast<pid_t>(std::atol(line.c_str() + 8));
+      if (task > 1) return std::make_pair(*pid, task);
+    }
+    ::kill(*pid, SIGKILL);  // a supervisor that said nothing useful: its task dies with it
+    if (line.rfind("error ", 0) == 0) return invalidArgument(line.substr(6));
+    return unavailable("the task supervisor ended without starting the task" +
+                       (line.empty() ? std::string() : ": " + line));
+  }
+
+  void removeTaskFiles(const TaskFiles& files) {
+    std::error_code ec;
+    for (const std::string& f : {files.script(), files.launch(), files.spec(), files.supervisor(),
+                                 files.pid(), files.exit()})
+      std::filesystem::remove(f, ec);
+  }
+
+  // A task whose supervisor has ended (reaped: `supervisor_status`; adopted: nullopt): its exit
+  // from BASE.exit, its cgroup's verdict, its container and files cleaned up, then reported.
+  void finishTask(const Task& task, std::optional<int> supervisor_status) {
+    if (task.pidfd >= 0) close(task.pidfd);
+    if (task.pid > 1) ::kill(-task.pid, SIGKILL);  // what the script left in its group
+    exits_.add();
+    auto e = exitRecord(task.key);
+    auto recorded = decodeExit(readSmallFile(task.files.exit()));
+    if (recorded.ok()) {
+      const int status = recorded->wait_status;
       if (WIFEXITED(status)) e.set_exit_code(WEXITSTATUS(status));
       if (WIFSIGNALED(status)) e.set_term_signal(WTERMSIG(status));
-      e.set_timed_out(task.timed_out);
-      e.set_cancelled(task.cancelled && !task.timed_out);
-      e.set_cpu_time_s(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
-                       (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
-      e.set_max_rss_kb(static_cast<uint64_t>(usage.ru_maxrss));
-      if (cgroups) {
-        TaskCgroups::Outcome outcome = cgroups->finish(task.key.first, task.key.second);
-        e.set_oom_killed(outcome.oom_killed);
-        if (outcome.oom_killed) log()->info("job={} ran out of memory (cgroup OOM kill)", task.key.first);
-      }
-      // What runc left of the container (all of it if runc was killed) goes before the exit is
-      // reported: once the job has ended, nothing of it runs here.
-      if (!task.container_id.empty()) containers->remove(task.container_id);
-      // Closed before the exit is reported: once the controller has the job's end, its
-      // profile here is complete (a cancelled job's too).
-      profiler->finish(task.key.first);
-      log()->debug("job={} exited status={}", task.key.first, status);
-      reportExit(e);
+      e.set_cpu_time_s(recorded->cpu_time_s);
+      e.set_max_rss_kb(recorded->max_rss_kb);
+      if (recorded->fenced)
+        log()->warn("job={} attempt={} was killed by its supervisor while this daemon was away "
+                    "(fenced)", task.key.first, task.key.second);
+    } else {
+      // Killed itself (its task then died with it: PR_SET_PDEATHSIG).
+      log()->warn("job={} attempt={} supervisor ended without an exit record{}: the task was "
+                  "killed with it", task.key.first, task.key.second,
+                  supervisor_status ? fmt::format(" (status {})", *supervisor_status) : "");
+      e.set_term_signal(SIGKILL);
     }
+    e.set_timed_out(task.timed_out);
+    e.set_cancelled(task.cancelled && !task.timed_out);
+    if (cgroups) {
+      TaskCgroups::Outcome outcome = cgroups->finish(task.key.first, task.key.second);
+      e.set_oom_killed(outcome.oom_killed);
+      if (outcome.oom_killed) log()->info("job={} ran out of memory (cgroup OOM kill)", task.key.first);
+    }
+    // What runc left of the container (all of it if runc was killed) goes before the exit is
+    // reported: once the job has ended, nothing of it runs here.
+    if (!task.container_id.empty()) containers->remove(task.container_id);
+    // Closed before the exit is reported: once the controller has the job's end, its
+    // profile here is complete (a cancelled job's too).
+    profiler->finish(task.key.first);
+    removeTaskFiles(task.files);
+    log()->debug("job={} exited", task.key.first);
+    reportExit(e);
+  }
+
+  // At start, before anything runs: the batch tasks a predecessor daemon on this spool left.
+  // A task whose supervisor still runs is adopted (its time limit, health check and cgroup
+  // carry on; the controller hears of it at registration); one that ended meanwhile is
+  // reported at registration; whatever else is there (its supervisor killed too) is killed.
+  // Returns the adopted tasks' keys (their cgroups and containers stay).
+  std::set<TaskKey> recoverTasks(const std::string& jobs_dir) {
+    std::set<TaskKey> adopted;
+    std::map<TaskKey, TaskFiles> found;
+    std::error_code ec;
+    std::vector<std::filesystem::path> others;
+    for (const auto& entry : std::filesystem::directory_iterator(jobs_dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      unsigned long long job = 0;
+      unsigned attempt = 0;
+      int used = 0;
+      if (std::sscanf(name.c_str(), "%llu.%u.%n", &job, &attempt, &used) == 2 && used > 0)
+        found.emplace(TaskKey{job, attempt}, taskFiles(jobs_dir, job, attempt));
+      else
+        others.push_back(entry.path());
+    }
+    for (const auto& path : others) std::filesystem::remove_all(path, ec);
+    for (const auto& [key, files] : found) {
+      proto::LaunchTask l;
+      const bool have_launch = l.ParseFromString(readSmallFile(files.launch()));
+      const std::string container_id = have_launch && !l.container().empty() ? containers->batchId(key.first, key.second) : "";
+      const pid_t supervisor = readPid(files.supervisor());
+      Task task;
+      task.key = key;
+      task.supervisor = supervisor;
+      task.files = files;
+      task.container_id = container_id;
+      task.pid = readPid(files.pid());
+      if (std::filesystem::exists(files.exit())) {
+        log()->info("job={} attempt={} ended while the daemon was away: reported at registration", key.first, key.second);
+        finishTask(task, std::nullopt);  // the exit waits in unacked_ for registration
+        continue;
+      }
+      auto spec = decodeSpec(readSmallFile(files.spec()));
+      const int pidfd = have_launch && spec.ok() ? openSupervisor(supervisor, files.base) : -1;
+      if (pidfd < 0) {
+        // No supervisor (killed too, or never started): the task died with it; its group's
+        // stragglers go. The controller finds the job missing and ends or requeues it.
+        if (task.pid > 1 && ::kill(-task.pid, SIGKILL) == 0)
+          log()->warn("killed leftover process group {} of job {} (its supervisor is gone)", task.pid, key.first);
+        if (cgroups) cgroups->finish(key.first, key.second);
+        removeTaskFiles(files);
+        continue;
+      }
+      // The task's pid is written before it execs, after the supervisor's: give a supervisor
+      // caught between the two a moment.
+      for (int i = 0; i < 100 && task.pid <= 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        task.pid = readPid(files.pid());
+      }
+      task.adopted = true;
+      task.pidfd = pidfd;
+      task.grace = std::chrono::seconds(l.kill_grace_s());
+      if (l.time_limit_s() > 0)
+        task.deadline = Clock::now() + std::chrono::seconds(spec->started + l.time_limit_s() - unixNow());
+      task.cores = static_cast<uint32_t>(l.cores_size());
+      task.mem_mb = l.mem_mb();
+      task.gpus = static_cast<uint32_t>(l.gpus_size());
+      if (cgroups) cgroups->adopt(key.first, key.second);
+      if (l.has_health()) {
+        ProbeTarget target;
+        target.check = l.health();
+        target.environment = spec->task.environment;
+        target.identity = {spec->task.switch_user, spec->task.uid, spec->task.gid, spec->task.work_dir};
+        health->add(key, std::move(target), Clock::now());
+      }
+      log()->info("job={} attempt={} adopted: pid={} supervisor={}", key.first, key.second, task.pid, supervisor);
+      std::lock_guard lock(mu_);
+      seen_.insert(key);
+      by_key_[key] = supervisor;
+      tasks_[supervisor] = std::move(task);
+      adopted.insert(key);
+    }
+    return adopted;
   }
 };
 
@@ -724,7 +980,6 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   if (!served.ok()) return served.error();
   impl->step_address = *served;
   if (impl->cgroups) {
-    impl->cgroups->removeAll();  // a predecessor's tasks, if it was killed outright
     impl->limits = impl->cgroups->describe();
   } else {
     impl->limits = "binding only (" + why_not + ")";
@@ -736,8 +991,19 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir + "/jobs", ec);
   if (ec) return unavailable("cannot create " + options.state_dir + "/jobs: " + ec.message());
-  killLeftovers(options.state_dir + "/jobs");
-  impl->containers->removeAll();  // a predecessor's, stopped or not
+  impl->supervisor_program = supervisorProgram();
+  if (access(impl->supervisor_program.c_str(), X_OK) != 0)
+    return unavailable("cannot run the task supervisor " + impl->supervisor_program + ": " + strerror(errno) +
+                       " (it is installed beside locus-node)");
+  // Said before anything else: a predecessor's supervisors are waiting to hear from a daemon.
+  impl->alive_file = std::filesystem::absolute(options.state_dir).string() + "/alive";
+  if (Status st = writeAliveFile(impl->alive_file, kDefaultFence); !st.ok()) return st.error();
+  // A predecessor's tasks: adopted, reported or killed; then its other leftovers go.
+  const std::set<TaskKey> adopted = impl->recoverTasks(options.state_dir + "/jobs");
+  std::set<std::string> adopted_containers;
+  for (const auto& key : adopted) adopted_containers.insert(impl->containers->batchId(key.first, key.second));
+  if (impl->cgroups) impl->cgroups->removeAll(false, adopted);
+  impl->containers->removeAll(adopted_containers);  // a predecessor's, stopped or not
   // Users' scripts live here; they must be able to reach (not list) them.
   chmod(options.state_dir.c_str(), 0711);
   chmod((options.state_dir + "/jobs").c_str(), 0711);
@@ -804,6 +1070,7 @@ void Agent::start() {
   i.reaper_thread_ = std::thread([&i] { i.reaperLoop(); });
   i.timer_thread_ = std::thread([&i] { i.timerLoop(); });
   i.heartbeat_thread_ = std::thread([&i] { i.heartbeatLoop(); });
+  i.alive_thread_ = std::thread([&i] { i.aliveLoop(); });
   i.health->start();
   i.profiler->start();
   i.connect_thread_ = std::thread([&i] { i.connectLoop(); });
@@ -815,7 +1082,7 @@ void Agent::stop() {
     std::lock_guard lock(i.mu_);
     if (i.stopping_) return;
     i.stopping_ = true;
-    for (auto& [pid, task] : i.tasks_) ::kill(-pid, SIGKILL);
+    for (auto& [supervisor, task] : i.tasks_) ::kill(-task.pid, SIGKILL);
     i.cv_.notify_all();
   }
   // Its thread finishes the probe in progress first (at most 10 s); the tasks are already dead.
@@ -826,10 +1093,52 @@ void Agent::stop() {
     std::lock_guard lock(i.stream_mu_);
     if (i.context_) i.context_->TryCancel();
   }
-  for (auto* t : {&i.connect_thread_, &i.heartbeat_thread_, &i.timer_thread_, &i.reaper_thread_})
+  for (auto* t : {&i.connect_thread_, &i.heartbeat_thread_, &i.alive_thread_, &i.timer_thread_,
+                  &i.reaper_thread_})
     if (t->joinable()) t->join();
+  // Adopted tasks' supervisors are not our children (the reaper did not wait for them): each
+  // ends within moments of its task's SIGKILL above.
+  std::vector<Task> adopted;
+  {
+    std::lock_guard lock(i.mu_);
+    for (auto& [supervisor, task] : i.tasks_)
+      if (task.adopted) adopted.push_back(task);
+    i.tasks_.clear();
+    i.by_key_.clear();
+  }
+  const auto give_up = Clock::now() + std::chrono::seconds(2);
+  for (const Task& task : adopted) {
+    struct pollfd p {task.pidfd, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - Clock::now());
+    poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    i.finishTask(task, std::nullopt);
+  }
   if (i.cgroups) i.cgroups->removeAll(/*and_subtree=*/true);
   i.containers->removeAll();  // every task was reaped and removed its own: a safety net
+}
+
+void Agent::detach() {
+  Impl& i = *impl_;
+  size_t left = 0;
+  {
+    std::lock_guard lock(i.mu_);
+    if (i.stopping_) return;
+    i.stopping_ = true;
+    left = i.tasks_.size();
+    i.cv_.notify_all();
+  }
+  i.health->stop();
+  i.profiler->stop();  // profiles are closed cleanly; a successor does not sample adopted tasks
+  i.steps->stop();     // job steps' tasks are this process's children: they end here
+  {
+    std::lock_guard lock(i.stream_mu_);
+    if (i.context_) i.context_->TryCancel();
+  }
+  for (auto* t : {&i.connect_thread_, &i.heartbeat_thread_, &i.alive_thread_, &i.timer_thread_})
+    if (t->joinable()) t->join();
+  // Blocked in waitpid() while supervisors live; the process exits without it.
+  if (i.reaper_thread_.joinable()) i.reaper_thread_.detach();
+  log()->info("node={} leaving {} batch task(s) to their supervisors for the next daemon", i.options.name, left);
 }
 
 }  // namespace locus::nodedaemon

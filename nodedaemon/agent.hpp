@@ -1,7 +1,9 @@
 #pragma once
 // The node daemon's core: keeps one stream to the controller (reconnecting with back-off),
 // launches tasks it is told to, enforces time limits and cancels, reaps them and reports
-// their exits until the controller acknowledges each one.
+// their exits until the controller acknowledges each one. Batch tasks run under a supervisor
+// process each (supervised_task.hpp), so they outlive a daemon restart and are adopted by the
+// next daemon on the same state directory.
 //
 // Every command carries (job id, attempt): a Launch seen before is ignored, so a retry never
 // runs a task twice; a Kill that arrives before its Launch makes that Launch a no-op.
@@ -33,6 +35,10 @@ class Agent {
   void start();
   // Kills every task still running (SIGKILL to each process group), then stops. Idempotent.
   void stop();
+  // Stops without killing the batch tasks: they run on under their supervisors, and the next
+  // daemon started on the same state directory adopts them (a restart, an upgrade). Job steps'
+  // tasks end. The process must exit right after (the reaper thread is left blocked).
+  void detach();
   // Prometheus exposition of this node's metrics (docs/admin-guide.md, "Metrics"): batch
   // scripts running, the cores, memory and GPUs they were given, launches. Thread-safe.
   std::string metricsText() const;

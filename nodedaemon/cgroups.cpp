@@ -350,11 +350,20 @@ bool TaskCgroups::oomNotified(const std::string& group) {
   return notified;
 }
 
-void TaskCgroups::removeAll(bool and_subtree) {
+void TaskCgroups::adopt(uint64_t job, uint32_t attempt) {
+  const std::string group = taskGroup(job, attempt);
+  for (const Hierarchy& h : hierarchies_)
+    if (version_ == Version::kV1 && h.controller == "memory" && fs::exists(h.subtree + "/" + group))
+      watchOom(group, h.subtree + "/" + group);
+}
+
+void TaskCgroups::removeAll(bool and_subtree, const std::set<std::pair<uint64_t, uint32_t>>& keep) {
+  std::set<std::string> kept;
+  for (const auto& [job, attempt] : keep) kept.insert(taskGroup(job, attempt));
   for (const Hierarchy& h : hierarchies_) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(h.subtree, ec))
-      if (entry.is_directory(ec)) drainAndRemove(entry.path());
+      if (entry.is_directory(ec) && !kept.count(entry.path().filename().string())) drainAndRemove(entry.path());
     if (and_subtree) rmdir(h.subtree.c_str());
   }
 }

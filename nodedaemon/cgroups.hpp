@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,9 +65,14 @@ class TaskCgroups {
   Result<std::vector<std::string>> create(const std::string& group, const TaskLimits& limits);
   Outcome finish(const std::string& group);
 
+  // A task group a predecessor daemon created, whose task this daemon adopted (its supervisor
+  // outlived the predecessor): watched for OOM kills again, finish()ed like any other.
+  void adopt(uint64_t job, uint32_t attempt);
+
   // Kills everything in the daemon's task groups and removes them: at start (a predecessor's
-  // leftovers) and at stop, where `and_subtree` removes the daemon's own "locus-<node>" too.
-  void removeAll(bool and_subtree = false);
+  // leftovers, but not the groups of the tasks in `keep`, adopted) and at stop, where
+  // `and_subtree` removes the daemon's own "locus-<node>" too.
+  void removeAll(bool and_subtree = false, const std::set<std::pair<uint64_t, uint32_t>>& keep = {});
 
  private:
   struct Hierarchy {

@@ -55,6 +55,7 @@ struct ChildArgs {
   const cpu_set_t* cpus;    // nullptr: no binding
   const unsigned long* mem_mask;  // nullptr: no memory binding; else kMemMaskWords words
   const char* const* cgroup_procs;  // nullptr-terminated
+  bool die_with_parent;
   bool switch_user;
   bool fs_as_user;
   uid_t uid;
@@ -96,9 +97,12 @@ int childMain(void* arg) {
       close(fd);
     }
   }
-  // A task must not outlive a daemon that was killed outright.
-  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (syscall(SYS_getppid) != a->parent) syscall(SYS_exit, 137);
+  // A task must not outlive its parent (its supervisor, or the daemon for a step's task) if
+  // that is killed outright.
+  if (a->die_with_parent) {
+    syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (syscall(SYS_getppid) != a->parent) syscall(SYS_exit, 137);
+  }
   // Joined while still root, before anything of the task runs or allocates.
   for (const char* const* p = a->cgroup_procs; p && *p; ++p) {
     int fd = open(*p, O_WRONLY | O_CLOEXEC);
@@ -237,6 +241,7 @@ Result<pid_t> launchProcess(const LaunchSpec& spec) {
                  spec.cpus.empty() ? nullptr : &cpus,
                  spec.mem_nodes.empty() ? nullptr : mem_mask,
                  cgroup_procs.data(),
+                 spec.die_with_parent,
                  spec.switch_user,
                  spec.fs_as_user,
                  spec.uid,

@@ -32,6 +32,9 @@ struct LaunchSpec {
                                           // first, so all it starts is limited from the start
   std::string pid_file;                // if set, the child writes its pid (= its process group)
                                        // here before exec, so a successor daemon can clean up
+  // The child is SIGKILLed when its parent dies (PR_SET_PDEATHSIG): a task dies with its
+  // supervisor. False for the supervisor itself, which outlives a daemon restart.
+  bool die_with_parent = true;
   bool switch_user = false;            // setgid/setuid to uid/gid (daemon is root)
   // Without switch_user: chdir to work_dir and open the output files with uid/gid's filesystem
   // credentials (and groups), then go on as root and exec: for a runtime (runc) that drops to

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGQUIT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -80,8 +81,16 @@ int main(int argc, char** argv) {
   (*agent)->start();
   int sig = 0;
   sigwait(&signals, &sig);
-  locus::logger("node")->info("signal {}: stopping (running tasks are killed)", sig);
   http.stop();
+  if (sig == SIGQUIT) {
+    // A restart or an upgrade: batch tasks run on under their supervisors and the next daemon
+    // on this state directory adopts them.
+    locus::logger("node")->info("SIGQUIT: stopping, batch tasks keep running");
+    (*agent)->detach();
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  locus::logger("node")->info("signal {}: stopping (running tasks are killed)", sig);
   (*agent)->stop();
   return 0;
 }

@@ -442,12 +442,13 @@ void OciRuntime::remove(const std::string& id) const {
   fs::remove_all(bundles_dir_ + "/" + id, ec);
 }
 
-void OciRuntime::removeAll() const {
+void OciRuntime::removeAll(const std::set<std::string>& keep) const {
   std::set<std::string> ids;
   std::error_code ec;
   for (const auto& dir : {runc_root_, bundles_dir_})
     for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.path().filename().string().front() != '.') ids.insert(e.path().filename().string());
+      if (e.path().filename().string().front() != '.' && !keep.count(e.path().filename().string()))
+        ids.insert(e.path().filename().string());
   for (const std::string& id : ids) {
     log()->warn("removing leftover container {}", id);
     remove(id);

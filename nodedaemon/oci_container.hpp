@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,8 +113,9 @@ class OciRuntime {
   // behind (it was killed), then removes the task's bundle. Idempotent; blocks for runc (tens
   // of milliseconds) when there is something to delete.
   void remove(const std::string& id) const;
-  // Removes every container of this daemon (a predecessor's leftovers, at start and stop).
-  void removeAll() const;
+  // Removes every container of this daemon (a predecessor's leftovers, at start and stop) but
+  // those in `keep` (the containers of tasks adopted from a predecessor).
+  void removeAll(const std::set<std::string>& keep = {}) const;
 
   const std::string& runcRoot() const { return runc_root_; }
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tests/integration/test_cluster.hpp"
 
 namespace locus::testing {
@@ -61,9 +64,81 @@ TEST(NodeFailure, JobsOnADeadNodeFailOrRequeue) {
 namespace locus::testing {
 namespace {
 
-// A node daemon killed outright and restarted: the processes its tasks left behind are killed,
-// and the controller (seeing a new daemon, not a reconnect) requeues the lost --requeue job.
-TEST(NodeFailure, RestartedDaemonKillsLeftoversAndTheJobIsRequeued) {
+// A process that exists and is not a zombie.
+bool processRuns(pid_t pid) {
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  return !stat.empty() && stat.find(") Z") == std::string::npos;
+}
+
+// Batch tasks run under their own supervisors (nodedaemon/supervised_task.hpp): a node daemon
+// killed outright, or stopped with SIGQUIT, and started again on the same state directory adopts
+// its running tasks, enforces their time limits, and reports the exits of those that ended while
+// it was away. The controller sees a restarted daemon that still runs them: nothing is requeued.
+TEST(NodeFailure, ARestartedDaemonAdoptsItsTasksAndReportsTheirExits) {
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  const std::string work = cluster.workDir();
+  // a: runs through both restarts, exits 3 when told; b: ends while the daemon is away;
+  // c: its time limit (6 s) passes after the restarts.
+  auto a = cluster.submit({"--wrap", "echo $$ > a.pid; while [ ! -e go-a ]; do sleep 0.05; done; exit 3"});
+  auto b = cluster.submit({"--wrap", "while [ ! -e go-b ]; do sleep 0.05; done; echo b-done"});
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(waitUntil([&] { return cluster.jobs("RUNNING").size() == 2 && !readFile(work + "/a.pid").empty(); },
+                        std::chrono::seconds(20)));
+  const pid_t a_pid = std::stoi(readFile(work + "/a.pid"));
+
+  cluster.killNode(0);  // SIGKILL
+  EXPECT_TRUE(processRuns(a_pid)) << "the task died with its daemon";
+  std::ofstream(work + "/go-b").close();
+  // b ends and its supervisor records it, with no daemon to tell.
+  const std::string b_exit = cluster.dir() + "/nodes/n1/jobs/" + std::to_string(*b) + ".0.exit";
+  ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(b_exit); }, std::chrono::seconds(10)));
+
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitTerminal({*b}, std::chrono::seconds(20)));
+  auto jb = cluster.job(*b);
+  EXPECT_EQ(jb["state"], "COMPLETED") << jb.dump();
+  EXPECT_EQ(jb["exit_code"], 0);
+  EXPECT_EQ(jb["attempt"], 0);
+  EXPECT_NE(readFile(jb["stdout"]).find("b-done"), std::string::npos);
+  auto ja = cluster.job(*a);
+  EXPECT_EQ(ja["state"], "RUNNING") << ja.dump();
+  EXPECT_EQ(ja["attempt"], 0);
+  EXPECT_TRUE(processRuns(a_pid));
+
+  // A job started after the first restart, then a gentle restart (SIGQUIT: "leave the tasks").
+  auto c = cluster.submit({"-t", "0:06", "--wrap", "sleep 300"});
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(waitUntil([&] { return cluster.job(*c)["state"] == "RUNNING"; }, std::chrono::seconds(20)));
+  cluster.signalNode(0, SIGQUIT);
+  ASSERT_TRUE(cluster.waitNodeExit(0, std::chrono::seconds(20)));
+  EXPECT_TRUE(processRuns(a_pid));
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+
+  // The successor enforces c's time limit, counted from c's start.
+  ASSERT_TRUE(cluster.waitTerminal({*c}, std::chrono::seconds(30)));
+  auto jc = cluster.job(*c);
+  EXPECT_EQ(jc["state"], "TIMEOUT") << jc.dump();
+  EXPECT_EQ(jc["attempt"], 0);
+
+  // And reports a's exit when it comes.
+  EXPECT_EQ(cluster.job(*a)["state"], "RUNNING");
+  std::ofstream(work + "/go-a").close();
+  ASSERT_TRUE(cluster.waitTerminal({*a}, std::chrono::seconds(20)));
+  ja = cluster.job(*a);
+  EXPECT_EQ(ja["state"], "FAILED") << ja.dump();
+  EXPECT_EQ(ja["exit_code"], 3);
+  EXPECT_EQ(ja["attempt"], 0);
+  EXPECT_FALSE(processRuns(a_pid));
+}
+
+// A node daemon killed outright together with a task's supervisor: the task died with its
+// supervisor (PR_SET_PDEATHSIG), its background process lives on; the restarted daemon kills
+// that leftover, and the controller (a new daemon without the task) requeues the --requeue job.
+TEST(NodeFailure, ADaemonKilledWithASupervisorLeavesNothingAndTheJobIsRequeued) {
   TestCluster cluster({.nodes = 1});
   ASSERT_TRUE(cluster.startController());
   ASSERT_TRUE(cluster.startNode(0));
@@ -75,16 +150,15 @@ TEST(NodeFailure, RestartedDaemonKillsLeftoversAndTheJobIsRequeued) {
   ASSERT_TRUE(waitUntil([&] { return !readFile(first_child).empty(); }, std::chrono::seconds(20)));
   pid_t child = std::stoi(readFile(first_child));
   ASSERT_EQ(kill(child, 0), 0);
+  const std::string supervisor_file = cluster.dir() + "/nodes/n1/jobs/" + std::to_string(*id) + ".0.supervisor";
+  const pid_t supervisor = std::stoi(readFile(supervisor_file));
 
   cluster.killNode(0);
+  ASSERT_EQ(kill(supervisor, SIGKILL), 0);
+  EXPECT_TRUE(processRuns(child)) << "the background process outlives the script's supervisor";
   ASSERT_TRUE(cluster.startNode(0));
   // The leftover child of attempt 0 is gone (a zombie until init reaps it counts as gone).
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        std::string stat = readFile("/proc/" + std::to_string(child) + "/stat");
-        return stat.empty() || stat.find(") Z") != std::string::npos;
-      },
-      std::chrono::seconds(10)));
+  ASSERT_TRUE(waitUntil([&] { return !processRuns(child); }, std::chrono::seconds(10)));
   // Attempt 1 runs.
   ASSERT_TRUE(waitUntil([&] { return !readFile(cluster.workDir() + "/child-1.pid").empty(); },
                         std::chrono::seconds(20)));
@@ -101,17 +175,12 @@ TEST(NodeFailure, RestartedDaemonKillsLeftoversAndTheJobIsRequeued) {
 namespace locus::testing {
 namespace {
 
-// A process that exists and is not a zombie.
-bool processRuns(pid_t pid) {
-  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-  return !stat.empty() && stat.find(") Z") == std::string::npos;
-}
-
 // A node daemon that hangs (SIGSTOP) past the node timeout is marked DOWN and its --requeue job
-// runs again elsewhere; the hung daemon could not stop its task, which runs on meanwhile. When
-// the daemon wakes, the controller fences it by attempt number: the stale attempt is killed and
-// the new one runs on, alone.
-TEST(NodeFailure, AHungNodeIsFencedWhenItWakes) {
+// runs again elsewhere. The hung daemon cannot stop its task, but the task's supervisor sees the
+// daemon silent and kills it a little before the controller gives up on the node: attempt 0 is
+// gone before attempt 1 starts. When the daemon wakes it reports that stale end (ignored) and
+// the controller fences it by attempt number; the new attempt runs on, alone.
+TEST(NodeFailure, AHungNodesTaskIsKilledBeforeItsJobRunsElsewhere) {
   TestCluster cluster({.nodes = 2});
   ASSERT_TRUE(cluster.startController());
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
@@ -132,11 +201,9 @@ TEST(NodeFailure, AHungNodeIsFencedWhenItWakes) {
   EXPECT_EQ(j["attempt"], 1);
   EXPECT_EQ(j["state"], "RUNNING");
   EXPECT_NE(j["nodes"][0], node);
-  EXPECT_TRUE(processRuns(first)) << "the hung node's task runs on until its daemon wakes";
+  EXPECT_FALSE(processRuns(first)) << "attempt 0 (pid " << first << ") still ran when attempt 1 started";
 
   cluster.signalNode(hung, SIGCONT);
-  EXPECT_TRUE(waitUntil([&] { return !processRuns(first); }, std::chrono::seconds(20)))
-      << "attempt 0 (pid " << first << ") was not fenced";
   EXPECT_TRUE(waitUntil([&] { return nodeState(cluster, node) == "UP"; }, std::chrono::seconds(20)));
   EXPECT_TRUE(processRuns(second));
   j = cluster.job(*id);

@@ -282,6 +282,14 @@ void TestCluster::signalNode(int i, int sig) const {
   if (node_pids_[i] > 0) kill(node_pids_[i], sig);
 }
 
+bool TestCluster::waitNodeExit(int i, std::chrono::milliseconds timeout) {
+  const pid_t pid = node_pids_[i];
+  if (pid <= 0) return true;
+  if (!waitUntil([pid] { return waitpid(pid, nullptr, WNOHANG) == pid; }, timeout)) return false;
+  node_pids_[i] = 0;
+  return true;
+}
+
 void TestCluster::killNode(int i) {
   if (node_pids_[i] > 0) {
     kill(node_pids_[i], SIGKILL);

@@ -122,6 +122,9 @@ class TestCluster {
   std::string httpAddress() const;
   std::string nodeHttpAddress(int i) const;
   pid_t controllerPid() const { return controller_pid_; }
+  pid_t nodePid(int i) const { return node_pids_[i]; }
+  // Waits for node daemon i to exit on its own (after SIGQUIT, say) and reaps it.
+  bool waitNodeExit(int i, std::chrono::milliseconds timeout);
   // The private munged's socket (Options::munge); every daemon and CLI run here is given it.
   const std::string& mungeSocket() const { return munge_socket_; }
 
