@@ -10,7 +10,8 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache git \
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libcpp-httplib-dev libmunge-dev munge \
   zlib1g-dev python3 procps toil \
-  prometheus runc umoci busybox-static etcd-server
+  prometheus runc umoci busybox-static etcd-server \
+  esbuild libjs-chart.js chromium python3-websocket
 
 .PHONY: deps build test demo bench clean fuzz
 

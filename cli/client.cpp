@@ -158,6 +158,15 @@ Status Client::setQuota(const proto::SetQuotaRequest& req) {
   return {};
 }
 
+Result<proto::DashboardTokenReply> Client::dashboardToken(const proto::DashboardTokenRequest& req) {
+  grpc::ClientContext ctx;
+  setDeadline(ctx, kCallTimeout);
+  proto::DashboardTokenReply reply;
+  auto s = impl_->stub->DashboardToken(&ctx, req, &reply);
+  if (!s.ok()) return fromGrpc(s, impl_->address);
+  return reply;
+}
+
 Result<proto::JobInfo> Client::getJob(uint64_t id) {
   grpc::ClientContext ctx;
   setDeadline(ctx, kCallTimeout);

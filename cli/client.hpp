@@ -66,6 +66,8 @@ class Client {
   Result<proto::QuotasReply> quotas(const std::string& pool);
   Result<proto::LocateDataReply> locateData(const std::string& uri);
   Status setQuota(const proto::SetQuotaRequest& req);
+  // `locus token`: admins only (kPermissionDenied otherwise).
+  Result<proto::DashboardTokenReply> dashboardToken(const proto::DashboardTokenRequest& req);
   Result<proto::ServiceReply> manageService(const proto::ServiceRequest& req);
   Result<proto::ListNodesReply> listNodes(std::chrono::milliseconds timeout = std::chrono::seconds{30});
   // One WatchEvents stream: on_event for each message (bookmarks and "current" events too)

@@ -24,6 +24,7 @@ int runAcct(const std::vector<std::string>& args, const Globals& g);  // like sa
 int runAccount(const std::vector<std::string>& args, const Globals& g);
 int runShare(const std::vector<std::string>& args, const Globals& g);
 int runQuota(const std::vector<std::string>& args, const Globals& g);  // cli/quota_command.cpp
+int runToken(const std::vector<std::string>& args, const Globals& g);  // cli/token_command.cpp
 int runData(const std::vector<std::string>& args, const Globals& g);  // cli/data_command.cpp
 int runService(const std::vector<std::string>& args, const Globals& g);  // cli/service_command.cpp
 int runFrameworks(const std::vector<std::string>& args, const Globals& g);  // cli/framework_command.cpp

@@ -56,10 +56,6 @@ Status followEvents(
 
 namespace {
 
-nlohmann::json orNull(const std::string& s) {
-  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
-}
-
 bool ended(const proto::Event& e) {
   static const char* const kTerminal[] = {"COMPLETED", "FAILED",    "CANCELLED",
                                           "TIMEOUT",   "NODE_FAIL", "OUT_OF_MEMORY"};
@@ -68,21 +64,6 @@ bool ended(const proto::Event& e) {
 }
 
 }  // namespace
-
-nlohmann::json eventToJson(const proto::Event& e) {
-  const bool job = e.job_id() != 0;
-  return {{"id", e.id()},
-          {"time", formatRfc3339(e.time())},
-          {"kind", e.kind()},
-          {"job_id", job ? nlohmann::json(e.job_id()) : nlohmann::json(nullptr)},
-          {"node", orNull(e.node())},
-          {"user", orNull(e.user())},
-          {"old_state", orNull(e.old_state())},
-          {"new_state", e.new_state()},
-          {"reason", e.reason()},
-          {"exit_code", job && ended(e) && e.exit_code() >= 0 ? nlohmann::json(e.exit_code())
-                                                              : nlohmann::json(nullptr)}};
-}
 
 std::string eventLine(const proto::Event& e) {
   std::string subject;

@@ -9,6 +9,7 @@
 
 #include "cli/client.hpp"
 #include "common/result.hpp"
+#include "proto/json.hpp"
 #include "proto/locus.pb.h"
 
 namespace locus::cli {
@@ -29,10 +30,9 @@ Status followEvents(
     const std::function<proto::WatchEventsRequest(std::optional<uint64_t> position)>& request,
     const std::function<bool(const proto::Event&)>& on_event);
 
-// `locus events --json`: one object per event with the keys id, time (RFC 3339), kind, job_id,
-// node, user, old_state, new_state, reason, exit_code; null where an event has no such value
-// (a node event's job_id and user, a submitted job's old_state, exit_code until a job ends).
-nlohmann::json eventToJson(const proto::Event& e);
+// `locus events --json`: one object per event (proto/json.hpp; the dashboard's /api/events sends
+// the same objects).
+using proto::eventToJson;
 // `locus events`: "TIME  ID  KIND  job 12|node n1  OLD -> NEW  DETAILS", one line, no newline.
 std::string eventLine(const proto::Event& e);
 

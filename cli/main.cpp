@@ -43,6 +43,7 @@ Services:
   service create NAME --replicas R --cpus C --mem M [--port auto] [--health-http PATH | --health-cmd CMD] -- COMMAND...
   service list | show NAME | endpoints NAME | scale NAME R | update NAME ... | rollback NAME | delete NAME
   quota set POOL ACCOUNT [--guaranteed R] [--max R] | --remove    change a quota (admins)
+  token [--ttl SECONDS] [--json]                   a dashboard token: cancel from the web page (admins)
   priority [JOBID...] [--json]                     pending jobs' priority and its factors (like sprio)
 Frameworks:
   frameworks [--json]                              frameworks (two-level scheduling), leases, usage
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
   if (command == "simulate") return locus::sim::runSimulate(args);  // needs no controller
   static const std::map<std::string, int (*)(const std::vector<std::string>&, const Globals&)> kCommands{
       {"submit", runSubmit}, {"queue", runQueue}, {"show", runShow},   {"cancel", runCancel},
-      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"data", runData}, {"service", runService}, {"frameworks", runFrameworks},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"controllers", runControllers}, {"up", runUp},       {"down", runDown}, {"run", runRun},
+      {"wait", runWait},     {"events", runEvents},     {"hold", runHold},     {"release", runRelease}, {"requeue", runRequeue},     {"share", runShare},   {"quota", runQuota}, {"token", runToken}, {"data", runData}, {"service", runService}, {"frameworks", runFrameworks},   {"account", runAccount},   {"priority", runPriority},     {"why", runWhy}, {"eff", runEff}, {"profile", runProfile}, {"acct", runAcct},     {"nodes", runNodes}, {"controllers", runControllers}, {"up", runUp},       {"down", runDown}, {"run", runRun},
   };
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

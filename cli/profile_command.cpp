@@ -27,16 +27,6 @@ constexpr const char* kUsage =
 The job must have been submitted with --profile task[,gpu]. See docs/user-guide.md, "Profiles".
 )";
 
-// The node files of a job, by node name.
-std::vector<std::string> profileFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.path().extension() == ".h5") out.push_back(e.path().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 void printSummary(const proto::JobInfo& job, const std::string& dir,
                   const std::vector<profile::NodeProfile>& nodes) {
   const profile::NodeProfile& first = nodes.front();
@@ -103,7 +93,7 @@ int runProfile(const std::vector<std::string>& raw, const Globals& g) {
   if (job->spec().profile().empty() || job->profile_dir().empty())
     return fail("job " + rest[0] + " was not profiled (submit it with --profile task or task,gpu)");
   const std::string dir = job->profile_dir() + "/" + std::to_string(id);
-  const std::vector<std::string> files = profileFiles(dir);
+  const std::vector<std::string> files = profile::jobFiles(dir);
   if (files.empty()) {
     if (job->state() == "PENDING")
       return fail("job " + rest[0] + " has not started: no profile yet");

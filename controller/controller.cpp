@@ -755,6 +755,29 @@ proto::CancelJobReply Controller::cancel(const proto::CancelJobRequest& request)
   return reply;
 }
 
+Result<proto::DashboardTokenReply> Controller::dashboardToken(
+    const proto::DashboardTokenRequest& request) {
+  const bool is_admin = request.uid() == 0 ||
+                        std::find(config_.admins.begin(), config_.admins.end(), request.user()) !=
+                            config_.admins.end();
+  if (!is_admin)
+    return Error{ErrorCode::kPermissionDenied,
+                 "permission denied: only admins may get a dashboard token"};
+  const std::chrono::seconds ttl = request.ttl_s() == 0
+                                       ? std::chrono::seconds{DashboardTokens::kDefaultTtl}
+                                       : std::chrono::seconds{request.ttl_s()};
+  const auto now = DashboardTokens::Clock::now();
+  auto token = dashboard_tokens_.issue(request.user(), request.uid(), ttl, now);
+  if (!token.ok()) return token.error();
+  log()->info("dashboard token for user={} ttl_s={}", request.user(), ttl.count());
+  proto::DashboardTokenReply reply;
+  reply.set_token(*token);
+  reply.set_expires(
+      std::chrono::duration_cast<std::chrono::seconds>((now + ttl).time_since_epoch()).count());
+  reply.set_user(request.user());
+  return reply;
+}
+
 proto::ListNodesReply Controller::listNodes() {
   std::lock_guard lock(mu_);
   proto::ListNodesReply reply;

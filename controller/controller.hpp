@@ -18,6 +18,7 @@
 #include "common/config.hpp"
 #include "common/dependency.hpp"
 #include "common/result.hpp"
+#include "controller/dashboard/dashboard_tokens.hpp"
 #include "controller/data_inputs.hpp"
 #include "controller/event_log.hpp"
 #include "controller/frameworks.hpp"
@@ -27,12 +28,12 @@
 #include "controller/nodes/node.hpp"
 #include "controller/pools.hpp"
 #include "controller/preemption_policy.hpp"
-#include "controller/services.hpp"
 #include "controller/priority_engine.hpp"
-#include "locality/switch_tree.hpp"
 #include "controller/scheduler/runtime_predictor.hpp"
 #include "controller/scheduler/scheduler.hpp"
+#include "controller/services.hpp"
 #include "controller/store/store.hpp"
+#include "locality/switch_tree.hpp"
 
 namespace locus::proto {
 class SubmitJobRequest;
@@ -67,6 +68,8 @@ class LeaseRequest;
 class FrameworkLaunch;
 class Lease;
 class ListFrameworksReply;
+class DashboardTokenRequest;
+class DashboardTokenReply;
 }  // namespace locus::proto
 
 namespace locus::controller {
@@ -152,6 +155,13 @@ class Controller {
   std::string metricsText();
   // The counters and histograms fed as things happen (the RPC server times its calls here).
   ControllerMetrics& metrics() { return metrics_; }
+
+  // `locus token`: a dashboard token acting as the caller (request.user/uid, the credential's),
+  // ttl_s or DashboardTokens::kDefaultTtl. Errors: kPermissionDenied (not an admin: uid 0 or
+  // in `admins`), kInvalidArgument (ttl out of range), kUnavailable (no random bytes).
+  Result<proto::DashboardTokenReply> dashboardToken(const proto::DashboardTokenRequest& request);
+  // The tokens, checked by the dashboard's POST routes; thread-safe on their own.
+  const DashboardTokens& dashboardTokens() const { return dashboard_tokens_; }
 
   const Config& config() const { return config_; }
   // The address clients reach this controller at, given to jobs as LOCUS_CONTROLLER. Call
@@ -305,6 +315,7 @@ class Controller {
   // guarded by mu_: each job's state and attempt as its last stored event left them.
   std::unordered_map<uint64_t, EventState> event_state_;
   ControllerMetrics metrics_;  // thread-safe instruments, not guarded by mu_
+  DashboardTokens dashboard_tokens_;  // thread-safe on its own, not guarded by mu_
 };
 
 }  // namespace locus::controller

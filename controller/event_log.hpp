@@ -26,6 +26,10 @@
 #include "common/job_spec.hpp"
 #include "common/result.hpp"
 
+namespace locus::proto {
+class Event;
+}  // namespace locus::proto
+
 namespace locus::controller {
 
 struct Event {
@@ -45,6 +49,10 @@ struct Event {
 
   bool isNodeEvent() const { return job_id == 0; }
 };
+
+// The wire form of an event: what WatchEvents sends, and (through proto::eventToJson) what
+// `locus events --json` prints and the dashboard's /api/events serves (events.cpp).
+proto::Event toProto(const Event& e);
 
 // Which events a reader wants. Node events are never filtered by job or user.
 struct EventFilter {

@@ -47,6 +47,24 @@ std::string nodeEventKind(NodeState state) {
 
 }  // namespace
 
+proto::Event toProto(const Event& e) {
+  proto::Event out;
+  out.set_id(e.id);
+  out.set_time(e.time);
+  out.set_kind(e.kind);
+  out.set_job_id(e.job_id);
+  out.set_node(e.node);
+  out.set_user(e.user);
+  out.set_old_state(e.old_state);
+  out.set_new_state(e.new_state);
+  out.set_reason(e.reason);
+  out.set_exit_code(e.exit_code);
+  out.set_array_job_id(e.array_job_id);
+  out.set_array_task_id(e.array_task_id);
+  out.set_attempt(e.attempt);
+  return out;
+}
+
 Status Controller::loadEvents() {
   auto stored = store_->loadEvents(events_->capacity());
   if (!stored.ok()) return stored.error();

@@ -107,6 +107,15 @@ std::string joined(const std::vector<std::string>& v) {
 
 }  // namespace
 
+std::vector<std::string> jobFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".h5") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::vector<NodeProfile>> readProfiles(const std::string& path) {
   h5::silenceErrors();
   std::error_code ec;

@@ -9,6 +9,10 @@
 
 namespace locus::profile {
 
+// The node files of one job in `dir` (DIR/JOBID: NODE.h5 each), sorted by name; none when the
+// directory is missing or unreadable (the caller says what that means).
+std::vector<std::string> jobFiles(const std::string& dir);
+
 // Every node profile in `path`: one for a node's file, one per node group for a merged file.
 // Opens the file without HDF5's file locking, so a file a node daemon still writes can be read
 // (every flushed sample is there). Errors: kNotFound (no such file), kInvalidArgument (not an

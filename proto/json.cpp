@@ -1,6 +1,7 @@
 // The JSON views of proto/json.hpp.
 #include "proto/json.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,17 @@ constexpr uint64_t kUnlimited = UINT64_MAX;
 nlohmann::json amountJson(const QuotaAmount& a) {
   auto one = [](uint64_t v) { return v == kUnlimited ? nlohmann::json(nullptr) : nlohmann::json(v); };
   return {{"cores", one(a.cores())}, {"mem_mb", one(a.mem_mb())}, {"gpus", one(a.gpus())}};
+}
+
+nlohmann::json orNull(const std::string& s) {
+  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
+bool ended(const Event& e) {
+  static const char* const kTerminal[] = {"COMPLETED", "FAILED",    "CANCELLED",
+                                          "TIMEOUT",   "NODE_FAIL", "OUT_OF_MEMORY"};
+  return std::find(std::begin(kTerminal), std::end(kTerminal), e.new_state()) !=
+         std::end(kTerminal);
 }
 
 }  // namespace
@@ -228,6 +240,21 @@ nlohmann::json topologyToJson(const ListNodesReply& reply) {
     nodes.push_back({{"name", n.name()}, {"cpu_model", n.topology().cpu_model()}, {"numa", numa}});
   }
   return {{"switches", switches}, {"nodes", nodes}};
+}
+
+nlohmann::json eventToJson(const Event& e) {
+  const bool job = e.job_id() != 0;
+  return {{"id", e.id()},
+          {"time", formatRfc3339(e.time())},
+          {"kind", e.kind()},
+          {"job_id", job ? nlohmann::json(e.job_id()) : nlohmann::json(nullptr)},
+          {"node", orNull(e.node())},
+          {"user", orNull(e.user())},
+          {"old_state", orNull(e.old_state())},
+          {"new_state", e.new_state()},
+          {"reason", e.reason()},
+          {"exit_code", job && ended(e) && e.exit_code() >= 0 ? nlohmann::json(e.exit_code())
+                                                              : nlohmann::json(nullptr)}};
 }
 
 }  // namespace locus::proto

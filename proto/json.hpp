@@ -1,11 +1,12 @@
 #pragma once
 // JSON views of the wire messages, with the field names the docs promise and tools rely on. One
 // definition shared by the CLI (`locus queue/show/nodes/share/quota show/service list/frameworks
-// --json`) and the controller's dashboard (/api/...), so both always give the same keys.
+// /events --json`) and the controller's dashboard (/api/...), so both always give the same keys.
 #include <nlohmann/json_fwd.hpp>
 
 namespace locus::proto {
 
+class Event;
 class FrameworkSummary;
 class JobInfo;
 class ListNodesReply;
@@ -30,6 +31,12 @@ nlohmann::json serviceToJson(const ServiceInfo& service);
 
 // One element of `locus frameworks --json`.
 nlohmann::json frameworkToJson(const FrameworkSummary& framework);
+
+// `locus events --json` (one object per line) and each event of the dashboard's /api/events: the
+// keys id, time (RFC 3339), kind, job_id, node, user, old_state, new_state, reason, exit_code;
+// null where an event has no such value (a node event's job_id and user, a submitted job's
+// old_state, exit_code until a job ends).
+nlohmann::json eventToJson(const Event& e);
 
 // The machine layout behind `locus nodes --topology` (which prints text; there is no CLI --json):
 //   {"switches": [{"name", "parent" (index, -1 the root), "nodes": [...]}],

@@ -20,9 +20,10 @@ struct HttpGetResult {
 };
 
 // METHOD http://ADDRESS/path (ADDRESS "HOST:PORT") with an empty body, Connection: close; gives
-// up after `timeout_s`.
+// up after `timeout_s`. `headers`: more request header lines, each ending in "\r\n".
 inline HttpGetResult httpRequest(const std::string& method, const std::string& address,
-                                 const std::string& path, int timeout_s = 10) {
+                                 const std::string& path, int timeout_s = 10,
+                                 const std::string& headers = "") {
   HttpGetResult r;
   auto colon = address.rfind(':');
   if (colon == std::string::npos) {
@@ -49,10 +50,9 @@ inline HttpGetResult httpRequest(const std::string& method, const std::string& a
     r.error = "cannot connect to " + address;
     return r;
   }
-  std::string request =
-      method + " " + path + " HTTP/1.1\r\nHost: " + address +
-      (method == "GET" || method == "HEAD" ? "" : "\r\nContent-Length: 0") +
-      "\r\nConnection: close\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + address +
+                        (method == "GET" || method == "HEAD" ? "" : "\r\nContent-Length: 0") +
+                        "\r\nConnection: close\r\n" + headers + "\r\n";
   for (size_t done = 0; done < request.size();) {
     ssize_t n = send(fd, request.data() + done, request.size() - done, MSG_NOSIGNAL);
     if (n <= 0) {

@@ -44,24 +44,6 @@ grpc::Status guarded(const char* what, F&& body) {
   }
 }
 
-proto::Event toProto(const Event& e) {
-  proto::Event out;
-  out.set_id(e.id);
-  out.set_time(e.time);
-  out.set_kind(e.kind);
-  out.set_job_id(e.job_id);
-  out.set_node(e.node);
-  out.set_user(e.user);
-  out.set_old_state(e.old_state);
-  out.set_new_state(e.new_state);
-  out.set_reason(e.reason);
-  out.set_exit_code(e.exit_code);
-  out.set_array_job_id(e.array_job_id);
-  out.set_array_task_id(e.array_task_id);
-  out.set_attempt(e.attempt);
-  return out;
-}
-
 std::string credentialOf(const grpc::ServerContext* ctx) {
   auto it = ctx->client_metadata().find(kMungeMetadataKey);
   return it == ctx->client_metadata().end() ? std::string() : std::string(it->second.data(), it->second.size());
@@ -374,6 +356,18 @@ class ClientService final : public proto::ClientApi::Service {
       if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
       Status s = c_.setQuota(stamped(*req, who));
       return s.ok() ? grpc::Status::OK : toGrpc(s.error());
+    });
+  }
+
+  grpc::Status DashboardToken(grpc::ServerContext* ctx, const proto::DashboardTokenRequest* req,
+                              proto::DashboardTokenReply* reply) override {
+    return timed("DashboardToken", [&] {
+      std::optional<Identity> who;
+      if (grpc::Status st = admit(ctx, req->user(), who); !st.ok()) return st;
+      auto r = c_.dashboardToken(stamped(*req, who));
+      if (!r.ok()) return toGrpc(r.error());
+      *reply = std::move(*r);
+      return grpc::Status::OK;
     });
   }
 

@@ -2,13 +2,21 @@
 // values as `locus show --json`, `locus nodes --json`, `locus share --json`, `locus quota show
 // --json`, `locus service list --json` and `locus frameworks --json`), /api/topology the switch
 // tree and NUMA layout, unknown jobs and pools are 404 JSON errors, the endpoints are read-only
-// (405), and / is the page with a view for each.
+// (405) but for cancel with an admin's token (`locus token`), /api/events streams the event log
+// as Server-Sent Events (the objects of `locus events --json`, resumable), /api/jobs/ID/profile
+// is the job's HDF5 profile as JSON, and / is the page with a view for each.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -70,6 +78,174 @@ nlohmann::json findJob(const nlohmann::json& list, uint64_t id) {
   for (const auto& j : list.value("jobs", nlohmann::json::array()))
     if (j.value("id", uint64_t{0}) == id) return j;
   return nullptr;
+}
+
+// One Server-Sent Events message: its "id:" (empty if none) and "data:" lines.
+struct SseMessage {
+  std::string id;
+  std::string data;  // "" for a message without data (where a stream starts, a bookmark)
+};
+
+// A client of one text/event-stream response over a plain socket (like tests/http_get.hpp, not
+// the server's library): sends the GET, then decodes the chunked body and its messages as they
+// arrive. Waits are bounded; the destructor hangs up.
+class SseReader {
+ public:
+  SseReader(const std::string& address, const std::string& path,
+            const std::string& last_event_id = "") {
+    auto colon = address.rfind(':');
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* ai = nullptr;
+    if (getaddrinfo(address.substr(0, colon).c_str(), address.substr(colon + 1).c_str(), &hints,
+                    &ai) != 0)
+      return;
+    fd_ = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval tv{0, 100'000};  // reads return every 100 ms, so waits can end on time
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const bool connected = fd_ >= 0 && connect(fd_, ai->ai_addr, ai->ai_addrlen) == 0;
+    freeaddrinfo(ai);
+    if (!connected) return;
+    std::string request =
+        "GET " + path + " HTTP/1.1\r\nHost: " + address + "\r\nAccept: text/event-stream\r\n" +
+        (last_event_id.empty() ? "" : "Last-Event-ID: " + last_event_id + "\r\n") + "\r\n";
+    if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size()))
+      return;
+    // The status line and headers.
+    waitFor([&] { return raw_.find("\r\n\r\n") != std::string::npos; }, std::chrono::seconds(10));
+    auto end = raw_.find("\r\n\r\n");
+    if (raw_.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return;
+    status_ = std::atoi(raw_.c_str() + 9);
+    head_ = raw_.substr(0, end);
+    raw_.erase(0, end + 4);
+    chunked_ = head_.find("Transfer-Encoding: chunked") != std::string::npos;
+    if (chunked_)
+      decode();  // the first chunks may have come with the headers
+    else
+      body_ = raw_;  // an error answer: the body so far
+  }
+  ~SseReader() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int status() const { return status_; }
+  const std::string& head() const { return head_; }
+  const std::string& body() const { return body_; }
+  bool closed() const { return closed_; }
+  const std::vector<SseMessage>& messages() const { return messages_; }
+  // Messages with data, parsed.
+  std::vector<nlohmann::json> events() const {
+    std::vector<nlohmann::json> out;
+    for (const auto& m : messages_)
+      if (!m.data.empty()) out.push_back(nlohmann::json::parse(m.data, nullptr, false));
+    return out;
+  }
+  // Reads until `condition` holds, the server closes or `timeout` passes; returns condition().
+  bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+      if (closed_ || fd_ < 0 || std::chrono::steady_clock::now() >= deadline) return condition();
+      char buf[8192];
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        closed_ = true;
+      if (n > 0) {
+        raw_.append(buf, static_cast<size_t>(n));
+        if (status_ != 0) decode();
+      }
+    }
+    return true;
+  }
+  // Waits until the server ends the response (the terminating chunk or a closed connection).
+  bool waitClosed(std::chrono::milliseconds timeout) {
+    return waitFor([&] { return closed_; }, timeout);
+  }
+  // waitFor on the messages received so far.
+  bool waitForMessages(const std::function<bool(const std::vector<SseMessage>&)>& condition,
+                       std::chrono::milliseconds timeout) {
+    return waitFor(
+        [&] {
+          parse();
+          return condition(messages_);
+        },
+        timeout);
+  }
+
+ private:
+  // The chunked body so far -> body_.
+  void decode() {
+    if (!chunked_) return;
+    while (true) {  // "SIZE\r\nDATA\r\n" ...
+      auto line = raw_.find("\r\n");
+      if (line == std::string::npos) return;
+      const size_t size = std::strtoul(raw_.substr(0, line).c_str(), nullptr, 16);
+      if (raw_.size() < line + 2 + size + 2) return;
+      if (size == 0) {
+        closed_ = true;
+        return;
+      }
+      body_ += raw_.substr(line + 2, size);
+      raw_.erase(0, line + 2 + size + 2);
+    }
+  }
+  // body_ -> messages_ (each ends with a blank line).
+  void parse() {
+    size_t end;
+    while ((end = body_.find("\n\n", parsed_)) != std::string::npos) {
+      SseMessage m;
+      bool any = false;
+      std::string block = body_.substr(parsed_, end - parsed_);
+      parsed_ = end + 2;
+      size_t pos = 0;
+      while (pos <= block.size()) {
+        size_t nl = block.find('\n', pos);
+        std::string field =
+            block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        pos = nl == std::string::npos ? block.size() + 1 : nl + 1;
+        if (field.rfind("id: ", 0) == 0) m.id = field.substr(4), any = true;
+        if (field.rfind("data: ", 0) == 0) m.data += field.substr(6), any = true;
+      }
+      if (any) messages_.push_back(std::move(m));
+    }
+  }
+
+  int fd_ = -1;
+  int status_ = 0;
+  bool chunked_ = false;
+  bool closed_ = false;
+  std::string raw_, head_, body_;
+  size_t parsed_ = 0;
+  std::vector<SseMessage> messages_;
+};
+
+// The events of job `id` among `events`, as "kind OLD->NEW".
+std::vector<std::string> historyOf(const std::vector<nlohmann::json>& events, uint64_t id) {
+  std::vector<std::string> out;
+  for (const auto& e : events) {
+    if (e["job_id"].is_null() || e["job_id"].get<uint64_t>() != id) continue;
+    out.push_back(e["kind"].get<std::string>() + " " +
+                  (e["old_state"].is_null() ? "" : e["old_state"].get<std::string>()) + "->" +
+                  e["new_state"].get<std::string>());
+  }
+  return out;
+}
+
+bool hasJobEvent(const std::vector<SseMessage>& messages, uint64_t id, const std::string& kind) {
+  for (const auto& m : messages) {
+    if (m.data.empty()) continue;
+    auto e = nlohmann::json::parse(m.data, nullptr, false);
+    if (!e.is_discarded() && !e["job_id"].is_null() && e["job_id"].get<uint64_t>() == id &&
+        e["kind"] == kind)
+      return true;
+  }
+  return false;
+}
+
+// POST PATH with "Authorization: Bearer TOKEN" (none when token is empty).
+HttpGetResult postWithToken(const std::string& address, const std::string& path,
+                            const std::string& token) {
+  return httpRequest("POST", address, path, 10,
+                     token.empty() ? "" : "Authorization: Bearer " + token + "\r\n");
 }
 
 TEST(Dashboard, ApiGivesTheCliJsonAndThePageIsServed) {
@@ -157,7 +333,14 @@ TEST(Dashboard, ApiGivesTheCliJsonAndThePageIsServed) {
   EXPECT_NE(page.body.find("api/jobs"), std::string::npos);
   EXPECT_NE(page.body.find("api/nodes"), std::string::npos);
   EXPECT_EQ(page.body.find("<script src="), std::string::npos) << "no external scripts";
-  EXPECT_EQ(page.body.find("https://"), std::string::npos) << "no CDN";
+  // No CDN: nothing loaded from elsewhere (Chart.js's license comment names its site, that is all).
+  for (const char* external : {"src=\"http", "href=\"http", "<link", "import(", "url(http"})
+    EXPECT_EQ(page.body.find(external), std::string::npos) << external;
+  // The bundle is in: the event stream, the cancel route, the profile plot (Chart.js).
+  for (const char* part : {"api/events", "EventSource", "/cancel", "/profile", "Authorization",
+                           "sessionStorage", "id=\"token\"", "id=\"job-cancel\"",
+                           "id=\"profile-cpu\"", "id=\"profile-rss\"", "Chart.js v3"})
+    EXPECT_NE(page.body.find(part), std::string::npos) << part;
   // /metrics is still there.
   EXPECT_EQ(httpGet(http, "/metrics").status, 200);
 }
@@ -320,10 +503,268 @@ TEST(Dashboard, SharesQuotasServicesFrameworksAndTopologyAreTheCliJson) {
         "api/topology", "reason_detail"}) {
     EXPECT_NE(page.body.find(anchor), std::string::npos) << anchor;
   }
-  EXPECT_EQ(page.body.find("https://"), std::string::npos) << "no CDN";
+  EXPECT_EQ(page.body.find("src=\"http"), std::string::npos) << "no CDN";
 
   framework.close();
   EXPECT_EQ(cluster.locus({"cancel", std::to_string(*busy)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace locus::testing
+
+namespace locus::testing {
+namespace {
+
+using std::chrono::seconds;
+
+// Ids of the messages with data for job `id`.
+std::vector<std::string> idsOf(const std::vector<SseMessage>& messages, uint64_t id) {
+  std::vector<std::string> out;
+  for (const auto& m : messages) {
+    if (m.data.empty()) continue;
+    auto e = nlohmann::json::parse(m.data, nullptr, false);
+    if (!e.is_discarded() && !e["job_id"].is_null() && e["job_id"].get<uint64_t>() == id)
+      out.push_back(m.id);
+  }
+  return out;
+}
+
+std::unique_ptr<TestCluster> httpCluster(int nodes) {
+  TestCluster::Options options;
+  options.nodes = nodes;
+  options.http = true;
+  auto cluster = std::make_unique<TestCluster>(options);
+  if (!cluster->startController()) return nullptr;
+  for (int i = 0; i < nodes; ++i)
+    if (!cluster->startNode(i)) return nullptr;
+  if (!cluster->waitNodesUp(nodes, seconds(20)) || cluster->httpAddress().empty()) return nullptr;
+  return cluster;
+}
+
+TEST(Dashboard, EventsStreamTheLogAsServerSentEventsAndResume) {
+  auto cluster = httpCluster(1);
+  ASSERT_TRUE(cluster);
+  const std::string http = cluster->httpAddress();
+
+  // A stream from now: its first message says where it starts (an id, no data).
+  SseReader all(http, "/api/events");
+  ASSERT_EQ(all.status(), 200) << all.head();
+  EXPECT_NE(all.head().find("Content-Type: text/event-stream"), std::string::npos) << all.head();
+  ASSERT_TRUE(all.waitForMessages([](const auto& m) { return !m.empty(); }, seconds(10)));
+  ASSERT_TRUE(all.messages()[0].data.empty());
+  const std::string start = all.messages()[0].id;
+  ASSERT_FALSE(start.empty());
+
+  // A job's three events arrive as they happen, each "id:" its event's id.
+  auto id = cluster->submit({"--wrap", "true"});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(all.waitForMessages([&](const auto& m) { return hasJobEvent(m, *id, "completed"); },
+                                  seconds(30)));
+  const std::vector<nlohmann::json> events = all.events();
+  EXPECT_EQ(historyOf(events, *id),
+            (std::vector<std::string>{"submitted ->PENDING", "started PENDING->RUNNING",
+                                      "completed RUNNING->COMPLETED"}));
+  for (const auto& m : all.messages())
+    if (!m.data.empty())
+      EXPECT_EQ(m.id, std::to_string(nlohmann::json::parse(m.data)["id"].get<uint64_t>()));
+
+  // The same objects as `locus events --json` from the same point.
+  {
+    std::vector<std::string> argv{binDir() + "/locus",
+                                  "--controller",
+                                  cluster->address(),
+                                  "events",
+                                  "--json",
+                                  "--after",
+                                  start,
+                                  "--job",
+                                  std::to_string(*id)};
+    BackgroundCommand cli(argv, {}, cluster->workDir());
+    auto lines = [&] {
+      std::vector<nlohmann::json> out;
+      std::string text = cli.outSoFar();
+      size_t pos = 0;
+      for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1)
+        out.push_back(nlohmann::json::parse(text.substr(pos, nl - pos), nullptr, false));
+      return out;
+    };
+    ASSERT_TRUE(waitUntil([&] { return lines().size() >= 3; }, seconds(20)))
+        << cli.outSoFar() << cli.errSoFar();
+    std::vector<nlohmann::json> mine;
+    for (const auto& e : events)
+      if (e["job_id"] == *id) mine.push_back(e);
+    EXPECT_EQ(lines(), mine);
+    cli.signal(SIGINT);
+    cli.wait(seconds(10));
+  }
+
+  // Resuming after the "submitted" event gives the two after it, nothing twice: with
+  // Last-Event-ID (which wins over ?after=, as a reconnecting browser sends both), or ?after=.
+  const std::vector<std::string> ids = idsOf(all.messages(), *id);
+  ASSERT_EQ(ids.size(), 3u);
+  for (const auto& [path, header] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/events?after=0", ids[0]}, {"/api/events?after=" + ids[0], ""}}) {
+    SCOPED_TRACE(path + " Last-Event-ID: " + header);
+    SseReader resumed(http, path, header);
+    ASSERT_EQ(resumed.status(), 200);
+    ASSERT_TRUE(resumed.waitForMessages(
+        [&](const auto& m) { return hasJobEvent(m, *id, "completed"); }, seconds(10)));
+    EXPECT_EQ(idsOf(resumed.messages(), *id), (std::vector<std::string>{ids[1], ids[2]}));
+  }
+
+  // Filters as `locus events`: ?job= gets that job's events only; ?user= the user's.
+  auto other = cluster->submit({"--wrap", "true"});
+  ASSERT_TRUE(other);
+  SseReader one(http, "/api/events?after=" + start + "&job=" + std::to_string(*other));
+  ASSERT_TRUE(one.waitForMessages(
+      [&](const auto& m) { return hasJobEvent(m, *other, "completed"); }, seconds(30)));
+  EXPECT_TRUE(idsOf(one.messages(), *id).empty());
+  EXPECT_EQ(historyOf(one.events(), *other).size(), 3u);
+  SseReader mine(http, "/api/events?after=" + start + "&user=" + currentUser());
+  EXPECT_TRUE(mine.waitForMessages(
+      [&](const auto& m) { return hasJobEvent(m, *other, "completed"); }, seconds(10)));
+  EXPECT_EQ(idsOf(mine.messages(), *id), ids);
+
+  // A bad filter is 400; a resume id the log does not have (newer than any) is 410: start afresh.
+  EXPECT_EQ(httpGet(http, "/api/events?job=abc").status, 400);
+  EXPECT_EQ(httpGet(http, "/api/events?after=999999999").status, 410);
+
+  // The controller's shutdown ends open streams at once, not at the next event or heartbeat.
+  ASSERT_EQ(kill(cluster->controllerPid(), SIGTERM), 0);
+  EXPECT_TRUE(all.waitClosed(seconds(5))) << "the stream outlived the controller's HTTP server";
+}
+
+TEST(Dashboard, CancelFromThePageNeedsAnAdminsToken) {
+  auto cluster = httpCluster(1);
+  ASSERT_TRUE(cluster);
+  const std::string http = cluster->httpAddress();
+  auto busy = cluster->submit({"--wrap", "sleep 300"});
+  ASSERT_TRUE(busy);
+  ASSERT_TRUE(
+      waitUntil([&] { return cluster->job(*busy).value("state", "") == "RUNNING"; }, seconds(30)));
+  const std::string cancel = "/api/jobs/" + std::to_string(*busy) + "/cancel";
+  SseReader events(http, "/api/events?job=" + std::to_string(*busy));
+  ASSERT_EQ(events.status(), 200);
+
+  // No token, or a wrong one: 401 with a JSON error; nothing changes.
+  for (const std::string& token : {std::string(), std::string(64, 'a'), std::string("x")}) {
+    SCOPED_TRACE("token '" + token + "'");
+    auto r = postWithToken(http, cancel, token);
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.content_type, "application/json");
+    EXPECT_TRUE(nlohmann::json::parse(r.body, nullptr, false).contains("error")) << r.body;
+  }
+  EXPECT_EQ(cluster->job(*busy)["state"], "RUNNING");
+  // Other methods on the route are still refused.
+  EXPECT_EQ(httpRequest("PUT", http, cancel).status, 405);
+  EXPECT_EQ(httpRequest("POST", http, "/api/jobs/" + std::to_string(*busy) + "/requeue").status,
+            405);
+
+  // An admin's token: root is one (uid 0, as for every admin-only call).
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: the test cluster's admins are root's";
+  auto issued = cluster->locus({"token", "--json"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  nlohmann::json token = nlohmann::json::parse(issued.out, nullptr, false);
+  ASSERT_TRUE(token.contains("token")) << issued.out;
+  EXPECT_EQ(token["token"].get<std::string>().size(), 64u);
+  EXPECT_EQ(token["user"], currentUser());
+  auto r = postWithToken(http, cancel, token["token"].get<std::string>());
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json done = nlohmann::json::parse(r.body);
+  EXPECT_EQ(done["ok"], true);
+  EXPECT_EQ(done["user"], currentUser());
+  // As `locus cancel` does: the job is cancelled and its event logged.
+  EXPECT_TRUE(events.waitForMessages(
+      [&](const auto& m) { return hasJobEvent(m, *busy, "cancelled"); }, seconds(10)));
+  EXPECT_EQ(cluster->job(*busy)["state"], "CANCELLED");
+  // Again: it has finished (409); an unknown job is 404.
+  EXPECT_EQ(postWithToken(http, cancel, token["token"].get<std::string>()).status, 409);
+  EXPECT_EQ(
+      postWithToken(http, "/api/jobs/999999/cancel", token["token"].get<std::string>()).status,
+      404);
+
+  // An expired token is refused like none.
+  auto second = cluster->submit({"--wrap", "sleep 300"});
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(waitUntil([&] { return cluster->job(*second).value("state", "") == "RUNNING"; },
+                        seconds(30)));
+  auto short_lived = cluster->locus({"token", "--ttl", "1", "--json"});
+  ASSERT_EQ(short_lived.exit_code, 0) << short_lived.err;
+  nlohmann::json brief = nlohmann::json::parse(short_lived.out);
+  const std::string expires = brief["expires"].get<std::string>();  // RFC 3339, whole seconds
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        char now[32];
+        time_t t = time(nullptr);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        return std::string(now) > expires;
+      },
+      seconds(5)));
+  auto late = postWithToken(http, "/api/jobs/" + std::to_string(*second) + "/cancel",
+                            brief["token"].get<std::string>());
+  EXPECT_EQ(late.status, 401) << late.body;
+  EXPECT_EQ(cluster->job(*second)["state"], "RUNNING");
+  EXPECT_NE(cluster->locus({"token", "--ttl", "0"}).exit_code, 0);
+  EXPECT_NE(cluster->locus({"token", "--ttl", "99999999"}).exit_code, 0);
+
+  // A user who is not an admin gets no token (root only: to run the CLI as nobody).
+  if (geteuid() == 0) {
+    namespace fs = std::filesystem;
+    fs::permissions(cluster->dir(), fs::perms::owner_all | fs::perms::group_read |
+                                        fs::perms::group_exec | fs::perms::others_read |
+                                        fs::perms::others_exec);
+    const std::string cli = cluster->dir() + "/locus";
+    fs::copy_file(binDir() + "/locus", cli);
+    auto denied = runCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                              "--clear-groups", cli, "--controller", cluster->address(), "token"},
+                             {}, "/");
+    EXPECT_NE(denied.exit_code, 0);
+    EXPECT_NE(denied.err.find("only admins"), std::string::npos) << denied.err;
+    EXPECT_TRUE(denied.out.empty()) << denied.out;
+  }
+  EXPECT_EQ(cluster->locus({"cancel", std::to_string(*second)}).exit_code, 0);
+}
+
+TEST(Dashboard, ProfileOfAJobAsJson) {
+  auto cluster = httpCluster(1);
+  ASSERT_TRUE(cluster);
+  const std::string http = cluster->httpAddress();
+  auto profiled =
+      cluster->submit({"--profile", "task", "--profile-interval", "1", "--wrap", "sleep 3"});
+  auto plain = cluster->submit({"--wrap", "true"});
+  ASSERT_TRUE(profiled && plain);
+  ASSERT_TRUE(cluster->waitTerminal({*profiled, *plain}, seconds(60)));
+
+  // The series of the one task, as many samples as `locus profile --export csv` has rows.
+  nlohmann::json p = getJson(http, "/api/jobs/" + std::to_string(*profiled) + "/profile");
+  EXPECT_EQ(p["job_id"], *profiled);
+  ASSERT_EQ(p["nodes"].size(), 1u) << p.dump();
+  const auto& node = p["nodes"][0];
+  EXPECT_EQ(node["node"], "n1");
+  EXPECT_EQ(node["interval_s"], 1);
+  EXPECT_EQ(node["profile"], "task");
+  ASSERT_EQ(node["tasks"].size(), 1u) << p.dump();
+  const auto& task = node["tasks"][0];
+  EXPECT_EQ(task["step"], "batch");
+  EXPECT_EQ(task["task"], 0);
+  const size_t samples = task["time"].size();
+  EXPECT_GE(samples, 2u) << p.dump();
+  for (const char* key : {"cpu_percent", "rss_mb", "read_bytes", "write_bytes"})
+    EXPECT_EQ(task[key].size(), samples) << key;
+  EXPECT_FALSE(task.contains("gpu_util_percent")) << "GPU series only when sampled";
+  auto csv = cluster->locus({"profile", std::to_string(*profiled), "--export", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(static_cast<size_t>(std::count(csv.out.begin(), csv.out.end(), '\n')), samples + 1)
+      << csv.out;
+
+  // No profile: not asked for, an unknown job, or files the controller cannot read (404s that say
+  // so).
+  nlohmann::json none = getJson(http, "/api/jobs/" + std::to_string(*plain) + "/profile", 404);
+  EXPECT_NE(none.value("error", "").find("was not profiled"), std::string::npos) << none.dump();
+  getJson(http, "/api/jobs/999999/profile", 404);
+  std::filesystem::remove_all(p["dir"].get<std::string>());
+  nlohmann::json gone = getJson(http, "/api/jobs/" + std::to_string(*profiled) + "/profile", 404);
+  EXPECT_NE(gone.value("error", "").find("cannot read"), std::string::npos) << gone.dump();
 }
 
 }  // namespace

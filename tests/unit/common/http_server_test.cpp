@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
 
 #include "tests/http_get.hpp"
 
@@ -112,6 +115,83 @@ TEST(HttpServer, AThrowingHandlerAnswers500) {
   auto r = httpGet("127.0.0.1:" + std::to_string(*port), "/boom");
   EXPECT_EQ(r.status, 500);
   EXPECT_NE(r.body.find("kaput"), std::string::npos);
+}
+
+TEST(HttpServer, APostRouteAnswersOnlyItsPatternOtherPostsAre405) {
+  HttpServer server;
+  server.post("/api/jobs/[0-9]+/cancel", [](const HttpRequest& req) {
+    return HttpResponse{200, "text/plain",
+                        req.method + " " + req.path + " " + req.header("AUTHORIZATION")};
+  });
+  server.getPrefix("/api/jobs/", [](const HttpRequest& req) {
+    return HttpResponse{200, "text/plain", "get"};
+  });
+  auto port = server.start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.error().message;
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+
+  auto r = testing::httpRequest("POST", address, "/api/jobs/42/cancel", 10,
+                                "Authorization: Bearer abc\r\n");
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "POST /api/jobs/42/cancel Bearer abc");  // headers by name in any case
+  for (const char* path :
+       {"/api/jobs/x/cancel", "/api/jobs/42", "/api/jobs/42/cancel/more", "/api/jobs"}) {
+    SCOPED_TRACE(path);
+    EXPECT_EQ(testing::httpRequest("POST", address, path).status, 405);
+  }
+  for (const char* method : {"PUT", "DELETE", "PATCH"})
+    EXPECT_EQ(testing::httpRequest(method, address, "/api/jobs/42/cancel").status, 405) << method;
+  EXPECT_EQ(httpGet(address, "/api/jobs/42/cancel").body, "get");  // GET routes are apart
+}
+
+TEST(HttpServer, AStreamIsWrittenAsItGoesAndStopEndsItPromptly) {
+  HttpServer server;
+  std::atomic<int> writing{0};
+  server.getStream("/stream", [&](const HttpRequest& req) {
+    HttpStreamReply reply;
+    if (req.params.count("bad")) {  // an answer instead of a stream
+      reply.response = HttpResponse{400, "text/plain", "bad\n"};
+      return reply;
+    }
+    reply.response.content_type = "text/event-stream";
+    reply.response.headers = {{"Cache-Control", "no-cache"}};
+    reply.produce = [&](HttpStream& out) {
+      if (!out.write("data: first\n\n")) return;
+      ++writing;
+      // A producer with nothing more to say: it waits in slices and looks at stopping().
+      while (!out.stopping()) std::this_thread::sleep_for(HttpServer::kStreamSlice);
+      --writing;
+    };
+    return reply;
+  });
+  auto port = server.start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.error().message;
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+  EXPECT_EQ(httpGet(address, "/stream?bad=1").status, 400);
+
+  // Every stream it allows (each read to its end on a thread of its own), then one too many.
+  std::vector<testing::HttpGetResult> results(HttpServer::kMaxStreams);
+  std::vector<std::thread> readers;
+  for (size_t i = 0; i < HttpServer::kMaxStreams; ++i)
+    readers.emplace_back([&, i] { results[i] = httpGet(address, "/stream", 30); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (writing.load() < static_cast<int>(HttpServer::kMaxStreams) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(writing.load(), static_cast<int>(HttpServer::kMaxStreams));
+  EXPECT_EQ(httpGet(address, "/stream", 5).status, 503);
+
+  // stop() ends them all within a slice or so, not at some next write.
+  const auto began = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(3));
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(writing.load(), 0);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.content_type, "text/event-stream");
+    EXPECT_NE(r.body.find("data: first\n\n"), std::string::npos) << r.body;  // inside a chunk
+  }
 }
 
 TEST(HttpServer, StopRightAfterStartReturns) {
