@@ -235,6 +235,7 @@ class Controller {
   struct EventState {
     JobState state = JobState::kPending;
     uint32_t attempt = 0;
+    bool held = false;  // hold/release is an event too (same state, "held" / "released")
   };
   struct JobEvents {
     std::vector<Event> events;

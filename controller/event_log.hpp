@@ -66,7 +66,8 @@ struct EventFilter {
 // submitted (no previous state), started, resumed, suspended, requeued, preempted (reason
 // "Preempted", whatever the preemption mode did), and a terminal state in lower case
 // (completed, failed, cancelled, timeout, node_fail, out_of_memory). A same-state change with
-// a new attempt is "requeued".
+// a new attempt is "requeued". (A pending job held or released is "held" / "released": the
+// controller decides that, the state does not change.)
 std::string jobEventKind(std::optional<JobState> from, JobState to, std::string_view reason);
 
 class EventLog {

@@ -71,7 +71,7 @@ Status Controller::loadEvents() {
   const uint64_t last = stored->empty() ? 0 : stored->back().id;
   events_->restore(std::move(*stored), last);
   // Jobs stored before the log existed (an older store) raise no event for where they are now.
-  for (const auto& [id, job] : jobs_) event_state_[id] = {job.state, job.attempt};
+  for (const auto& [id, job] : jobs_) event_state_[id] = {job.state, job.attempt, job.held};
   return {};
 }
 
@@ -89,14 +89,17 @@ Result<Controller::JobEvents> Controller::storeJobEvents(const std::vector<const
     } else if (auto it = event_state_.find(job->id); it != event_state_.end()) {
       was = it->second;
     }
-    if (was && was->state == job->state && was->attempt == job->attempt) continue;
+    const bool same_state = was && was->state == job->state && was->attempt == job->attempt;
+    if (same_state && was->held == job->held) continue;
     Event e = jobEvent(*job);
     e.id = id++;
-    e.kind = jobEventKind(was ? std::optional<JobState>(was->state) : std::nullopt, job->state,
-                          job->reason);
+    // A pending job held or released (scontrol hold/release) stays PENDING: its own kind.
+    e.kind = same_state ? (job->held ? "held" : "released")
+                        : jobEventKind(was ? std::optional<JobState>(was->state) : std::nullopt,
+                                       job->state, job->reason);
     if (was) e.old_state = std::string(toString(was->state));
     if (Status s = store_->saveEvent(e); !s.ok()) return s.error();
-    out.states.emplace_back(job->id, EventState{job->state, job->attempt});
+    out.states.emplace_back(job->id, EventState{job->state, job->attempt, job->held});
     out.events.push_back(std::move(e));
   }
   if (!out.events.empty() && id - 1 > events_->capacity()) {

@@ -79,14 +79,24 @@ TEST(Events, EachJobsSequenceAndNothingLostOrRepeatedAcrossARestart) {
   auto requeued = cluster.submit({"--wrap", "[ \"$LOCUS_RESTART_COUNT\" != 0 ] || sleep 300"});
   ASSERT_TRUE(completes && fails && times_out && held && array && running && requeued);
   // Each change is acted on once the stream has shown the state it changes.
-  ASSERT_EQ(cluster.locus({"cancel", std::to_string(*held)}).exit_code, 0);
+  ASSERT_TRUE(
+      waitUntil([&] { return hasEvent(*all, *held, "submitted"); }, std::chrono::seconds(30)));
+  ASSERT_EQ(cluster.locus({"release", std::to_string(*held)}).exit_code, 0);
+  ASSERT_TRUE(
+      waitUntil([&] { return hasEvent(*all, *held, "completed"); }, std::chrono::seconds(30)));
+  // Released while it waits for a dependency that has not ended, held again, then cancelled.
+  auto later = cluster.submit({"-H", "-d", "afterok:" + std::to_string(*running), "--wrap", "true"});
+  ASSERT_TRUE(later);
+  ASSERT_EQ(cluster.locus({"release", std::to_string(*later)}).exit_code, 0);
+  ASSERT_EQ(cluster.locus({"hold", std::to_string(*later)}).exit_code, 0);
+  ASSERT_EQ(cluster.locus({"cancel", std::to_string(*later)}).exit_code, 0);
   ASSERT_TRUE(
       waitUntil([&] { return hasEvent(*all, *running, "started"); }, std::chrono::seconds(30)));
   ASSERT_EQ(cluster.locus({"cancel", std::to_string(*running)}).exit_code, 0);
   ASSERT_TRUE(
       waitUntil([&] { return hasEvent(*all, *requeued, "started"); }, std::chrono::seconds(30)));
   ASSERT_EQ(cluster.locus({"requeue", std::to_string(*requeued)}).exit_code, 0);
-  const std::vector<uint64_t> before_restart{*completes, *fails,     *times_out, *held,
+  const std::vector<uint64_t> before_restart{*completes, *fails,   *times_out, *held,    *later,
                                              *array,     *array + 1, *running,   *requeued};
   ASSERT_TRUE(cluster.waitTerminal(before_restart, std::chrono::seconds(60)));
 
@@ -143,13 +153,17 @@ TEST(Events, EachJobsSequenceAndNothingLostOrRepeatedAcrossARestart) {
   EXPECT_EQ(
       historyOf(events, *completes),
       (History{"submitted ->PENDING", "started PENDING->RUNNING", "completed RUNNING->COMPLETED"}));
+  EXPECT_EQ(historyOf(events, *later),
+            (History{"submitted ->PENDING", "released PENDING->PENDING", "held PENDING->PENDING",
+                     "cancelled PENDING->CANCELLED"}));
   EXPECT_EQ(historyOf(events, *fails),
             (History{"submitted ->PENDING", "started PENDING->RUNNING", "failed RUNNING->FAILED"}));
   EXPECT_EQ(
       historyOf(events, *times_out),
       (History{"submitted ->PENDING", "started PENDING->RUNNING", "timeout RUNNING->TIMEOUT"}));
   EXPECT_EQ(historyOf(events, *held),
-            (History{"submitted ->PENDING", "cancelled PENDING->CANCELLED"}));
+            (History{"submitted ->PENDING", "released PENDING->PENDING", "started PENDING->RUNNING",
+                     "completed RUNNING->COMPLETED"}));
   for (uint64_t task : {*array, *array + 1})
     EXPECT_EQ(historyOf(events, task), (History{"submitted ->PENDING", "started PENDING->RUNNING",
                                                 "completed RUNNING->COMPLETED"}));
