@@ -164,9 +164,13 @@ class Controller {
   const DashboardTokens& dashboardTokens() const { return dashboard_tokens_; }
 
   const Config& config() const { return config_; }
-  // The address clients reach this controller at, given to jobs as LOCUS_CONTROLLER. Call
-  // before start().
-  void setAddress(std::string address) { address_ = std::move(address); }
+  // The address clients reach this controller at, given to jobs as LOCUS_CONTROLLER: one
+  // HOST:PORT, or (HA) every controller's, comma-separated, this one first. May change while
+  // running (a standby joined); jobs started later get the new list.
+  void setAddress(std::string address) {
+    std::lock_guard lock(mu_);
+    address_ = std::move(address);
+  }
 
  private:
   explicit Controller(Config config) : config_(std::move(config)) {}
@@ -268,7 +272,7 @@ class Controller {
   Node* findNode(const std::string& name);
 
   const Config config_;
-  std::string address_;  // set before start(), read-only after
+  std::string address_;  // guarded by mu_
   std::unique_ptr<Store> store_;
   std::unique_ptr<DataInputs> data_;  // set in create(); thread-safe on its own
   // A dataflow job's tasks are its splits; more than this is a mistake (a split size too small).

@@ -1,6 +1,9 @@
 // locus-controller: loads the config and the store, serves the gRPC API, runs the scheduler.
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <condition_variable>
 #include <csignal>
+#include <thread>
 #include <unistd.h>
 #include <cstdio>
 #include <fstream>
@@ -14,11 +17,24 @@
 #include "controller/dashboard/dashboard.hpp"
 #include "controller/rpc/gatekeeper.hpp"
 #include "controller/rpc/server.hpp"
+#include "controller/store/controller_members.hpp"
 #include "controller/store/etcd_store.hpp"
 #include "controller/store/leader_election.hpp"
 #include "common/time_util.hpp"
 
 namespace {
+
+// What clients are told to reach us at: a wildcard listen address is no address to connect to,
+// the host name is.
+std::string reachableAddress(const std::string& listen, int port) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "0.0.0.0" || host == "[::]" || host == "::" || host.empty()) {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return std::string(name) + ":" + std::to_string(port);
+  }
+  return host + ":" + std::to_string(port);
+}
 
 // "HOST:PORT" of `listen` with the port a server got.
 std::string withPort(const std::string& listen, int port) {
@@ -94,6 +110,7 @@ int main(int argc, char** argv) {
   // that has not noticed yet writes nothing.
   std::unique_ptr<locus::controller::Store> store;
   std::unique_ptr<locus::controller::LeaderElection> election;
+  std::unique_ptr<locus::controller::ControllerMembers> members;  // HA: who the jobs are told of
   locus::controller::ControllerIdentity identity;
   identity.store = config.store;
   if (config.store == "etcd") {
@@ -121,6 +138,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     config.listen = withPort(config.listen, (*standby)->port());
+    members = std::make_unique<lc::ControllerMembers>(
+        shared_client, config.etcd_prefix, reachableAddress(config.listen, (*standby)->port()));
+    if (locus::Status joined = members->join(); !joined.ok())
+      locus::logger("controller")->warn("etcd: not listed among the controllers: {}", joined.error().message);
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     lc::LeaderElectionOptions options;
@@ -160,6 +181,7 @@ int main(int argc, char** argv) {
       const timespec zero{0, 0};
       if (sigtimedwait(&signals, nullptr, &zero) > 0) {
         locus::logger("controller")->info("signal while standby: exiting");
+        members->leave();
         return 0;
       }
     }
@@ -189,17 +211,8 @@ int main(int argc, char** argv) {
   }
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::string address = host + ":" + std::to_string((*server)->port());
-  {
-    // What jobs are told to reach us at (LOCUS_CONTROLLER, for locus run inside them): a
-    // wildcard listen address is no address to connect to, the host name is.
-    std::string reachable = address;
-    if (host == "0.0.0.0" || host == "[::]" || host == "::" || host.empty()) {
-      char name[256] = {};
-      gethostname(name, sizeof name - 1);
-      reachable = std::string(name) + ":" + std::to_string((*server)->port());
-    }
-    (*controller)->setAddress(reachable);
-  }
+  // What jobs are told to reach us at (LOCUS_CONTROLLER, for locus run inside them).
+  (*controller)->setAddress(reachableAddress(config.listen, (*server)->port()));
   locus::HttpServer http;
   std::remove((config.state_dir + "/http.addr").c_str());  // a previous run's
   if (!http_listen.empty()) {
@@ -232,9 +245,40 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   locus::logger("controller")->info("listening on {} state={}", address, config.state_dir);
 
+  // HA: jobs are told of every controller (ours first), refreshed as standbys come and go.
+  std::mutex members_mu;
+  std::condition_variable members_cv;
+  bool members_stop = false;
+  std::thread members_thread;
+  if (members) {
+    members_thread = std::thread([&] {
+      std::string told;
+      std::unique_lock lock(members_mu);
+      while (!members_stop) {
+        lock.unlock();
+        if (auto list = members->addressList(); list.ok() && *list != told) {
+          (*controller)->setAddress(*list);
+          locus::logger("controller")->info("jobs are told LOCUS_CONTROLLER={}", *list);
+          told = *list;
+        }
+        lock.lock();
+        members_cv.wait_for(lock, std::chrono::seconds(5), [&] { return members_stop; });
+      }
+    });
+  }
+
   int sig = 0;
   sigwait(&signals, &sig);
   locus::logger("controller")->info("signal {}: shutting down", sig);
+  if (members) {
+    {
+      std::lock_guard lock(members_mu);
+      members_stop = true;
+    }
+    members_cv.notify_all();
+    members_thread.join();
+    members->leave();
+  }
   http.stop();
   (*controller)->stop();
   (*server)->shutdown();

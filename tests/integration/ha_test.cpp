@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -80,6 +81,21 @@ TEST(HighAvailability, TheStandbyTakesOverAndEveryAcknowledgedJobEndsExactlyOnce
   EXPECT_EQ((before[0]["leader"] == true) + (before[1]["leader"] == true), 1) << before.dump();
   const pid_t leader_pid = leader["pid"].get<pid_t>();
 
+  // Jobs are told of both controllers (the leader refreshes the list every 5 s as standbys
+  // register in etcd), so a CLI inside a job follows the failover too.
+  const std::string told = cluster.dir + "/told.txt";
+  ASSERT_TRUE(waitUntil([&] {
+    auto r = cluster.locus({"submit", "--parsable", "--wrap", "echo $LOCUS_CONTROLLER > " + told});
+    if (r.exit_code != 0) return false;
+    cluster.locus({"wait", "--quiet", "--timeout", "20", r.out.substr(0, r.out.find('\n'))});
+    return readFile(told).find(',') != std::string::npos;
+  }, seconds(30))) << readFile(told);
+  const std::string gate = cluster.dir + "/gate", inside = cluster.dir + "/inside.txt";
+  auto across = cluster.locus({"submit", "--parsable", "--wrap",
+                               "while [ ! -e " + gate + " ]; do sleep 0.1; done; " + binDir() +
+                                   "/locus queue > " + inside + " 2>&1; echo rc=$? >> " + inside});
+  ASSERT_EQ(across.exit_code, 0) << across.err;
+
   // 500 jobs, each appending its id to one file when it runs.
   const std::string ran = cluster.dir + "/ran.txt";
   std::mutex mu;
@@ -118,6 +134,11 @@ TEST(HighAvailability, TheStandbyTakesOverAndEveryAcknowledgedJobEndsExactlyOnce
   std::printf("failover: new leader serving %lld ms after the SIGKILL; %d submits refused meanwhile\n",
               static_cast<long long>(std::chrono::duration_cast<milliseconds>(serving).count()), refused.load());
   submitter.join();
+
+  // The job started under the old leader reaches the new one.
+  std::ofstream(gate).put('\n');
+  ASSERT_TRUE(waitUntil([&] { return readFile(inside).find("rc=") != std::string::npos; }, seconds(60)));
+  EXPECT_NE(readFile(inside).find("rc=0"), std::string::npos) << readFile(inside);
 
   // Every acknowledged job ends, COMPLETED, and ran exactly once.
   std::vector<std::string> wait{"wait", "--quiet", "--timeout", "240"};
