@@ -21,6 +21,9 @@ struct DependencyTerm {
   };
   Kind kind = Kind::kAfterAny;
   std::vector<uint64_t> job_ids;  // empty for kSingleton
+  // Set by the controller for a job that ended long ago (no longer in memory) and cannot satisfy
+  // the term; one that did was dropped from job_ids.
+  bool never = false;
 };
 
 struct Dependency {

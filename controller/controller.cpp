@@ -177,7 +177,38 @@ void Controller::addPending(const Job& job) {
   pending_[job.id] = toRequest(job);
   if (!job.spec.dependency.empty()) {
     auto dep = parseDependency(job.spec.dependency);
-    if (dep.ok()) dependencies_[job.id] = std::move(*dep);  // validated at submit
+    if (dep.ok()) {  // validated at submit
+      resolveArchivedTargets(*dep);
+      dependencies_[job.id] = std::move(*dep);
+    }
+  }
+}
+
+void Controller::resolveArchivedTargets(Dependency& dep) {
+  if (config_.min_job_age_s <= 0) return;  // nothing leaves memory
+  for (DependencyTerm& term : dep.terms) {
+    if (term.kind == DependencyTerm::Kind::kSingleton) continue;
+    std::vector<uint64_t> live;
+    for (uint64_t id : term.job_ids) {
+      if (!dependencyTargets(id).empty()) {
+        live.push_back(id);
+        continue;
+      }
+      // Ended more than min_job_age_s ago: its end is in the store and cannot change, so the
+      // term's verdict for it is known now.
+      auto stored = id < next_job_id_ ? store_->loadJob(id) : Result<std::optional<Job>>(std::optional<Job>());
+      if (!stored.ok() || !*stored || (*stored)->array_job_id != 0) {
+        live.push_back(id);  // unknown (refused at submit): never satisfied, as before
+        continue;
+      }
+      const Job& ended = **stored;
+      switch (evaluateTerm(term.kind, ended.state, ended.start_time > 0)) {
+        case DependencyVerdict::kSatisfied: break;  // dropped: this one holds
+        case DependencyVerdict::kNever: term.never = true; break;
+        case DependencyVerdict::kWaiting: live.push_back(id); break;  // not terminal: cannot be
+      }
+    }
+    term.job_ids = std::move(live);
   }
 }
 
@@ -283,10 +314,14 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     for (const auto& term : dependency->terms)
       for (uint64_t id : term.job_ids)
         if (!jobs_.count(id)) {
-          if (auto archived = archivedJob(id); archived.ok() && *archived)
-            return invalidArgument("--dependency: job " + std::to_string(id) + " ended more than min_job_age_s (" +
-                                   std::to_string(config_.min_job_age_s) + " s) ago: " + (*archived)->state() +
-                                   "; depend on it only while it is kept in memory");
+          // Ended long ago (min_job_age_s) and kept in the store only: its end decides at once
+          // (resolveArchivedTargets), unless it was part of an array.
+          if (auto archived = archivedJob(id); archived.ok() && *archived) {
+            if ((*archived)->array_job_id() == 0) continue;
+            return invalidArgument("--dependency: job " + std::to_string(id) + " was an array task that ended more than "
+                                   "min_job_age_s (" + std::to_string(config_.min_job_age_s) +
+                                   " s) ago; depend on an array only while it is kept in memory");
+          }
           return invalidArgument("--dependency: job " + std::to_string(id) + " not found");
         }
   auto account = priority_->resolveAccount(request.user(), spec.account);

@@ -252,6 +252,10 @@ class Controller {
   void setNodeState(Node& node, NodeState state, const std::string& reason);
   void markDirty();                  // requires mu_: wake the scheduler
   void addPending(const Job& job);   // requires mu_
+  // A pending job's dependency on jobs no longer in memory (purged, min_job_age_s): each such
+  // job's verdict is fixed, read from the store: dropped when it holds, the term marked never
+  // when it cannot. Requires mu_.
+  void resolveArchivedTargets(Dependency& dep);
   // Recomputes fair-share for `now` from usage and what runs; returns the cluster's cores.
   uint32_t refreshPriorities(int64_t now);  // requires mu_
   // Whether a pending job's --dependency holds now, can never hold, or must wait. Requires mu_.

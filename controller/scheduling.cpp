@@ -45,6 +45,7 @@ DependencyVerdict Controller::dependencyVerdict(const Job& job, const Dependency
       }
       return DependencyVerdict::kSatisfied;
     }
+    if (term.never) return DependencyVerdict::kNever;  // decided by a job that ended long ago
     DependencyVerdict v = DependencyVerdict::kSatisfied;
     for (uint64_t id : term.job_ids) {
       auto targets = dependencyTargets(id);

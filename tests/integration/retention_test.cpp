@@ -46,9 +46,16 @@ TEST(Retention, FinishedJobsLeaveMemoryAndStayInTheStore) {
   EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
   auto cancel = cluster.locus({"cancel", std::to_string(*done)});
   EXPECT_NE(cancel.err.find("has already finished"), std::string::npos) << cancel.err;
-  auto dep = cluster.locus({"submit", "--dependency", "afterok:" + std::to_string(*done), "--wrap", "true"});
-  EXPECT_NE(dep.exit_code, 0);
-  EXPECT_NE(dep.err.find("min_job_age_s"), std::string::npos) << dep.err;
+  // A dependency on it is decided by how it ended: afterok holds; afternotok never will, and
+  // its job is cancelled as for any dependency that cannot hold (kill_invalid_depend).
+  auto after_ok = cluster.submit({"--dependency", "afterok:" + std::to_string(*done), "--wrap", "true"});
+  auto after_not_ok = cluster.submit({"--dependency", "afternotok:" + std::to_string(*done), "--wrap", "true"});
+  ASSERT_TRUE(after_ok && after_not_ok);
+  ASSERT_TRUE(cluster.waitTerminal({*after_ok}, seconds(30)));
+  EXPECT_EQ(cluster.job(*after_ok)["state"], "COMPLETED");
+  ASSERT_TRUE(cluster.waitTerminal({*after_not_ok}, seconds(30)));
+  EXPECT_EQ(cluster.job(*after_not_ok)["state"], "CANCELLED");
+  EXPECT_EQ(cluster.job(*after_not_ok)["reason"], "DependencyNeverSatisfied");
 
   // A restart loads it no more into memory, and job ids go on after it.
   cluster.killController();
