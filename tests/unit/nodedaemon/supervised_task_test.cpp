@@ -123,6 +123,15 @@ class Supervisor : public ::testing::Test {
     spec.task.pid_file = files_.pid();
     spec.alive_file = dir_ + "/alive";
     EXPECT_TRUE(writeFileAtomically(files_.spec(), encodeSpec(spec)).ok());
+    const int out = spawn();
+    std::string line;
+    char c;
+    while (read(out, &c, 1) == 1 && c != '\n') line += c;
+    close(out);
+    return line;
+  }
+  // Starts locus-supervise on the spec already written; returns the read end of its stdout.
+  int spawn() {
     int out[2];
     EXPECT_EQ(pipe(out), 0);
     supervisor_ = fork();
@@ -134,11 +143,7 @@ class Supervisor : public ::testing::Test {
       _exit(126);
     }
     close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
-    return line;
+    return out[0];
   }
   int supervisorStatus() {
     int status = -1;
@@ -177,20 +182,11 @@ TEST_F(Supervisor, ALaunchFailureIsToldAndNothingIsRecorded) {
   spec.task.stdout_path = dir_ + "/out";
   spec.alive_file = dir_ + "/alive";
   ASSERT_TRUE(writeFileAtomically(files_.spec(), encodeSpec(spec)).ok());
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  supervisor_ = fork();
-  if (supervisor_ == 0) {
-    dup2(out[1], 1);
-    const std::string program = LOCUS_SUPERVISE;
-    execl(program.c_str(), program.c_str(), files_.base.c_str(), nullptr);
-    _exit(126);
-  }
-  close(out[1]);
+  const int out = spawn();
   std::string said;
   char buf[256];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<size_t>(n));
-  close(out[0]);
+  for (ssize_t n; (n = read(out, buf, sizeof buf)) > 0;) said.append(buf, static_cast<size_t>(n));
+  close(out);
   EXPECT_NE(said.find("error cannot chdir to the working directory"), std::string::npos) << said;
   EXPECT_EQ(WEXITSTATUS(supervisorStatus()), 127);
   EXPECT_FALSE(fs::exists(files_.exit()));
