@@ -10,6 +10,7 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: locus [--controller HOST:PORT] COMMAND [options]
+       locus --version
 
 Jobs:
   submit [options] SCRIPT [ARGS...] | --wrap CMD   submit a batch job (sbatch options)
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
   while (!args.empty() && args[0].rfind("--", 0) == 0) {
     if (args[0] == "--help" || args[0] == "-h") {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (args[0] == "--version") {  // LOCUS_VERSION: the project() version, set in CMakeLists.txt
+      std::printf("locus %s\n", LOCUS_VERSION);
       return 0;
     }
     if (args[0] == "--controller" && args.size() >= 2) {
