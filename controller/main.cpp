@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   std::string store_kind, etcd_endpoints;
   app.add_option("--store", store_kind, "sqlite (default) | etcd: [controller] store");
   app.add_option("--etcd", etcd_endpoints, "etcd endpoints, comma-separated: [controller] etcd_endpoints");
+  app.set_version_flag("--version", std::string("locus-controller ") + LOCUS_VERSION);
   CLI11_PARSE(app, argc, argv);
   locus::setLogLevel(log_level);
 

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   std::string http_listen;
   app.add_option("--http", http_listen,
                  "HOST:PORT to serve /metrics on, for Prometheus (port 0 picks one; default: none)");
+  app.set_version_flag("--version", std::string("locus-node ") + LOCUS_VERSION);
   CLI11_PARSE(app, argc, argv);
   options.cache_rescan = std::chrono::milliseconds(static_cast<int64_t>(rescan_s * 1000));
   locus::setLogLevel(log_level);

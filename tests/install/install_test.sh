@@ -4,7 +4,7 @@
 #   - the layout: every program and Slurm command in bin/, etc/locus/locus.toml.example,
 #     etc/default/locus-{controller,node}, the systemd units (with the installed paths, and
 #     KillMode=process + KillSignal=SIGQUIT for the node daemon), the man pages (groff -ww clean);
-#   - `locus --version` says the project's version;
+#   - `locus --version` (and the daemons') says the project's version;
 #   - `locus up` starts a one-node cluster from the staged daemons with the example config, a job
 #     submitted with the staged `sbatch` runs under the staged locus-supervise and completes, and
 #     `locus down` stops every daemon;
@@ -141,6 +141,10 @@ fi
 echo "== locus --version"
 got=$("$BIN/locus" --version 2>&1)
 [[ $got == "locus $VERSION" ]] || fail "locus --version printed '$got', expected 'locus $VERSION'"
+for daemon in locus-controller locus-node; do
+  got=$("$BIN/$daemon" --version 2>&1)
+  [[ $got == "$daemon $VERSION" ]] || fail "$daemon --version printed '$got', expected '$daemon $VERSION'"
+done
 
 # From here on the staged programs run with a PATH without the build tree: they must find each
 # other in their own directory.
