@@ -31,7 +31,7 @@ CPUS=16
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-build}"
 [[ "$BUILD_DIR" = /* ]] || BUILD_DIR="$REPO/$BUILD_DIR"
-for b in locus locus-controller locus-node; do
+for b in locus locus-controller locus-node locus-supervise; do
   [[ -x "$BUILD_DIR/bin/$b" ]] || { echo "throughput: $BUILD_DIR/bin/$b not found (make build)" >&2; exit 1; }
 done
 # A generous bound so that a stuck run fails instead of hanging.
@@ -106,7 +106,7 @@ die() {
 # Run private copies of the binaries, so that a rebuild during the run does not
 # break it (`locus up` starts the daemons that sit next to `locus`).
 mkdir -p "$TMP/bin"
-cp "$BUILD_DIR/bin/locus" "$BUILD_DIR/bin/locus-controller" "$BUILD_DIR/bin/locus-node" "$TMP/bin/"
+cp "$BUILD_DIR/bin/locus" "$BUILD_DIR/bin/locus-controller" "$BUILD_DIR/bin/locus-node" "$BUILD_DIR/bin/locus-supervise" "$TMP/bin/"
 LOCUS="$TMP/bin/locus"
 
 # Job output files land in the working directory: keep them in the temp dir.
