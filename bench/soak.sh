@@ -7,14 +7,17 @@
 #
 # Starts its own cluster (N emulated nodes x 8 cores, default 4) in a temporary directory with
 # `[controller] kill_grace_s = 1, node_timeout_s = 10`, then for M minutes (default 10):
-#   - SUBMITTERS background loops (default 6) each submit one job at a time with
-#     `locus submit --parsable --requeue`, paced together at R submits/s (default 200) when the
-#     CLI can keep up (the achieved rate is measured and reported). A submit that fails (the
-#     controller is down) is retried; a job counts as acknowledged only once the CLI printed its id.
+#   - Submits `locus submit --parsable --requeue` jobs at R submits/s (default 200) when it can
+#     keep up (the achieved rate is measured and reported): by default with bench/soak_submit.cpp
+#     (build/bin/locus-soak-submit: the CLI's request from one process, SUBMITTERS threads,
+#     default 8, each with its own channel); with --submit-with cli, from SUBMITTERS background
+#     loops (default 6) of the `locus submit` CLI, which saturate near 40/s on 2 cores (about 22
+#     ms of CPU per process). A submit that fails (the controller is down) is retried; a job counts
+#     as acknowledged only once the controller returned its id.
 #   - Each job sleeps 0.1-0.9 s, then appends "JOBID ATTEMPT NODE" to marks/done/JOBID (a line
 #     "JOBID ATTEMPT NODE" also goes to marks/start/JOBID when it starts).
 #   - About 5% of submits are followed by `locus cancel` of one of the last 5 jobs of that loop
-#     (so that it may be pending, running or already ended).
+#     or thread (so that it may be pending, running or already ended).
 #   - Every CTL_EVERY s (default 120) the controller is SIGKILLed and restarted with the command
 #     line, environment (LOCUS_MUNGE_SOCKET included) and working directory it had, read from
 #     /proc/PID before the kill; its pid goes to STATE/pids/controller.pid so `locus down` stops it.
@@ -26,12 +29,17 @@
 # acknowledged submits and the achieved rate, end states, lost jobs (acknowledged, but unknown
 # to the controller or not ended), jobs completed twice (more than one line in marks/done/JOBID),
 # attempts launched twice (two start lines with the same attempt), COMPLETED jobs without a
-# completion line, controller RSS (VmRSS) at start, after each restart and at the end.
+# completion line, controller RSS (VmRSS) at start, after warm-up (the first 10-s sample at or
+# after WARMUP s, default 120, when that is before the end of submitting), after each restart, at
+# the end of the drain and settled (min_job_age_s + 10 s later, once the finished jobs have left
+# its memory; smaps_rollup then in run/smaps-settled); the 10-s samples (VmRSS, RssAnon, RssFile)
+# until the drain ends are in run/rss-trace.
 # Exits 1 when any job was lost, completed twice, launched twice in one attempt or COMPLETED
 # without running to its end, or when a daemon did not come back; 2 on usage errors.
 #
 # Options: --minutes M, --rate R, --nodes N, --submitters P, --ctl-every S, --node-every S,
-# --node-signal TERM|KILL|QUIT|alt, --drain S.
+# --node-signal TERM|KILL|QUIT|alt, --drain S, --submit-with driver|cli, --warmup S,
+# --events-kept N (the controller's [controller] events_kept; default: its own default).
 # Environment: BUILD_DIR (default build) holds bin/locus; KEEP_TMP=1 keeps the temporary
 # directory (logs, markers); it is also kept when the run fails.
 set -euo pipefail
@@ -40,12 +48,18 @@ export LC_ALL=C
 usage() {
   echo "usage: bench/soak.sh [--minutes M] [--rate R] [--nodes N] [--submitters P] [--ctl-every S]" >&2
   echo "                     [--node-every S] [--node-signal TERM|KILL|QUIT|alt] [--drain S]" >&2
+  echo "                     [--submit-with driver|cli] [--warmup S] [--events-kept N]" >&2
   exit 2
 }
 MINUTES=10
 RATE=200
 NODES=4
-SUBMITTERS=6
+SUBMITTERS=
+SUBMIT_WITH=driver
+WARMUP=120
+EVENTS_KEPT=
+# Finished jobs leave the controller's memory this long after they end (the soak's config).
+MIN_JOB_AGE=60
 CTL_EVERY=120
 NODE_EVERY=180
 NODE_SIGNAL=alt
@@ -61,11 +75,18 @@ while [[ $# -gt 0 ]]; do
     --node-every) NODE_EVERY=$2 ;;
     --node-signal) NODE_SIGNAL=$2 ;;
     --drain) DRAIN=$2 ;;
+    --submit-with) SUBMIT_WITH=$2 ;;
+    --warmup) WARMUP=$2 ;;
+    --events-kept) EVENTS_KEPT=$2 ;;
     *) usage ;;
   esac
   shift 2
 done
-for v in "$MINUTES" "$RATE" "$NODES" "$SUBMITTERS" "$CTL_EVERY" "$NODE_EVERY" "$DRAIN"; do
+[[ $SUBMIT_WITH =~ ^(driver|cli)$ ]] || usage
+if [[ -z $SUBMITTERS ]]; then
+  if [[ $SUBMIT_WITH == driver ]]; then SUBMITTERS=8; else SUBMITTERS=6; fi
+fi
+for v in "$MINUTES" "$RATE" "$NODES" "$SUBMITTERS" "$CTL_EVERY" "$NODE_EVERY" "$DRAIN" "$WARMUP" "${EVENTS_KEPT:-1}"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || usage
 done
 [[ $NODE_SIGNAL =~ ^(TERM|KILL|QUIT|alt)$ && $NODES -le 64 && $SUBMITTERS -le 64 ]] || usage
@@ -73,7 +94,9 @@ done
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
-for b in locus locus-controller locus-node; do
+BINS=(locus locus-controller locus-node locus-supervise)
+[[ $SUBMIT_WITH == cli ]] || BINS+=(locus-soak-submit)
+for b in "${BINS[@]}"; do
   [[ -x $BUILD_DIR/bin/$b ]] || { echo "soak: $BUILD_DIR/bin/$b missing: build first (make build)" >&2; exit 2; }
 done
 command -v python3 >/dev/null || { echo "soak: python3 missing" >&2; exit 2; }
@@ -83,7 +106,7 @@ STATE=$TMP/state
 MARKS=$TMP/marks
 mkdir -p "$TMP/bin" "$TMP/work" "$TMP/run" "$MARKS/done" "$MARKS/start"
 # Private copies of the binaries: a rebuild during the run must not change what restarts.
-cp "$BUILD_DIR/bin/locus" "$BUILD_DIR/bin/locus-controller" "$BUILD_DIR/bin/locus-node" "$TMP/bin/"
+for b in "${BINS[@]}"; do cp "$BUILD_DIR/bin/$b" "$TMP/bin/"; done
 LOCUS=$TMP/bin/locus
 # Job output would land in the submit directory: keep it out of the checkout (and use /dev/null).
 cd "$TMP/work"
@@ -155,7 +178,8 @@ kill_grace_s = 1
 node_timeout_s = 10
 # Finished jobs leave the controller's memory a minute after they end (they stay in the store):
 # its RSS then follows the live queue, not the 20,000-job history of a run.
-min_job_age_s = 60
+min_job_age_s = $MIN_JOB_AGE
+${EVENTS_KEPT:+events_kept = $EVENTS_KEPT}
 [[node]]
 names = "sk$$[1-$NODES]"
 EOF
@@ -282,8 +306,15 @@ END_US=$((START_US + DURATION * 1000000))
 # A submit still failing this long after the end is given up (it was never acknowledged).
 GIVEUP_US=$((END_US + 90 * 1000000))
 
-# One submit loop: acknowledged ids to run/acks.K, failed attempts to run/fails.K (and their
-# errors to run/errors.K), cancels as "ID RC" to run/cancels.K.
+# The job: it sleeps 0.D s between its start and completion lines (D drawn per submit, 1-9).
+job_script() {
+  echo "echo \"\$LOCUS_JOB_ID \$LOCUS_RESTART_COUNT \$LOCUS_NODENAME\" >> $MARKS/start/\$LOCUS_JOB_ID; sleep 0.$1; echo \"\$LOCUS_JOB_ID \$LOCUS_RESTART_COUNT \$LOCUS_NODENAME\" >> $MARKS/done/\$LOCUS_JOB_ID"
+}
+SUBMIT_ARGS=(--parsable --requeue -J soak -o /dev/null -e /dev/null --wrap)
+
+# One CLI submit loop (--submit-with cli): acknowledged ids to run/acks.K, failed attempts to
+# run/fails.K (and their errors to run/errors.K), cancels as "ID RC" to run/cancels.K. The driver
+# (bench/soak_submit.cpp) writes the same files, one set per thread.
 submitter() {
   local k=$1 period=$((SUBMITTERS * 1000000 / RATE)) next now id d recent=() rc
   next=$(( $(now_us) + RANDOM % (period + 1) ))
@@ -296,9 +327,8 @@ submitter() {
     ((next >= now)) || next=$now  # behind the pace: no catching up in bursts
     d=$((RANDOM % 9 + 1))
     while :; do
-      if id=$("$LOCUS" submit --parsable --requeue -J soak -o /dev/null -e /dev/null --wrap \
-            "echo \"\$LOCUS_JOB_ID \$LOCUS_RESTART_COUNT \$LOCUS_NODENAME\" >> $MARKS/start/\$LOCUS_JOB_ID; sleep 0.$d; echo \"\$LOCUS_JOB_ID \$LOCUS_RESTART_COUNT \$LOCUS_NODENAME\" >> $MARKS/done/\$LOCUS_JOB_ID" \
-            2>>"$TMP/run/errors.$k") && [[ $id =~ ^[0-9]+$ ]]; then
+      if id=$("$LOCUS" submit "${SUBMIT_ARGS[@]}" "$(job_script "$d")" 2>>"$TMP/run/errors.$k") &&
+          [[ $id =~ ^[0-9]+$ ]]; then
         echo "$id" >> "$TMP/run/acks.$k"
         recent+=("$id")
         ((${#recent[@]} <= 4)) || recent=("${recent[@]:1}")
@@ -317,21 +347,35 @@ submitter() {
   done
 }
 
-# Controller RSS every 10 s, to see its trend between restarts.
+# Controller memory every 10 s until the drain ends, to see its trend between restarts and as
+# finished jobs leave memory: "SECONDS PID VmRSS RssAnon RssFile" (kB).
 rss_sampler() {
-  while (($(now_us) < END_US)); do
-    local pid
+  while [[ ! -e $TMP/run/drained ]]; do
+    local pid mem
     pid=$(cat "$STATE/pids/controller.pid" 2>/dev/null) || pid=0
-    echo "$(( ($(now_us) - START_US) / 1000000 )) $pid $(rss_kb "$pid")" >> "$TMP/run/rss-trace"
+    mem=$(awk '/^(VmRSS|RssAnon|RssFile):/ { v[$1] = $2 } END { print v["VmRSS:"] + 0, v["RssAnon:"] + 0, v["RssFile:"] + 0 }' \
+          "/proc/$pid/status" 2>/dev/null) || mem="0 0 0"
+    echo "$(( ($(now_us) - START_US) / 1000000 )) $pid $mem" >> "$TMP/run/rss-trace"
     sleep 10
   done
 }
 
-log "submitting for $MINUTES min at a target of $RATE/s with $SUBMITTERS loops; controller SIGKILL every $CTL_EVERY s, node restart every $NODE_EVERY s"
-for ((k = 1; k <= SUBMITTERS; ++k)); do
-  submitter "$k" &
-  BG_PIDS+=($!)
-done
+SUB_PIDS=()
+if [[ $SUBMIT_WITH == driver ]]; then
+  log "submitting for $MINUTES min at a target of $RATE/s with locus-soak-submit ($SUBMITTERS threads); controller SIGKILL every $CTL_EVERY s, node restart every $NODE_EVERY s"
+  "$TMP/bin/locus-soak-submit" --rate "$RATE" --threads "$SUBMITTERS" --end-us "$END_US" \
+    --giveup-us "$GIVEUP_US" --out "$TMP/run" --cancel-percent 5 \
+    --addr-file "$STATE/controller/controller.addr" -- "${SUBMIT_ARGS[@]}" "$(job_script '{d}')" \
+    2>"$TMP/run/driver.err" &
+  SUB_PIDS+=($!)
+else
+  log "submitting for $MINUTES min at a target of $RATE/s with $SUBMITTERS CLI loops; controller SIGKILL every $CTL_EVERY s, node restart every $NODE_EVERY s"
+  for ((k = 1; k <= SUBMITTERS; ++k)); do
+    submitter "$k" &
+    SUB_PIDS+=($!)
+  done
+fi
+BG_PIDS+=("${SUB_PIDS[@]}")
 rss_sampler &
 BG_PIDS+=($!)
 
@@ -346,8 +390,13 @@ while read -r at kind <&3; do
   if [[ $kind == ctl ]]; then restart_controller; else restart_node; fi
 done 3< "$TMP/run/schedule"
 
-for ((k = 0; k < SUBMITTERS; ++k)); do wait "${BG_PIDS[$k]}" || true; done
+sub_rc=0
+for p in "${SUB_PIDS[@]}"; do wait "$p" || sub_rc=$?; done
 SUBMIT_END_US=$(now_us)
+if [[ $SUBMIT_WITH == driver ]]; then
+  log "$(tail -n 1 "$TMP/run/driver.err")"
+  [[ $sub_rc -eq 0 ]] || die "locus-soak-submit failed (rc=$sub_rc): $(head -c 2000 "$TMP/run/driver.err")"
+fi
 acked=$(cat "$TMP"/run/acks.* 2>/dev/null | wc -l)
 log "submitting done: $acked acknowledged in $(( (SUBMIT_END_US - START_US) / 1000000 )) s; waiting up to $DRAIN s for them to end"
 
@@ -365,12 +414,22 @@ while ((SECONDS < deadline)); do
   sleep 2
 done
 DRAIN_END_US=$(now_us)
+touch "$TMP/run/drained"
 log "drain: $left soak jobs still pending or running after $(( (DRAIN_END_US - SUBMIT_END_US) / 1000000 )) s"
 sleep 2
 CTL_PID=$(<"$STATE/pids/controller.pid")
 RSS_END=$(rss_kb "$CTL_PID")
 HWM_END=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || echo 0)
 echo "end $RSS_END $CTL_PID" >> "$TMP/run/rss"
+# Settled: once the last finished jobs are past min_job_age_s (purged every 5 s), what the
+# controller holds is what an idle one with this history holds.
+if [[ $left -eq 0 ]]; then
+  log "waiting $((MIN_JOB_AGE + 10)) s for the finished jobs to leave the controller's memory"
+  sleep $((MIN_JOB_AGE + 10))
+fi
+RSS_SETTLED=$(rss_kb "$CTL_PID")
+echo "settled $RSS_SETTLED $CTL_PID" >> "$TMP/run/rss"
+awk '{ print $1 ": " $2 }' "/proc/$CTL_PID/smaps_rollup" 2>/dev/null | grep -E '^(Rss|Pss_Anon|Pss_File|Anonymous):' > "$TMP/run/smaps-settled" || true
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 "$LOCUS" queue --state all --json > "$TMP/run/all.json" || die "locus queue --state all failed"
 
@@ -452,10 +511,10 @@ trace = lines(run + "/rss-trace")
 def mb(kb): return f"{int(kb) / 1024:.1f} MB"
 print()
 print(f"Soak: {int('$NODES')} emulated nodes x 8 cores on {os.cpu_count()} CPUs; {int('$MINUTES')} min at a target of {int('$RATE')} submits/s "
-      f"({int('$SUBMITTERS')} submit loops); controller SIGKILL every {int('$CTL_EVERY')} s, node daemon restart every {int('$NODE_EVERY')} s")
+      f"({'locus-soak-submit, ' + '$SUBMITTERS' + ' threads' if '$SUBMIT_WITH' == 'driver' else '$SUBMITTERS' + ' CLI submit loops'}); controller SIGKILL every {int('$CTL_EVERY')} s, node daemon restart every {int('$NODE_EVERY')} s")
 print(f"load average: $LOAD_START at start, $LOAD_END_SUBMIT when submitting ended, $LOAD_END at end")
 print(f"submitted (acknowledged): {len(ackset)} in {elapsed:.0f} s = {rate:.1f}/s (target {int('$RATE')}/s)"
-      + ("" if rate >= 0.95 * int("$RATE") else "  ** below target: the CLI could not keep up on this machine **"))
+      + ("" if rate >= 0.95 * int("$RATE") else "  ** below target: the submitter could not keep up on this machine **"))
 print(f"submit attempts that failed and were retried: {len(fails) - gaveup}; submits given up: {gaveup}; "
       f"jobs known to the controller but never acknowledged: {len(unacked)}" + (f" {unacked[:10]}" if unacked else ""))
 if dup_ack:
@@ -485,11 +544,20 @@ print("controller RSS (VmRSS): " + "; ".join(
 if trace:
     vals = [int(l[2]) for l in trace if len(l) >= 3 and l[2].isdigit() and int(l[2]) > 0]
     if vals:
-        print(f"controller RSS sampled every 10 s while submitting: min {mb(min(vals))}, max {mb(max(vals))}")
-held = len(jobs)
-if held:
-    print(f"jobs held by the controller at the end (all kept in memory, there is no purge): {held}; "
-          f"RSS growth per job held {(rss_end - rss_start) / held:.1f} kB")
+        print(f"controller RSS sampled every 10 s while submitting and draining: min {mb(min(vals))}, max {mb(max(vals))}")
+if trace:
+    print("controller memory samples (s: VmRSS/RssAnon MB): " + " ".join(
+        f"{l[0]}:{int(l[2]) / 1024:.0f}/{int(l[3]) / 1024:.0f}" for l in trace
+        if len(l) >= 4 and int(l[2]) > 0 and int(l[0]) % 60 < 10))
+warm = [l for l in trace if len(l) >= 3 and int(l[0]) >= int("$WARMUP") and int(l[2]) > 0]
+if warm and int(warm[0][0]) < elapsed:
+    w = int(warm[0][2])
+    print(f"controller RSS after warm-up ({warm[0][0]} s) {mb(w)}, end {mb(rss_end)}: growth "
+          f"{100.0 * (rss_end - w) / w:+.1f}%" + ("" if rss_end - w < 0.1 * w else "  ** over 10% **"))
+rss_settled = int("$RSS_SETTLED")
+print(f"controller RSS settled ({int('$MIN_JOB_AGE') + 10} s after the drain, finished jobs purged): {mb(rss_settled)}: growth "
+      f"{100.0 * (rss_settled - rss_start) / rss_start:+.1f}% from the start" + (
+      f", {100.0 * (rss_settled - w) / w:+.1f}% from after warm-up" if warm and int(warm[0][0]) < elapsed else ""))
 print(f"controller RSS start {mb(rss_start)}, end {mb(rss_end)} (peak of the last process {mb(int('$HWM_END'))}): growth {growth:+.1f}%"
       + ("" if growth < 10 else "  ** over 10% **"))
 bad = len(lost) + len(done_twice) + len(same_attempt_twice) + len(phantom)

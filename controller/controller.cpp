@@ -113,10 +113,29 @@ Status Controller::load() {
   if (!usage.ok()) return usage.error();
   for (const auto& [assoc, value, as_of] : *usage) priority_->restoreUsage(assoc, {value, as_of});
 
-  auto jobs = store_->loadJobs();
+  // With min_job_age_s, jobs that ended longer ago than that stay in the store only (as
+  // purgeOldJobs would leave them): a long history costs neither memory nor restart time. What
+  // is kept whatever its age: array jobs and framework leases (purgeOldJobs, below, decides
+  // those with the whole picture). Every job still counts for the next id and the runtime
+  // predictor's history.
+  struct EndedRun {
+    int64_t end_time;
+    uint64_t id;
+    std::string user;
+    int64_t runtime_s;
+  };
+  std::vector<EndedRun> ended_runs;
+  const int64_t loaded_at = unixNow();
+  auto keep = [&](const Job& job) {
+    next_job_id_ = std::max(next_job_id_, job.id + 1);
+    if (isTerminal(job.state) && job.start_time > 0 && job.end_time > job.start_time)
+      ended_runs.push_back({job.end_time, job.id, job.user, job.end_time - job.start_time});
+    return config_.min_job_age_s <= 0 || !isTerminal(job.state) || job.completing || job.end_time <= 0 ||
+           loaded_at - job.end_time < config_.min_job_age_s || job.array_job_id != 0 || !job.framework.empty();
+  };
+  auto jobs = store_->loadJobs(keep);
   if (!jobs.ok()) return jobs.error();
   for (auto& job : *jobs) {
-    next_job_id_ = std::max(next_job_id_, job.id + 1);
     if (job.state == JobState::kPending) addPending(job);
     if (job.state == JobState::kRunning || job.state == JobState::kSuspended || job.completing) {
       active_.insert(job.id);
@@ -130,13 +149,11 @@ Status Controller::load() {
     jobs_.emplace(job.id, std::move(job));
   }
   // The predictor's history: each user's ended runs, in the order they ended.
-  std::vector<const Job*> ended;
-  for (const auto& [id, job] : jobs_)
-    if (isTerminal(job.state) && job.start_time > 0 && job.end_time > job.start_time) ended.push_back(&job);
-  std::sort(ended.begin(), ended.end(), [](const Job* a, const Job* b) {
-    return std::tie(a->end_time, a->id) < std::tie(b->end_time, b->id);
+  std::sort(ended_runs.begin(), ended_runs.end(), [](const EndedRun& a, const EndedRun& b) {
+    return std::tie(a.end_time, a.id) < std::tie(b.end_time, b.id);
   });
-  for (const Job* job : ended) predictor_.observe(job->user, job->end_time - job->start_time);
+  for (const EndedRun& run : ended_runs) predictor_.observe(run.user, run.runtime_s);
+  std::vector<EndedRun>().swap(ended_runs);
   for (uint64_t id : active_) {
     Job& job = jobs_.at(id);
     job.predicted_runtime_s = predictor_.predict(job.user, job.spec.time_limit_s);

@@ -71,6 +71,10 @@ struct Task {
   std::chrono::seconds grace{10};
   bool timed_out = false;
   bool cancelled = false;
+  // Killed because this daemon is stopping (SIGTERM): not the job's end. Its exit is not
+  // reported; the controller sees a restarted daemon without the task and requeues or fails
+  // the job as for a node failure.
+  bool killed_by_stop = false;
   uint32_t cores = 0;  // what it was launched with, for /metrics
   uint64_t mem_mb = 0;
   uint32_t gpus = 0;
@@ -819,6 +823,10 @@ struct Agent::Impl {
     // profile here is complete (a cancelled job's too).
     profiler->finish(task.key.first);
     removeTaskFiles(task.files);
+    if (task.killed_by_stop) {
+      log()->info("job={} attempt={} killed: the daemon is stopping", task.key.first, task.key.second);
+      return;
+    }
     log()->debug("job={} exited", task.key.first);
     reportExit(e);
   }
@@ -1082,7 +1090,10 @@ void Agent::stop() {
     std::lock_guard lock(i.mu_);
     if (i.stopping_) return;
     i.stopping_ = true;
-    for (auto& [supervisor, task] : i.tasks_) ::kill(-task.pid, SIGKILL);
+    for (auto& [supervisor, task] : i.tasks_) {
+      task.killed_by_stop = true;
+      ::kill(-task.pid, SIGKILL);
+    }
     i.cv_.notify_all();
   }
   // Its thread finishes the probe in progress first (at most 10 s); the tasks are already dead.

@@ -327,16 +327,16 @@ Result<std::vector<std::string>> EtcdStore::loadValues(const std::string& dir) {
   return out;
 }
 
-Result<std::vector<Job>> EtcdStore::loadJobs() {
+Result<std::vector<Job>> EtcdStore::loadJobs(const std::function<bool(const Job&)>& keep) {
   auto kvs = client_->getPrefix(prefix_ + "jobs/");
   if (!kvs.ok()) return kvs.error();
   std::vector<Job> jobs;
-  jobs.reserve(kvs->size());
-  for (const auto& kv : *kvs) {
+  for (auto& kv : *kvs) {
     auto job = jobFromJson(kv.value);
     if (!job.ok())
       return internalError("corrupt job record " + kv.key + ": " + job.error().message);
-    jobs.push_back(std::move(*job));
+    std::string().swap(kv.value);  // the text goes as it is decoded
+    if (keep(*job)) jobs.push_back(std::move(*job));
   }
   return jobs;
 }

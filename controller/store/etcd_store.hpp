@@ -72,7 +72,8 @@ class EtcdStore : public Store {
   // it before its first write. A transaction open now is kept.
   void setFence(std::optional<EtcdFence> fence);
 
-  Result<std::vector<Job>> loadJobs() override;
+  using Store::loadJobs;
+  Result<std::vector<Job>> loadJobs(const std::function<bool(const Job&)>& keep) override;
   Result<std::optional<Job>> loadJob(uint64_t id) override;
   Result<std::vector<StoredNode>> loadNodes() override;
   Status begin() override;

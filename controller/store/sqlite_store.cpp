@@ -85,7 +85,7 @@ Status SqliteStore::exec(const char* sql) {
   return {};
 }
 
-Result<std::vector<Job>> SqliteStore::loadJobs() {
+Result<std::vector<Job>> SqliteStore::loadJobs(const std::function<bool(const Job&)>& keep) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT record FROM jobs ORDER BY id", -1, &stmt, nullptr) != SQLITE_OK)
     return internalError(sqlite3_errmsg(db_));
@@ -98,7 +98,7 @@ Result<std::vector<Job>> SqliteStore::loadJobs() {
       sqlite3_finalize(stmt);
       return internalError("corrupt job record: " + job.error().message);
     }
-    jobs.push_back(std::move(*job));
+    if (keep(*job)) jobs.push_back(std::move(*job));
   }
   sqlite3_finalize(stmt);
   if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));

@@ -24,7 +24,8 @@ class SqliteStore : public Store {
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& state_dir);
   ~SqliteStore() override;
 
-  Result<std::vector<Job>> loadJobs() override;
+  using Store::loadJobs;
+  Result<std::vector<Job>> loadJobs(const std::function<bool(const Job&)>& keep) override;
   Result<std::optional<Job>> loadJob(uint64_t id) override;
   Result<std::vector<StoredNode>> loadNodes() override;
   Status begin() override;

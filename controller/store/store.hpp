@@ -3,6 +3,7 @@
 // acknowledged to anyone. Writes are grouped: callers open a transaction, save any number of
 // jobs, and commit once. Two implementations: sqlite_store.hpp (the default, one file in the
 // state directory) and etcd_store.hpp (high availability: several controllers, one leader).
+#include <functional>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -38,7 +39,12 @@ class Store {
   virtual ~Store() = default;
 
   // Every job, in id order.
-  virtual Result<std::vector<Job>> loadJobs() = 0;
+  Result<std::vector<Job>> loadJobs() {
+    return loadJobs([](const Job&) { return true; });
+  }
+  // The jobs `keep` says yes to, in id order; `keep` sees every job (it may note what it needs
+  // of those it drops). A restart keeps only the live part of a long history in memory.
+  virtual Result<std::vector<Job>> loadJobs(const std::function<bool(const Job&)>& keep) = 0;
   // One job (a finished job the controller no longer keeps in memory: [controller]
   // min_job_age_s); nullopt when the store has none by that id.
   virtual Result<std::optional<Job>> loadJob(uint64_t id) = 0;

@@ -135,6 +135,29 @@ TEST(NodeFailure, ARestartedDaemonAdoptsItsTasksAndReportsTheirExits) {
   EXPECT_FALSE(processRuns(a_pid));
 }
 
+// A node daemon stopped with SIGTERM kills its tasks (a node taken out of service), and that kill
+// is not the jobs' end: the restarted daemon does not have them, so the controller requeues the
+// --requeue job (attempt 1 completes) rather than failing it with signal 9.
+TEST(NodeFailure, ADaemonStoppedWithSigtermHasItsRequeueJobRunAgain) {
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startController());
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  const std::string attempts = cluster.workDir() + "/attempts";
+  auto id = cluster.submit({"--requeue", "--wrap",
+                            "echo $LOCUS_RESTART_COUNT >> " + attempts + "; [ \"$LOCUS_RESTART_COUNT\" != 0 ] || sleep 300"});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(waitUntil([&] { return readFile(attempts) == "0\n"; }, std::chrono::seconds(20)));
+  cluster.signalNode(0, SIGTERM);
+  ASSERT_TRUE(cluster.waitNodeExit(0, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startNode(0));
+  ASSERT_TRUE(cluster.waitTerminal({*id}, std::chrono::seconds(30)));
+  auto j = cluster.job(*id);
+  EXPECT_EQ(j["state"], "COMPLETED") << j.dump();
+  EXPECT_EQ(j["attempt"], 1);
+  EXPECT_EQ(readFile(attempts), "0\n1\n");
+}
+
 // A node daemon killed outright together with a task's supervisor: the task died with its
 // supervisor (PR_SET_PDEATHSIG), its background process lives on; the restarted daemon kills
 // that leftover, and the controller (a new daemon without the task) requeues the --requeue job.

@@ -337,6 +337,28 @@ TEST_P(StoreTest, JobsSurviveReopen) {
   EXPECT_EQ(*(*loaded)[1].array_task_id, 0u);
 }
 
+TEST_P(StoreTest, LoadJobsKeepsWhatTheFilterWantsAndShowsItEveryJob) {
+  std::vector<Job> jobs;
+  for (uint64_t id : {5, 6, 7, 8}) {
+    Job job;
+    job.id = id;
+    job.state = id % 2 == 0 ? JobState::kCompleted : JobState::kPending;
+    jobs.push_back(job);
+  }
+  auto store = saveAndReopen(open(), jobs);
+  ASSERT_NE(store, nullptr);
+  std::vector<uint64_t> seen;
+  auto kept = store->loadJobs([&](const Job& job) {
+    seen.push_back(job.id);
+    return job.state == JobState::kPending;
+  });
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_EQ(seen, (std::vector<uint64_t>{5, 6, 7, 8}));
+  ASSERT_EQ(kept->size(), 2u);
+  EXPECT_EQ((*kept)[0].id, 5u);
+  EXPECT_EQ((*kept)[1].id, 7u);
+}
+
 TEST_P(StoreTest, SavingAnIdAgainKeepsTheLast) {
   auto store = open();
   ASSERT_NE(store, nullptr);
