@@ -96,12 +96,6 @@ std::string readSmallFile(const std::string& path) {
   return s.str();
 }
 
-pid_t readPid(const std::string& path) {
-  long pid = 0;
-  std::ifstream in(path);
-  return in >> pid && pid > 1 ? static_cast<pid_t>(pid) : 0;
-}
-
 // A pidfd for `pid` if it is the supervisor of `base` (checked after opening the pidfd, so a
 // reused pid cannot pass), else -1.
 int openSupervisor(pid_t pid, const std::string& base) {
@@ -117,6 +111,30 @@ int openSupervisor(pid_t pid, const std::string& base) {
     return -1;
   }
   return fd;
+}
+
+// Every running locus-supervise by its BASE (its one argument): how a successor daemon finds the
+// supervisors of its predecessor's tasks.
+std::map<std::string, pid_t> runningSupervisors() {
+  std::map<std::string, pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string cmdline = readSmallFile(entry.path().string() + "/cmdline");
+    const size_t first = cmdline.find('\0');
+    if (first == std::string::npos || cmdline.substr(0, first).find("locus-supervise") == std::string::npos) continue;
+    const size_t second = cmdline.find('\0', first + 1);
+    out[cmdline.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1)] =
+        static_cast<pid_t>(std::atol(name.c_str()));
+  }
+  return out;
+}
+
+// What a task's supervisor has recorded in its spec (supervised_task.hpp).
+SupervisorState supervisorState(const TaskFiles& files) {
+  auto spec = decodeSpec(readSmallFile(files.spec()));
+  return spec.ok() ? decodeState(spec->state) : SupervisorState{};
 }
 
 bool pidfdEnded(int fd) {
@@ -551,7 +569,6 @@ struct Agent::Impl {
       spec.cgroup_procs = std::move(*procs);
     }
     spec.switch_user = root && l.uid() != 0;
-    spec.pid_file = files.pid();
     spec.uid = l.uid();
     spec.gid = l.gid();
     // --container: the same command through runc (spec stays the bare view: health checks run
@@ -732,11 +749,10 @@ struct Agent::Impl {
   // the step, and the supervisor exits (reaped like any child).
   Result<std::pair<pid_t, pid_t>> startSupervised(const LaunchSpec& run, const TaskFiles& files,
                                                   const proto::LaunchTask& l) {
-    // What a successor daemon needs to adopt the task, written before the supervisor starts:
-    // a daemon killed at any instant leaves a task it can find.
-    if (Status st = writeFileAtomically(files.launch(), l.SerializeAsString()); !st.ok()) return st.error();
-    SupervisedSpec spec{run, alive_file, unixNow()};
-    if (Status st = writeFileAtomically(files.spec(), encodeSpec(spec)); !st.ok()) return st.error();
+    // With what a successor daemon needs to adopt the task (the LaunchTask), written before the
+    // supervisor starts: a daemon killed at any instant leaves a task it can find.
+    SupervisedSpec spec{run, alive_file, unixNow(), l.SerializeAsString()};
+    if (Status st = writeWholeFile(files.spec(), encodeSpec(spec)); !st.ok()) return st.error();
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return unavailable(std::string("pipe: ") + strerror(errno));
     LaunchSpec supervisor;
@@ -780,20 +796,19 @@ struct Agent::Impl {
 
   void removeTaskFiles(const TaskFiles& files) {
     std::error_code ec;
-    for (const std::string& f : {files.script(), files.launch(), files.spec(), files.supervisor(),
-                                 files.pid(), files.exit()})
+    for (const std::string& f : {files.script(), files.spec()})
       std::filesystem::remove(f, ec);
   }
 
   // A task whose supervisor has ended (reaped: `supervisor_status`; adopted: nullopt): its exit
-  // from BASE.exit, its cgroup's verdict, its container and files cleaned up, then reported.
+  // from BASE.state, its cgroup's verdict, its container and files cleaned up, then reported.
   void finishTask(const Task& task, std::optional<int> supervisor_status) {
     if (task.pidfd >= 0) close(task.pidfd);
     if (task.pid > 1) ::kill(-task.pid, SIGKILL);  // what the script left in its group
     exits_.add();
     auto e = exitRecord(task.key);
-    auto recorded = decodeExit(readSmallFile(task.files.exit()));
-    if (recorded.ok()) {
+    const std::optional<SupervisedExit> recorded = supervisorState(task.files).ended;
+    if (recorded) {
       const int status = recorded->wait_status;
       if (WIFEXITED(status)) e.set_exit_code(WEXITSTATUS(status));
       if (WIFSIGNALED(status)) e.set_term_signal(WTERMSIG(status));
@@ -852,24 +867,26 @@ struct Agent::Impl {
         others.push_back(entry.path());
     }
     for (const auto& path : others) std::filesystem::remove_all(path, ec);
+    const std::map<std::string, pid_t> supervisors = runningSupervisors();
     for (const auto& [key, files] : found) {
+      auto spec = decodeSpec(readSmallFile(files.spec()));
       proto::LaunchTask l;
-      const bool have_launch = l.ParseFromString(readSmallFile(files.launch()));
+      const bool have_launch = spec.ok() && l.ParseFromString(spec->launch);
       const std::string container_id = have_launch && !l.container().empty() ? containers->batchId(key.first, key.second) : "";
-      const pid_t supervisor = readPid(files.supervisor());
+      SupervisorState state = spec.ok() ? decodeState(spec->state) : SupervisorState{};
       Task task;
       task.key = key;
-      task.supervisor = supervisor;
       task.files = files;
       task.container_id = container_id;
-      task.pid = readPid(files.pid());
-      if (std::filesystem::exists(files.exit())) {
+      task.pid = state.task;
+      if (state.ended) {
         log()->info("job={} attempt={} ended while the daemon was away: reported at registration", key.first, key.second);
         finishTask(task, std::nullopt);  // the exit waits in unacked_ for registration
         continue;
       }
-      auto spec = decodeSpec(readSmallFile(files.spec()));
-      const int pidfd = have_launch && spec.ok() ? openSupervisor(supervisor, files.base) : -1;
+      const auto running = supervisors.find(files.base);
+      task.supervisor = running == supervisors.end() ? state.supervisor : running->second;
+      const int pidfd = have_launch ? openSupervisor(task.supervisor, files.base) : -1;
       if (pidfd < 0) {
         // No supervisor (killed too, or never started): the task died with it; its group's
         // stragglers go. The controller finds the job missing and ends or requeues it.
@@ -879,12 +896,13 @@ struct Agent::Impl {
         removeTaskFiles(files);
         continue;
       }
-      // The task's pid is written before it execs, after the supervisor's: give a supervisor
-      // caught between the two a moment.
+      // A supervisor caught between its start and its "started" line: a moment more.
       for (int i = 0; i < 100 && task.pid <= 1; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        task.pid = readPid(files.pid());
+        state = supervisorState(files);
+        task.pid = state.task;
       }
+      const pid_t supervisor = task.supervisor;
       task.adopted = true;
       task.pidfd = pidfd;
       task.grace = std::chrono::seconds(l.kill_grace_s());

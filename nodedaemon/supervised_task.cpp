@@ -36,14 +36,16 @@ Result<std::vector<Field>> fields(const std::string& text) {
   size_t at = 0;
   while (at < text.size()) {
     size_t space = text.find(' ', at), eol = text.find('\n', at);
-    if (space == std::string::npos || eol == std::string::npos || space > eol)
+    if (eol == std::string::npos) break;  // a header cut short: the end of what was written
+    if (space == std::string::npos || space > eol)
       return invalidArgument("malformed supervisor spec at byte " + std::to_string(at));
     Field f;
     f.name = text.substr(at, space - at);
     char* end = nullptr;
     const unsigned long long length = std::strtoull(text.c_str() + space + 1, &end, 10);
-    if (end != text.c_str() + eol || eol + 1 + length + 1 > text.size() || text[eol + 1 + length] != '\n')
-      return invalidArgument("malformed supervisor spec field " + f.name);
+    if (end != text.c_str() + eol) return invalidArgument("malformed supervisor spec field " + f.name);
+    if (eol + 1 + length + 1 > text.size()) break;  // a value cut short: the same
+    if (text[eol + 1 + length] != '\n') return invalidArgument("malformed supervisor spec field " + f.name);
     f.value = text.substr(eol + 1, length);
     at = eol + 1 + length + 1;
     out.push_back(std::move(f));
@@ -93,6 +95,7 @@ std::string encodeSpec(const SupervisedSpec& spec) {
   put(out, "gid", std::to_string(t.gid));
   put(out, "alive_file", spec.alive_file);
   put(out, "started", std::to_string(spec.started));
+  put(out, "launch", spec.launch);
   return out;
 }
 
@@ -115,6 +118,8 @@ Result<SupervisedSpec> decodeSpec(const std::string& text) {
     else if (f.name == "cgroup_procs") t.cgroup_procs.push_back(f.value);
     else if (f.name == "pid_file") t.pid_file = f.value;
     else if (f.name == "alive_file") spec.alive_file = f.value;
+    else if (f.name == "launch") spec.launch = f.value;
+    else if (f.name == "state") spec.state.push_back(f.value);
     else if (f.name == "switch_user") t.switch_user = f.value == "1";
     else if (f.name == "fs_as_user") t.fs_as_user = f.value == "1";
     else {
@@ -132,42 +137,53 @@ Result<SupervisedSpec> decodeSpec(const std::string& text) {
   return spec;
 }
 
-std::string encodeExit(const SupervisedExit& e) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "wait_status=%d\ncpu_time_s=%.6f\nmax_rss_kb=%llu\nfenced=%d\n",
+std::string encodeStarted(pid_t supervisor, pid_t task) {
+  std::string out;
+  put(out, "state", "started supervisor=" + std::to_string(supervisor) + " task=" + std::to_string(task));
+  return out;
+}
+
+std::string encodeEnded(const SupervisedExit& e) {
+  char buf[192];
+  std::snprintf(buf, sizeof buf, "ended wait_status=%d cpu_time_s=%.6f max_rss_kb=%llu fenced=%d",
                 e.wait_status, e.cpu_time_s, static_cast<unsigned long long>(e.max_rss_kb),
                 e.fenced ? 1 : 0);
-  return buf;
+  std::string out;
+  put(out, "state", buf);
+  return out;
 }
 
-Result<SupervisedExit> decodeExit(const std::string& text) {
-  SupervisedExit e;
-  bool have_status = false;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-    if (key == "wait_status") {
-      e.wait_status = std::atoi(value.c_str());
-      have_status = true;
-    } else if (key == "cpu_time_s") {
-      e.cpu_time_s = std::strtod(value.c_str(), nullptr);
-    } else if (key == "max_rss_kb") {
-      e.max_rss_kb = std::strtoull(value.c_str(), nullptr, 10);
-    } else if (key == "fenced") {
-      e.fenced = value == "1";
+SupervisorState decodeState(const std::vector<std::string>& lines) {
+  SupervisorState state;
+  for (const std::string& text : lines) {
+    std::istringstream line(text);
+    std::string word;
+    line >> word;
+    const bool ended = word == "ended";
+    if (!ended && word != "started") continue;
+    SupervisedExit e;
+    bool have_status = false;
+    while (line >> word) {
+      const size_t eq = word.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
+      if (key == "supervisor") state.supervisor = static_cast<pid_t>(std::atol(value.c_str()));
+      else if (key == "task") state.task = static_cast<pid_t>(std::atol(value.c_str()));
+      else if (key == "wait_status") {
+        e.wait_status = std::atoi(value.c_str());
+        have_status = true;
+      } else if (key == "cpu_time_s") e.cpu_time_s = std::strtod(value.c_str(), nullptr);
+      else if (key == "max_rss_kb") e.max_rss_kb = std::strtoull(value.c_str(), nullptr, 10);
+      else if (key == "fenced") e.fenced = value == "1";
     }
+    if (ended && have_status) state.ended = e;
   }
-  if (!have_status) return invalidArgument("exit record without wait_status");
-  return e;
+  return state;
 }
 
-Status writeFileAtomically(const std::string& path, const std::string& content, unsigned mode) {
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return unavailable("cannot write " + tmp + ": " + std::strerror(errno));
+Status writeWholeFile(const std::string& path, const std::string& content, unsigned mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return unavailable("cannot write " + path + ": " + std::strerror(errno));
   bool ok = true;
   for (size_t done = 0; ok && done < content.size();) {
     const ssize_t n = write(fd, content.data() + done, content.size() - done);
@@ -175,17 +191,34 @@ Status writeFileAtomically(const std::string& path, const std::string& content, 
     ok = n > 0;
     done += n > 0 ? static_cast<size_t>(n) : 0;
   }
-  if (close(fd) != 0) ok = false;
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    unlink(tmp.c_str());
-    return unavailable("cannot write " + path + ": " + why);
-  }
+  const std::string why = ok ? "" : std::strerror(errno);
+  if (close(fd) != 0 || !ok) return unavailable("cannot write " + path + ": " + (why.empty() ? std::strerror(errno) : why));
+  return {};
+}
+
+Status appendToFile(const std::string& path, const std::string& text) {
+  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return unavailable("cannot write " + path + ": " + std::strerror(errno));
+  ssize_t n;
+  do n = write(fd, text.data(), text.size());
+  while (n < 0 && errno == EINTR);
+  const std::string why = std::strerror(errno);
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return unavailable("cannot write " + path + ": " + why);
   return {};
 }
 
 Status writeAliveFile(const std::string& path, std::chrono::milliseconds fence_after) {
-  return writeFileAtomically(path, std::to_string(fence_after.count()) + "\n", 0644);
+  // Fixed width, rewritten in place: the same inode all along, never a short read of it.
+  char text[24];
+  std::snprintf(text, sizeof text, "%020lld\n", static_cast<long long>(fence_after.count()));
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return unavailable("cannot write " + path + ": " + std::strerror(errno));
+  const ssize_t n = pwrite(fd, text, 21, 0);
+  const std::string why = std::strerror(errno);
+  close(fd);
+  if (n != 21) return unavailable("cannot write " + path + ": " + why);
+  return {};
 }
 
 std::optional<AliveState> readAliveFile(const std::string& path) {

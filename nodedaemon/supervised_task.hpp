@@ -6,25 +6,25 @@
 // while it was away. This file is the contract between the two processes: the files in the
 // spool and their formats.
 //
-// Every task has a base path, SPOOL/jobs/JOB.ATTEMPT, and around it:
-//   BASE.sh          the batch script (written by the daemon)
-//   BASE.launch      the controller's LaunchTask, serialized (daemon only: what adoption
-//                    needs to know again: time limit, health check, resources)
-//   BASE.spec        the launch spec for the supervisor (encodeSpec below), written by the
-//                    daemon before it starts the supervisor
-//   BASE.supervisor  the supervisor's pid, written by the supervisor before the task starts
-//   BASE.pid         the task's pid (= its process group), written by the task before exec
-//   BASE.exit        how the task ended (encodeExit), written once (atomically) by the
-//                    supervisor; its presence means "ended"
+// Every task has a base path, SPOOL/jobs/JOB.ATTEMPT, and two files (no more than a bare task
+// had: on ext4 creating an inode next to many recently deleted ones cost more than anything
+// else in a launch, measured with perf):
+//   BASE.sh    the batch script (written by the daemon)
+//   BASE.spec  what the supervisor launches (encodeSpec below), with the controller's
+//              LaunchTask (what a successor daemon needs to adopt the task: time limit, health
+//              check, resources); written by the daemon before it starts the supervisor. The
+//              supervisor then appends its "state" fields to it, each in one write: "started
+//              supervisor=PID task=PID" once the task runs, "ended ..." when it has ended.
+// A successor daemon finds a task's supervisor by its command line (locus-supervise BASE).
+// A successor daemon finds a task's supervisor by its command line (locus-supervise BASE).
 //
-// Fencing: the daemon rewrites SPOOL/alive every heartbeat with how long a supervisor may
-// go without hearing from it. A supervisor whose daemon is silent longer than that (killed and
-// not restarted, or hung) kills its task, before the controller (which waits node_timeout_s)
-// runs the job anywhere else: a job never runs twice at once.
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <sys/types.h>
 
 #include "common/result.hpp"
 #include "nodedaemon/launcher.hpp"
@@ -34,11 +34,7 @@ namespace locus::nodedaemon {
 struct TaskFiles {
   std::string base;  // SPOOL/jobs/JOB.ATTEMPT
   std::string script() const { return base + ".sh"; }
-  std::string launch() const { return base + ".launch"; }
   std::string spec() const { return base + ".spec"; }
-  std::string supervisor() const { return base + ".supervisor"; }
-  std::string pid() const { return base + ".pid"; }
-  std::string exit() const { return base + ".exit"; }
 };
 TaskFiles taskFiles(const std::string& jobs_dir, uint64_t job, uint32_t attempt);
 
@@ -47,8 +43,11 @@ struct SupervisedSpec {
   LaunchSpec task;
   std::string alive_file;  // SPOOL/alive
   int64_t started = 0;     // unix seconds: when the daemon launched it (a successor's deadline)
+  std::string launch;      // the controller's LaunchTask, serialized (opaque here)
+  std::vector<std::string> state;  // the supervisor's appended lines (decodeState)
 };
-std::string encodeSpec(const SupervisedSpec& spec);
+std::string encodeSpec(const SupervisedSpec& spec);  // without `state`
+// A field cut short at the end (a write in progress, a daemon killed while writing) is left out.
 Result<SupervisedSpec> decodeSpec(const std::string& text);
 
 // How the task ended, as the supervisor saw it.
@@ -58,11 +57,18 @@ struct SupervisedExit {
   uint64_t max_rss_kb = 0;
   bool fenced = false;      // killed by its supervisor: the daemon was silent too long
 };
-std::string encodeExit(const SupervisedExit& exit);
-Result<SupervisedExit> decodeExit(const std::string& text);
+// The supervisor's state fields, to append to BASE.spec, and what they say.
+std::string encodeStarted(pid_t supervisor, pid_t task);
+std::string encodeEnded(const SupervisedExit& exit);
+struct SupervisorState {
+  pid_t supervisor = 0;  // 0: not started (yet)
+  pid_t task = 0;
+  std::optional<SupervisedExit> ended;
+};
+SupervisorState decodeState(const std::vector<std::string>& state);
 
-// The alive file: its content is the fence timeout in milliseconds, its mtime the daemon's last
-// sign of life. Written atomically (temp + rename).
+// The alive file: its content is the fence timeout in milliseconds (fixed width), its mtime the
+// daemon's last sign of life. Rewritten in place: no new inode at each beat.
 Status writeAliveFile(const std::string& path, std::chrono::milliseconds fence_after);
 // How long ago the daemon last wrote the alive file and the timeout it asked for; nullopt when
 // there is no (readable) alive file.
@@ -72,7 +78,9 @@ struct AliveState {
 };
 std::optional<AliveState> readAliveFile(const std::string& path);
 
-// Writes `content` to `path` through a temporary file and rename(2): readers see all or nothing.
-Status writeFileAtomically(const std::string& path, const std::string& content, unsigned mode = 0600);
+// Creates (or truncates) `path` with `content`.
+Status writeWholeFile(const std::string& path, const std::string& content, unsigned mode = 0600);
+// Appends `text` to `path` (which must exist) in one write(2).
+Status appendToFile(const std::string& path, const std::string& text);
 
 }  // namespace locus::nodedaemon

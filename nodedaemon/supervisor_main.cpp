@@ -1,15 +1,15 @@
 // locus-supervise BASE: runs one batch task for the node daemon and outlives the daemon.
 //
 // The daemon writes BASE.spec and starts this program in a session of its own (not killed with
-// the daemon). It writes its pid to BASE.supervisor, starts the task as BASE.spec says (its
-// cgroups, binding, user, files: launcher.cpp), tells the daemon on stdout ("started PID" or
+// the daemon). It starts the task as BASE.spec says (its cgroups, binding, user, files:
+// launcher.cpp), appends "started" to BASE.spec, tells the daemon on stdout ("started PID" or
 // "error MESSAGE"), then waits. When the task's main process ends it kills what is left of the
-// task's process group and writes BASE.exit; the daemon (this one, or the next one on the same
-// spool after a restart) reports it. Contract and file formats: supervised_task.hpp.
+// task's process group and appends "ended" to BASE.spec; the daemon (this one, or the next one
+// on the same spool after a restart) reports it. Contract and file formats: supervised_task.hpp.
 //
 // Fencing: if the daemon's alive file goes unwritten for longer than the timeout in it, the
 // daemon is dead or hung and the controller is about to run the job elsewhere; the task is
-// killed first (BASE.exit says fenced=1).
+// killed first (its "ended" line says fenced=1).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -74,11 +74,6 @@ int main(int argc, char** argv) {
     tellDaemon("error " + spec.error().message);
     return 127;
   }
-  if (auto s = locus::nodedaemon::writeFileAtomically(files.supervisor(), std::to_string(getpid()) + "\n");
-      !s.ok()) {
-    tellDaemon("error " + s.error().message);
-    return 127;
-  }
   // Orphans of the task (its background processes) come here, not to init: reaped below.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
@@ -95,6 +90,14 @@ int main(int argc, char** argv) {
     return 127;
   }
   const pid_t pid = *task;
+  // Before the daemon hears of it: a successor daemon must find the task's pid whenever this
+  // supervisor runs.
+  if (auto s = locus::nodedaemon::appendToFile(files.spec(), locus::nodedaemon::encodeStarted(getpid(), pid));
+      !s.ok()) {
+    kill(-pid, SIGKILL);
+    tellDaemon("error " + s.error().message);
+    return 127;
+  }
   tellDaemon("started " + std::to_string(pid));
 
   SupervisedExit result;
@@ -135,8 +138,7 @@ int main(int argc, char** argv) {
   // The script is gone; whatever it left behind in its group goes too (the daemon's cgroup
   // cleanup catches what left the group).
   kill(-pid, SIGKILL);
-  if (auto s = locus::nodedaemon::writeFileAtomically(files.exit(), locus::nodedaemon::encodeExit(result));
-      !s.ok())
+  if (auto s = locus::nodedaemon::appendToFile(files.spec(), locus::nodedaemon::encodeEnded(result)); !s.ok())
     logLine(s.error().message);
   return 0;
 }

@@ -93,8 +93,9 @@ TEST(NodeFailure, ARestartedDaemonAdoptsItsTasksAndReportsTheirExits) {
   EXPECT_TRUE(processRuns(a_pid)) << "the task died with its daemon";
   std::ofstream(work + "/go-b").close();
   // b ends and its supervisor records it, with no daemon to tell.
-  const std::string b_exit = cluster.dir() + "/nodes/n1/jobs/" + std::to_string(*b) + ".0.exit";
-  ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(b_exit); }, std::chrono::seconds(10)));
+  const std::string b_spec = cluster.dir() + "/nodes/n1/jobs/" + std::to_string(*b) + ".0.spec";
+  ASSERT_TRUE(waitUntil([&] { return readFile(b_spec).find("\nended wait_status=") != std::string::npos; },
+                        std::chrono::seconds(10)));
 
   ASSERT_TRUE(cluster.startNode(0));
   ASSERT_TRUE(cluster.waitTerminal({*b}, std::chrono::seconds(20)));
@@ -173,8 +174,10 @@ TEST(NodeFailure, ADaemonKilledWithASupervisorLeavesNothingAndTheJobIsRequeued) 
   ASSERT_TRUE(waitUntil([&] { return !readFile(first_child).empty(); }, std::chrono::seconds(20)));
   pid_t child = std::stoi(readFile(first_child));
   ASSERT_EQ(kill(child, 0), 0);
-  const std::string supervisor_file = cluster.dir() + "/nodes/n1/jobs/" + std::to_string(*id) + ".0.supervisor";
-  const pid_t supervisor = std::stoi(readFile(supervisor_file));
+  // The supervisor's pid, from the "started supervisor=PID task=PID" it appended to the spec.
+  const std::string state = readFile(cluster.dir() + "/nodes/n1/jobs/" + std::to_string(*id) + ".0.spec");
+  ASSERT_NE(state.find("supervisor="), std::string::npos) << state;
+  const pid_t supervisor = std::stoi(state.substr(state.find("supervisor=") + 11));
 
   cluster.killNode(0);
   ASSERT_EQ(kill(supervisor, SIGKILL), 0);

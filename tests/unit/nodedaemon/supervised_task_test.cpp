@@ -52,6 +52,7 @@ TEST(SupervisedSpec, RoundTripsEveryFieldWhateverBytesTheValuesHold) {
   spec.task.gid = 100;
   spec.alive_file = "/spool/alive";
   spec.started = 1796633978;
+  spec.launch = std::string("\0binary\nlaunch\xff", 15);
   auto back = decodeSpec(encodeSpec(spec));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->task.program, spec.task.program);
@@ -70,13 +71,17 @@ TEST(SupervisedSpec, RoundTripsEveryFieldWhateverBytesTheValuesHold) {
   EXPECT_EQ(back->task.gid, 100u);
   EXPECT_EQ(back->alive_file, spec.alive_file);
   EXPECT_EQ(back->started, spec.started);
+  EXPECT_EQ(back->launch, spec.launch);
 }
 
 TEST(SupervisedSpec, DamagedSpecsAreRefused) {
   SupervisedSpec spec;
   spec.task.program = "/bin/true";
   const std::string good = encodeSpec(spec);
-  EXPECT_FALSE(decodeSpec(good.substr(0, good.size() - 3)).ok());  // truncated
+  // Cut short: what was written whole is read (a supervisor may be appending), the rest not.
+  auto cut = decodeSpec(good.substr(0, good.size() - 3));
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->task.program, "/bin/true");
   EXPECT_FALSE(decodeSpec("program 99\n/bin/true\n").ok());       // length past the end
   EXPECT_FALSE(decodeSpec("uid 3\nabc\n").ok());                  // not a number
   EXPECT_FALSE(decodeSpec("color 3\nred\n").ok());                // unknown field
@@ -84,15 +89,33 @@ TEST(SupervisedSpec, DamagedSpecsAreRefused) {
   EXPECT_FALSE(decodeSpec("").ok());                              // no program
 }
 
-TEST(SupervisedExit, RoundTrips) {
+TEST(SupervisorState, StartedThenEndedAndAHalfWrittenLineIsIgnored) {
   SupervisedExit e{.wait_status = 3 << 8, .cpu_time_s = 1.25, .max_rss_kb = 4096, .fenced = true};
-  auto back = decodeExit(encodeExit(e));
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->wait_status, e.wait_status);
-  EXPECT_DOUBLE_EQ(back->cpu_time_s, 1.25);
-  EXPECT_EQ(back->max_rss_kb, 4096u);
-  EXPECT_TRUE(back->fenced);
-  EXPECT_FALSE(decodeExit("cpu_time_s=1\n").ok());
+  // As the supervisor appends them to a spec, read back through it.
+  SupervisedSpec spec;
+  spec.task.program = "/bin/true";
+  const std::string head = encodeSpec(spec);
+  auto lines = [&](const std::string& text) {
+    auto decoded = decodeSpec(text);
+    EXPECT_TRUE(decoded.ok());
+    return decoded.ok() ? decoded->state : std::vector<std::string>{};
+  };
+  const std::string started = head + encodeStarted(41, 42);
+  SupervisorState only_started = decodeState(lines(started));
+  EXPECT_EQ(only_started.supervisor, 41);
+  EXPECT_EQ(only_started.task, 42);
+  EXPECT_FALSE(only_started.ended);
+  const std::string ended = encodeEnded(e);
+  EXPECT_FALSE(decodeState(lines(started + ended.substr(0, ended.size() - 1))).ended);  // cut short
+  SupervisorState both = decodeState(lines(started + ended));
+  ASSERT_TRUE(both.ended);
+  EXPECT_EQ(both.task, 42);
+  EXPECT_EQ(both.ended->wait_status, e.wait_status);
+  EXPECT_DOUBLE_EQ(both.ended->cpu_time_s, 1.25);
+  EXPECT_EQ(both.ended->max_rss_kb, 4096u);
+  EXPECT_TRUE(both.ended->fenced);
+  EXPECT_FALSE(decodeState({"ended cpu_time_s=1"}).ended);  // no status: not an end
+  EXPECT_EQ(decodeState({}).supervisor, 0);
 }
 
 class Supervisor : public ::testing::Test {
@@ -120,9 +143,8 @@ class Supervisor : public ::testing::Test {
     spec.task.args = {"-c", script};
     spec.task.work_dir = dir_;
     spec.task.stdout_path = dir_ + "/out";
-    spec.task.pid_file = files_.pid();
     spec.alive_file = dir_ + "/alive";
-    EXPECT_TRUE(writeFileAtomically(files_.spec(), encodeSpec(spec)).ok());
+    EXPECT_TRUE(writeWholeFile(files_.spec(), encodeSpec(spec)).ok());
     const int out = spawn();
     std::string line;
     char c;
@@ -164,14 +186,14 @@ TEST_F(Supervisor, RecordsTheTasksEndAndItsOwnPid) {
   const pid_t supervisor = supervisor_;
   const int status = supervisorStatus();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  auto e = decodeExit(readFile(files_.exit()));
-  ASSERT_TRUE(e.ok());
-  EXPECT_TRUE(WIFEXITED(e->wait_status));
-  EXPECT_EQ(WEXITSTATUS(e->wait_status), 5);
-  EXPECT_FALSE(e->fenced);
+  SupervisorState state = decodeState(decodeSpec(readFile(files_.spec()))->state);
+  ASSERT_TRUE(state.ended);
+  EXPECT_TRUE(WIFEXITED(state.ended->wait_status));
+  EXPECT_EQ(WEXITSTATUS(state.ended->wait_status), 5);
+  EXPECT_FALSE(state.ended->fenced);
   EXPECT_EQ(readFile(dir_ + "/out"), "hello\n");
-  EXPECT_EQ(std::stoi(readFile(files_.supervisor())), supervisor);
-  EXPECT_EQ(std::stoi(readFile(files_.pid())), std::stoi(line.substr(8)));
+  EXPECT_EQ(state.supervisor, supervisor);
+  EXPECT_EQ(state.task, std::stoi(line.substr(8)));
 }
 
 TEST_F(Supervisor, ALaunchFailureIsToldAndNothingIsRecorded) {
@@ -181,7 +203,7 @@ TEST_F(Supervisor, ALaunchFailureIsToldAndNothingIsRecorded) {
   spec.task.work_dir = dir_ + "/no-such-dir";
   spec.task.stdout_path = dir_ + "/out";
   spec.alive_file = dir_ + "/alive";
-  ASSERT_TRUE(writeFileAtomically(files_.spec(), encodeSpec(spec)).ok());
+  ASSERT_TRUE(writeWholeFile(files_.spec(), encodeSpec(spec)).ok());
   const int out = spawn();
   std::string said;
   char buf[256];
@@ -189,7 +211,7 @@ TEST_F(Supervisor, ALaunchFailureIsToldAndNothingIsRecorded) {
   close(out);
   EXPECT_NE(said.find("error cannot chdir to the working directory"), std::string::npos) << said;
   EXPECT_EQ(WEXITSTATUS(supervisorStatus()), 127);
-  EXPECT_FALSE(fs::exists(files_.exit()));
+  EXPECT_TRUE(decodeSpec(readFile(files_.spec()))->state.empty());
 }
 
 TEST_F(Supervisor, KillsItsTaskWhenTheDaemonGoesSilent) {
@@ -207,8 +229,8 @@ TEST_F(Supervisor, KillsItsTaskWhenTheDaemonGoesSilent) {
   // ... and killed once it is not.
   const int status = supervisorStatus();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  auto e = decodeExit(readFile(files_.exit()));
-  ASSERT_TRUE(e.ok());
+  const std::optional<SupervisedExit> e = decodeState(decodeSpec(readFile(files_.spec()))->state).ended;
+  ASSERT_TRUE(e);
   EXPECT_TRUE(e->fenced);
   EXPECT_TRUE(WIFSIGNALED(e->wait_status) && WTERMSIG(e->wait_status) == SIGKILL);
 }
