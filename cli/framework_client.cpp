@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/munge_auth.hpp"
+#include "common/rpc_status.hpp"
 #include "proto/locus.grpc.pb.h"
 
 namespace locus::cli {
@@ -22,6 +23,8 @@ void authenticate(grpc::ClientContext& ctx) {
 Error fromStatus(const grpc::Status& s, const std::string& address) {
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
+      // The controller's own answer (a NameNode it cannot reach, say), or no answer at all.
+      if (s.error_details() == kAnsweredByController) return unavailable(s.error_message());
       return unavailable("cannot reach the controller at " + address + " (" + s.error_message() + ")");
     case grpc::StatusCode::INVALID_ARGUMENT: return invalidArgument(s.error_message());
     case grpc::StatusCode::NOT_FOUND: return notFound(s.error_message());

@@ -8,6 +8,7 @@
 
 #include "common/logging.hpp"
 #include "common/munge_auth.hpp"
+#include "common/rpc_status.hpp"
 #include "controller/rpc/gatekeeper.hpp"
 #include "proto/locus.grpc.pb.h"
 
@@ -30,7 +31,9 @@ grpc::Status toGrpc(const Error& e) {
     case ErrorCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
     case ErrorCode::kInternal: code = grpc::StatusCode::INTERNAL; break;
   }
-  return grpc::Status(code, e.message);
+  // The details say the controller itself answered: a client then shows the message as it is
+  // (a NameNode the controller cannot reach is not a controller the client cannot reach).
+  return grpc::Status(code, e.message, std::string(kAnsweredByController));
 }
 
 // Runs a handler body; an exception here is a bug, reported as INTERNAL, never a crash.

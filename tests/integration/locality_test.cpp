@@ -311,6 +311,8 @@ TEST_F(LocalityCluster, WebHdfsInputAndItsErrors) {
   r = cluster_->locus({"submit", "--input", "webhdfs://127.0.0.1:1/logs", "--wrap", "true"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("namenode http://127.0.0.1:1"), std::string::npos) << r.err;
+  // The controller answered (it could not reach the NameNode): not "cannot reach the controller".
+  EXPECT_EQ(r.err.find("cannot reach the controller"), std::string::npos) << r.err;
   r = cluster_->locus({"submit", "--input", "hdfs:///logs", "--wrap", "true"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("no NameNode configured"), std::string::npos) << r.err;
