@@ -89,24 +89,13 @@ constexpr auto kDefaultFence = std::chrono::milliseconds{30'000 - 2'000} - kFenc
 // How often an adopted task's supervisor (not our child: no SIGCHLD) is looked at.
 constexpr auto kAdoptedPollEvery = std::chrono::milliseconds{200};
 
-std::string readSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A pidfd for `pid` if it is the supervisor of `base` (checked after opening the pidfd, so a
 // reused pid cannot pass), else -1.
 int openSupervisor(pid_t pid, const std::string& base) {
   if (pid <= 1) return -1;
   const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) return -1;
-  const std::string cmdline = readSmallFile("/proc/" + std::to_string(pid) + "/cmdline");
-  const size_t first = cmdline.find('\0');
-  const std::string arg1 =
-      first == std::string::npos ? "" : cmdline.substr(first + 1, cmdline.find('\0', first + 1) - first - 1);
-  if (cmdline.find("locus-supervise") == std::string::npos || arg1 != base) {
+  if (supervisedBase(pid) != base) {
     close(fd);
     return -1;
   }
@@ -121,19 +110,15 @@ std::map<std::string, pid_t> runningSupervisors() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmdline = readSmallFile(entry.path().string() + "/cmdline");
-    const size_t first = cmdline.find('\0');
-    if (first == std::string::npos || cmdline.substr(0, first).find("locus-supervise") == std::string::npos) continue;
-    const size_t second = cmdline.find('\0', first + 1);
-    out[cmdline.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1)] =
-        static_cast<pid_t>(std::atol(name.c_str()));
+    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
+    if (std::string base = supervisedBase(pid); !base.empty()) out[base] = pid;
   }
   return out;
 }
 
 // What a task's supervisor has recorded in its spec (supervised_task.hpp).
 SupervisorState supervisorState(const TaskFiles& files) {
-  auto spec = decodeSpec(readSmallFile(files.spec()));
+  auto spec = decodeSpec(readWholeFile(files.spec()).value_or(""));
   return spec.ok() ? decodeState(spec->state) : SupervisorState{};
 }
 
@@ -869,7 +854,7 @@ struct Agent::Impl {
     for (const auto& path : others) std::filesystem::remove_all(path, ec);
     const std::map<std::string, pid_t> supervisors = runningSupervisors();
     for (const auto& [key, files] : found) {
-      auto spec = decodeSpec(readSmallFile(files.spec()));
+      auto spec = decodeSpec(readWholeFile(files.spec()).value_or(""));
       proto::LaunchTask l;
       const bool have_launch = spec.ok() && l.ParseFromString(spec->launch);
       const std::string container_id = have_launch && !l.container().empty() ? containers->batchId(key.first, key.second) : "";

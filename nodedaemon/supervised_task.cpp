@@ -62,15 +62,25 @@ Result<uint64_t> number(const Field& f) {
   return static_cast<uint64_t>(v);
 }
 
-std::string readWhole(const std::string& path, bool* ok) {
+
+}  // namespace
+
+std::optional<std::string> readWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
+  if (!in) return std::nullopt;
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-}  // namespace
+std::string supervisedBase(pid_t pid) {
+  const std::string cmdline = readWholeFile("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
+  const size_t first = cmdline.find('\0');
+  if (first == std::string::npos || cmdline.substr(0, first).find("locus-supervise") == std::string::npos)
+    return "";
+  const size_t second = cmdline.find('\0', first + 1);
+  return cmdline.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+}
 
 TaskFiles taskFiles(const std::string& jobs_dir, uint64_t job, uint32_t attempt) {
   return {jobs_dir + "/" + std::to_string(job) + "." + std::to_string(attempt)};
@@ -222,11 +232,10 @@ Status writeAliveFile(const std::string& path, std::chrono::milliseconds fence_a
 }
 
 std::optional<AliveState> readAliveFile(const std::string& path) {
-  bool ok = false;
-  const std::string text = readWhole(path, &ok);
+  const std::optional<std::string> text = readWholeFile(path);
   struct stat st {};
-  if (!ok || stat(path.c_str(), &st) != 0) return std::nullopt;
-  const long long fence_ms = std::atoll(text.c_str());
+  if (!text || stat(path.c_str(), &st) != 0) return std::nullopt;
+  const long long fence_ms = std::atoll(text->c_str());
   if (fence_ms <= 0) return std::nullopt;
   struct timespec now {};
   clock_gettime(CLOCK_REALTIME, &now);

@@ -78,6 +78,10 @@ struct AliveState {
 };
 std::optional<AliveState> readAliveFile(const std::string& path);
 
+// The whole of `path`; nullopt when it cannot be read.
+std::optional<std::string> readWholeFile(const std::string& path);
+// The task BASE of `pid` if it is a locus-supervise (its command line), else "".
+std::string supervisedBase(pid_t pid);
 // Creates (or truncates) `path` with `content`.
 Status writeWholeFile(const std::string& path, const std::string& content, unsigned mode = 0600);
 // Appends `text` to `path` (which must exist) in one write(2).

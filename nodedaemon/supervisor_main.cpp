@@ -21,8 +21,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "nodedaemon/supervised_task.hpp"
@@ -64,12 +62,10 @@ int main(int argc, char** argv) {
   }
   const locus::nodedaemon::TaskFiles files{argv[1]};
   g_name = "locus-supervise " + files.base.substr(files.base.rfind('/') + 1);
-  std::ifstream in(files.spec(), std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto spec = in ? locus::nodedaemon::decodeSpec(text.str())
-                 : locus::Result<locus::nodedaemon::SupervisedSpec>(
-                       locus::unavailable("cannot read " + files.spec()));
+  const std::optional<std::string> text = locus::nodedaemon::readWholeFile(files.spec());
+  auto spec = text ? locus::nodedaemon::decodeSpec(*text)
+                   : locus::Result<locus::nodedaemon::SupervisedSpec>(
+                         locus::unavailable("cannot read " + files.spec()));
   if (!spec.ok()) {
     tellDaemon("error " + spec.error().message);
     return 127;

@@ -253,9 +253,7 @@ TEST(Dashboard, ApiGivesTheCliJsonAndThePageIsServed) {
   options.nodes = 2;  // 8 cores each
   options.http = true;
   TestCluster cluster(options);
-  ASSERT_TRUE(cluster.startController());
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
-  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   const std::string http = cluster.httpAddress();
   ASSERT_FALSE(http.empty()) << "no controller/http.addr";
 
@@ -362,9 +360,7 @@ TEST(Dashboard, SharesQuotasServicesFrameworksAndTopologyAreTheCliJson) {
   options.http = true;
   options.config = policyConfig();
   TestCluster cluster(options);
-  ASSERT_TRUE(cluster.startController());
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
-  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   const std::string http = cluster.httpAddress();
   ASSERT_FALSE(http.empty()) << "no controller/http.addr";
   ::setenv("LOCUS_MUNGE_SOCKET", cluster.mungeSocket().c_str(), 1);  // for the framework below
@@ -534,11 +530,7 @@ std::unique_ptr<TestCluster> httpCluster(int nodes) {
   options.nodes = nodes;
   options.http = true;
   auto cluster = std::make_unique<TestCluster>(options);
-  if (!cluster->startController()) return nullptr;
-  for (int i = 0; i < nodes; ++i)
-    if (!cluster->startNode(i)) return nullptr;
-  if (!cluster->waitNodesUp(nodes, seconds(20)) || cluster->httpAddress().empty()) return nullptr;
-  return cluster;
+  return cluster->startAll() ? std::move(cluster) : nullptr;
 }
 
 TEST(Dashboard, EventsStreamTheLogAsServerSentEventsAndResume) {

@@ -249,9 +249,7 @@ TEST(Metrics, ControllerAndNodesReportTheStateExactly) {
   options.nodes = 2;  // 8 cores each
   options.http = true;
   TestCluster cluster(options);
-  ASSERT_TRUE(cluster.startController());
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
-  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   const std::string http = cluster.httpAddress();
   ASSERT_FALSE(http.empty()) << "no controller/http.addr";
   ASSERT_NE(http, "127.0.0.1:0");

@@ -22,9 +22,7 @@ std::string nodeState(const TestCluster& cluster, const std::string& name) {
 
 TEST(NodeFailure, JobsOnADeadNodeFailOrRequeue) {
   TestCluster cluster({.nodes = 2});  // node_timeout_s = 3 in the test config
-  ASSERT_TRUE(cluster.startController());
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
-  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
 
   // Both span the two nodes, so losing n2 hits both.
   auto plain = cluster.submit({"-N", "2", "-n", "2", "--wrap", "sleep 300"});
@@ -76,9 +74,7 @@ bool processRuns(pid_t pid) {
 // it was away. The controller sees a restarted daemon that still runs them: nothing is requeued.
 TEST(NodeFailure, ARestartedDaemonAdoptsItsTasksAndReportsTheirExits) {
   TestCluster cluster({.nodes = 1});
-  ASSERT_TRUE(cluster.startController());
-  ASSERT_TRUE(cluster.startNode(0));
-  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   const std::string work = cluster.workDir();
   // a: runs through both restarts, exits 3 when told; b: ends while the daemon is away;
   // c: its time limit (6 s) passes after the restarts.
@@ -141,9 +137,7 @@ TEST(NodeFailure, ARestartedDaemonAdoptsItsTasksAndReportsTheirExits) {
 // --requeue job (attempt 1 completes) rather than failing it with signal 9.
 TEST(NodeFailure, ADaemonStoppedWithSigtermHasItsRequeueJobRunAgain) {
   TestCluster cluster({.nodes = 1});
-  ASSERT_TRUE(cluster.startController());
-  ASSERT_TRUE(cluster.startNode(0));
-  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   const std::string attempts = cluster.workDir() + "/attempts";
   auto id = cluster.submit({"--requeue", "--wrap",
                             "echo $LOCUS_RESTART_COUNT >> " + attempts + "; [ \"$LOCUS_RESTART_COUNT\" != 0 ] || sleep 300"});
@@ -164,9 +158,7 @@ TEST(NodeFailure, ADaemonStoppedWithSigtermHasItsRequeueJobRunAgain) {
 // that leftover, and the controller (a new daemon without the task) requeues the --requeue job.
 TEST(NodeFailure, ADaemonKilledWithASupervisorLeavesNothingAndTheJobIsRequeued) {
   TestCluster cluster({.nodes = 1});
-  ASSERT_TRUE(cluster.startController());
-  ASSERT_TRUE(cluster.startNode(0));
-  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   const std::string pidfile = cluster.workDir() + "/child-$LOCUS_JOB_ATTEMPT.pid";
   auto id = cluster.submit({"--requeue", "--wrap", "sleep 300 & echo $! > " + pidfile + "; wait"});
   ASSERT_TRUE(id);
@@ -208,9 +200,7 @@ namespace {
 // the controller fences it by attempt number; the new attempt runs on, alone.
 TEST(NodeFailure, AHungNodesTaskIsKilledBeforeItsJobRunsElsewhere) {
   TestCluster cluster({.nodes = 2});
-  ASSERT_TRUE(cluster.startController());
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster.startNode(i));
-  ASSERT_TRUE(cluster.waitNodesUp(2, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.startAll());
   auto id = cluster.submit({"--requeue", "--wrap", "echo $$ > pid.$LOCUS_RESTART_COUNT; exec sleep 300"});
   ASSERT_TRUE(id);
   const std::string pid0_file = cluster.workDir() + "/pid.0", pid1_file = cluster.workDir() + "/pid.1";

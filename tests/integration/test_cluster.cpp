@@ -282,6 +282,13 @@ void TestCluster::signalNode(int i, int sig) const {
   if (node_pids_[i] > 0) kill(node_pids_[i], sig);
 }
 
+bool TestCluster::startAll(std::chrono::milliseconds timeout) {
+  if (!startController()) return false;
+  for (int i = 0; i < options_.nodes; ++i)
+    if (!startNode(i)) return false;
+  return waitNodesUp(options_.nodes, timeout) && (!options_.http || !httpAddress().empty());
+}
+
 bool TestCluster::waitNodeExit(int i, std::chrono::milliseconds timeout) {
   const pid_t pid = node_pids_[i];
   if (pid <= 0) return true;

@@ -104,6 +104,9 @@ class TestCluster {
   void killNode(int i);    // SIGKILL, reaped
   void signalNode(int i, int sig) const;  // e.g. SIGSTOP / SIGCONT: a hung daemon
   bool waitNodesUp(int count, std::chrono::milliseconds timeout);
+  // The controller, then every node, all UP within `timeout` (and, with Options::http, the
+  // controller's HTTP address known): the usual start of a test.
+  bool startAll(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
   // `locus --controller ADDR args...`, run in the cluster's work directory.
   CommandResult locus(const std::vector<std::string>& args) const;
