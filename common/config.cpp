@@ -92,7 +92,7 @@ Status readController(const toml::table& t, const std::string& source, Config& c
   TableReader r(t, source, "controller.");
   LOCUS_TRY(r.checkKnown({"listen", "state_dir", "node_timeout_s", "heartbeat_interval_ms",
                           "kill_grace_s", "default_time_limit", "admins", "service_ports",
-                          "events_kept", "min_job_age_s", "auth", "munge_socket", "rpc_rate", "rpc_burst", "store",
+                          "events_kept", "events_in_memory", "min_job_age_s", "auth", "munge_socket", "rpc_rate", "rpc_burst", "store",
                           "etcd_endpoints", "etcd_prefix", "etcd_max_txn_ops", "etcd_lease_ttl_s"}));
   LOCUS_TRY(r.read<std::string>("store", c.store, "a string (\"sqlite\" or \"etcd\")"));
   if (c.store != "sqlite" && c.store != "etcd")
@@ -152,6 +152,9 @@ Status readController(const toml::table& t, const std::string& source, Config& c
     c.min_job_age_s = age;
   }
   c.events_kept = static_cast<uint64_t>(v);
+  v = static_cast<int64_t>(c.events_in_memory);
+  LOCUS_TRY(r.readInt("events_in_memory", v, 1));
+  c.events_in_memory = static_cast<uint64_t>(v);
   std::string ports;
   LOCUS_TRY(r.read<std::string>("service_ports", ports, "a string (\"31000-32999\")"));
   if (!ports.empty()) {

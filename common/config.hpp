@@ -12,6 +12,7 @@
 //   default_time_limit = "UNLIMITED"  # Slurm time format; applies when a job gives none
 //   admins = ["root"]
 //   events_kept = 100000          # newest job/node events kept for `locus events` to resume from
+//   events_in_memory = 10000      # the newest of those also in memory (older: read from the store)
 //   auth = "munge"                # who calls: MUNGE credentials; "none" trusts what requests say
 //                                 # (unsafe: development only)
 //   munge_socket = "/run/munge/munge.socket.2"  # default: $LOCUS_MUNGE_SOCKET, else this
@@ -214,9 +215,12 @@ struct Config {
   uint32_t service_port_min = 31000;
   uint32_t service_port_max = 32999;
   std::vector<std::string> admins{"root"};
-  // The event log (locus events) keeps this many newest events, in memory and in the store; a
-  // client resuming from an older one is told they are gone. ~300 bytes each.
+  // The event log (locus events) keeps this many newest events in the store; a client resuming
+  // from an older one is told they are gone.
   uint64_t events_kept = 100'000;
+  // ... and the newest of them in memory (~250 bytes each; never more than events_kept): a
+  // reader further behind is served from the store, so memory stays small with a long history.
+  uint64_t events_in_memory = 10'000;
   // Finished jobs are dropped from the controller's memory this long after they end (Slurm's
   // MinJobAge), so its memory follows the live queue, not the history; they stay in the store,
   // where `locus show`, `locus acct` and `locus wait` still find them. 0: kept in memory forever.

@@ -62,7 +62,13 @@ Result<std::unique_ptr<Controller>> Controller::create(const Config& config, std
     if (!opened.ok()) return opened.error();
     c->store_ = std::move(*opened);
   }
-  c->events_ = std::make_unique<EventLog>(config.events_kept);
+  // Readers behind the in-memory events read the store's, under the lock every store call takes.
+  Controller* self = c.get();
+  c->events_ = std::make_unique<EventLog>(
+      config.events_in_memory, config.events_kept, [self](uint64_t after_id, size_t max) {
+        std::lock_guard lock(self->mu_);
+        return self->store_->loadEventsAfter(after_id, max);
+      });
   Status s = c->load();
   if (!s.ok()) return s.error();
   return c;

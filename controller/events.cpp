@@ -66,7 +66,7 @@ proto::Event toProto(const Event& e) {
 }
 
 Status Controller::loadEvents() {
-  auto stored = store_->loadEvents(events_->capacity());
+  auto stored = store_->loadEvents(events_->inMemory());
   if (!stored.ok()) return stored.error();
   const uint64_t last = stored->empty() ? 0 : stored->back().id;
   events_->restore(std::move(*stored), last);
@@ -102,8 +102,8 @@ Result<Controller::JobEvents> Controller::storeJobEvents(const std::vector<const
     out.states.emplace_back(job->id, EventState{job->state, job->attempt, job->held});
     out.events.push_back(std::move(e));
   }
-  if (!out.events.empty() && id - 1 > events_->capacity()) {
-    if (Status s = store_->pruneEvents(id - 1 - events_->capacity()); !s.ok()) return s.error();
+  if (!out.events.empty() && id - 1 > events_->kept()) {
+    if (Status s = store_->pruneEvents(id - 1 - events_->kept()); !s.ok()) return s.error();
   }
   return out;
 }
@@ -129,7 +129,7 @@ void Controller::setNodeState(Node& node, NodeState state, const std::string& re
   // every node UNKNOWN), but the event must be, before anyone hears of it.
   Status s = store_->begin();
   if (s.ok()) s = store_->saveEvent(e);
-  if (s.ok() && e.id > events_->capacity()) s = store_->pruneEvents(e.id - events_->capacity());
+  if (s.ok() && e.id > events_->kept()) s = store_->pruneEvents(e.id - events_->kept());
   if (s.ok()) s = store_->commit();
   if (!s.ok()) {
     store_->rollback();

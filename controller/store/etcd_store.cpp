@@ -415,12 +415,26 @@ Result<std::vector<Event>> EtcdStore::loadEvents(size_t count) {
     if (page->size() < want) break;
     end = newest_first.back().key;
   }
-  auto* kvs = &newest_first;
   std::vector<Event> out;
-  out.reserve(kvs->size());
-  for (auto it = kvs->rbegin(); it != kvs->rend(); ++it) {
+  out.reserve(newest_first.size());
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
     auto e = eventFromJson(it->value);
     if (!e.ok()) return internalError("corrupt event record " + it->key + ": " + e.error().message);
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+Result<std::vector<Event>> EtcdStore::loadEventsAfter(uint64_t after_id, size_t max) {
+  if (max == 0 || after_id == UINT64_MAX) return std::vector<Event>{};
+  const std::string dir = prefix_ + "events/";
+  auto kvs = client_->range(dir + padded(after_id + 1), etcdPrefixEnd(dir), static_cast<int64_t>(max));
+  if (!kvs.ok()) return kvs.error();
+  std::vector<Event> out;
+  out.reserve(kvs->size());
+  for (const auto& kv : *kvs) {
+    auto e = eventFromJson(kv.value);
+    if (!e.ok()) return internalError("corrupt event record " + kv.key + ": " + e.error().message);
     out.push_back(std::move(*e));
   }
   return out;

@@ -91,6 +91,7 @@ class EtcdStore : public Store {
   Status saveEvent(const Event& event) override;
   Status pruneEvents(uint64_t up_to_id) override;
   Result<std::vector<Event>> loadEvents(size_t count) override;
+  Result<std::vector<Event>> loadEventsAfter(uint64_t after_id, size_t max) override;
   // Sends the buffered writes as one txn. The transaction ends whatever the outcome.
   Status commit() override;
   void rollback() override;

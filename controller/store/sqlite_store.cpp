@@ -290,15 +290,19 @@ Status SqliteStore::pruneEvents(uint64_t up_to_id) {
   return {};
 }
 
-Result<std::vector<Event>> SqliteStore::loadEvents(size_t count) {
+namespace {
+
+// Runs a SELECT of the events table's columns in their order; its rows as events.
+Result<std::vector<Event>> selectEvents(sqlite3* db, const char* where_order_limit,
+                                        const std::vector<sqlite3_int64>& params) {
+  const std::string sql =
+      std::string("SELECT id, time, kind, job_id, node, user, old_state, new_state, reason, exit_code,"
+                  " array_job_id, array_task_id, attempt FROM events ") +
+      where_order_limit;
   sqlite3_stmt* stmt = nullptr;
-  // The newest `count`, read newest first (the primary key's order backwards), then reversed.
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT id, time, kind, job_id, node, user, old_state, new_state, reason, exit_code,"
-                         " array_job_id, array_task_id, attempt FROM events ORDER BY id DESC LIMIT ?",
-                         -1, &stmt, nullptr) != SQLITE_OK)
-    return internalError(sqlite3_errmsg(db_));
-  sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(count));
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+    return internalError(sqlite3_errmsg(db));
+  for (size_t i = 0; i < params.size(); ++i) sqlite3_bind_int64(stmt, static_cast<int>(i + 1), params[i]);
   auto text = [&](int column) {
     const unsigned char* t = sqlite3_column_text(stmt, column);
     return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
@@ -323,9 +327,24 @@ Result<std::vector<Event>> SqliteStore::loadEvents(size_t count) {
     out.push_back(std::move(e));
   }
   sqlite3_finalize(stmt);
-  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db_));
-  std::reverse(out.begin(), out.end());
+  if (rc != SQLITE_DONE) return unavailable(sqlite3_errmsg(db));
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Event>> SqliteStore::loadEvents(size_t count) {
+  // The newest `count`, read newest first (the primary key's order backwards), then reversed.
+  auto out = selectEvents(db_, "ORDER BY id DESC LIMIT ?", {static_cast<sqlite3_int64>(count)});
+  if (out.ok()) std::reverse(out->begin(), out->end());
+  return out;
+}
+
+Result<std::vector<Event>> SqliteStore::loadEventsAfter(uint64_t after_id, size_t max) {
+  // Ids above 2^63 cannot be stored: nothing is after one.
+  if (after_id > static_cast<uint64_t>(INT64_MAX)) return std::vector<Event>{};
+  return selectEvents(db_, "WHERE id > ? ORDER BY id LIMIT ?",
+                      {static_cast<sqlite3_int64>(after_id), static_cast<sqlite3_int64>(max)});
 }
 
 Status SqliteStore::appendAccountChange(const std::string& change_json) { return appendChange("account_changes", change_json); }

@@ -43,6 +43,7 @@ class SqliteStore : public Store {
   Status saveEvent(const Event& event) override;
   Status pruneEvents(uint64_t up_to_id) override;
   Result<std::vector<Event>> loadEvents(size_t count) override;
+  Result<std::vector<Event>> loadEventsAfter(uint64_t after_id, size_t max) override;
   Status commit() override;
   void rollback() override;
 

@@ -69,10 +69,12 @@ class Store {
   virtual Status deleteService(const std::string& name) = 0;
   virtual Result<std::vector<std::string>> loadServices() = 0;
   // The event log (event_log.hpp): saved in the transaction of the change it records, pruned
-  // by count (every id up to `up_to_id` deleted), the newest `count` loaded in id order.
+  // by count (every id up to `up_to_id` deleted), the newest `count` loaded in id order; and,
+  // for a reader behind what the log keeps in memory, the first `max` after `after_id`.
   virtual Status saveEvent(const Event& event) = 0;
   virtual Status pruneEvents(uint64_t up_to_id) = 0;
   virtual Result<std::vector<Event>> loadEvents(size_t count) = 0;
+  virtual Result<std::vector<Event>> loadEventsAfter(uint64_t after_id, size_t max) = 0;
   virtual Status commit() = 0;
   virtual void rollback() = 0;
 

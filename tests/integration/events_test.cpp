@@ -229,8 +229,10 @@ TEST(Events, EachJobsSequenceAndNothingLostOrRepeatedAcrossARestart) {
   for (const auto& e : node_events) EXPECT_TRUE(e["job_id"].is_null()) << e.dump();
 }
 
+// Five events kept in the store, two of them in memory: a reader resuming after 8 gets 9-11
+// from the store's rows and 12-13 from memory, through the real WatchEvents stream.
 TEST(Events, ResumingFromAnIdNoLongerKeptIsRefused) {
-  TestCluster cluster({.nodes = 1, .config = "events_kept = 5\n"});
+  TestCluster cluster({.nodes = 1, .config = "events_kept = 5\nevents_in_memory = 2\n"});
   ASSERT_TRUE(cluster.startController());
   ASSERT_TRUE(cluster.startNode(0));
   ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));

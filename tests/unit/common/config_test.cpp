@@ -679,6 +679,20 @@ TEST(ParseConfig, EventsKept) {
   EXPECT_NE(zero.error().message.find("controller.events_kept"), std::string::npos) << zero.error().message;
 }
 
+// How many of them are also in memory: 10,000 by default, at least 1.
+TEST(ParseConfig, EventsInMemory) {
+  auto d = parseConfig("", "locus.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->events_in_memory, 10000u);
+  auto r = parseConfig("[controller]\nevents_in_memory = 250\n", "locus.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->events_in_memory, 250u);
+  auto zero = parseConfig("[controller]\nevents_in_memory = 0\n", "locus.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("controller.events_in_memory"), std::string::npos)
+      << zero.error().message;
+}
+
 }  // namespace
 }  // namespace locus
 

@@ -147,7 +147,7 @@ TEST(EventLog, IdsFollowOnAndReadersResumeAfterAnyId) {
 TEST(EventLog, TheRingKeepsTheNewestAndRefusesToResumeBeforeThem) {
   EventLog log(3);
   for (uint64_t id = 1; id <= 5; ++id) log.publish({jobEvent(id, id)});
-  EXPECT_EQ(log.oldestKept(), 3u);
+  EXPECT_EQ(log.oldestInMemory(), 3u);
   // After 2: 3, 4, 5 are all there, nothing is missed.
   EXPECT_EQ(idsOf(readNow(log, 2).events), (std::vector<uint64_t>{3, 4, 5}));
   // After 1: event 2 is gone. Said so, never skipped silently.
@@ -205,7 +205,7 @@ TEST(EventLog, RestoreKeepsTheNewestContiguousRun) {
   // 5 is missing (never stored): only 6 and 7 can be served without a gap.
   log.restore({jobEvent(3, 1), jobEvent(4, 1), jobEvent(6, 1), jobEvent(7, 1)}, 7);
   EXPECT_EQ(log.lastId(), 7u);
-  EXPECT_EQ(log.oldestKept(), 6u);
+  EXPECT_EQ(log.oldestInMemory(), 6u);
   log.publish({jobEvent(8, 2)});
   EXPECT_EQ(idsOf(readNow(log, 5).events), (std::vector<uint64_t>{6, 7, 8}));
 }
@@ -269,13 +269,108 @@ TEST(EventStore, SaveLoadNewestAndPrune) {
   EXPECT_EQ(idsOf(*pruned), (std::vector<uint64_t>{4, 5}));
 }
 
+TEST(EventStore, LoadsTheEventsAfterAnId) {
+  TempDir dir;
+  auto store = Store::open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  for (uint64_t id = 1; id <= 6; ++id) ASSERT_TRUE((*store)->saveEvent(jobEvent(id, id)).ok());
+  auto after = (*store)->loadEventsAfter(2, 3);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(idsOf(*after), (std::vector<uint64_t>{3, 4, 5}));
+  EXPECT_EQ((*store)->loadEventsAfter(0, 100)->size(), 6u);
+  EXPECT_TRUE((*store)->loadEventsAfter(6, 100)->empty());
+  EXPECT_TRUE((*store)->loadEventsAfter(UINT64_MAX, 100)->empty());
+}
+
+// A log with few events in memory and the rest in a real store, pruned as the controller
+// prunes it (the newest `kept` rows).
+class StoredEventLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::open(dir_.path());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(*opened);
+  }
+  std::unique_ptr<EventLog> makeLog(size_t in_memory, size_t kept) {
+    return std::make_unique<EventLog>(in_memory, kept, [this](uint64_t after, size_t max) {
+      ++history_reads_;
+      return store_->loadEventsAfter(after, max);
+    });
+  }
+  void publish(EventLog& log, Event e) {
+    ASSERT_TRUE(store_->saveEvent(e).ok());
+    if (e.id > log.kept()) {
+      ASSERT_TRUE(store_->pruneEvents(e.id - log.kept()).ok());
+    }
+    log.publish({std::move(e)});
+  }
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  int history_reads_ = 0;
+};
+
+TEST_F(StoredEventLog, AReaderBehindTheMemoryIsServedFromTheStore) {
+  auto log = makeLog(/*in_memory=*/3, /*kept=*/10);
+  EXPECT_EQ(log->inMemory(), 3u);
+  EXPECT_EQ(log->kept(), 10u);
+  for (uint64_t id = 1; id <= 12; ++id) publish(*log, jobEvent(id, id, id % 2 ? "alice" : "bob"));
+  EXPECT_EQ(log->oldestInMemory(), 10u);
+  // The store keeps 3..12: resuming after 2 is fine, after 1 is not.
+  EXPECT_TRUE(log->checkResumable(2).ok());
+  auto gone = log->read(1, {}, 100, steady_clock::now());
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(gone.error().message, "events before 3 are no longer kept");
+  // After 2: the store's rows up to where memory begins, then memory's.
+  auto batch = readNow(*log, 2);
+  EXPECT_EQ(idsOf(batch.events), (std::vector<uint64_t>{3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(batch.cursor, 9u);
+  EXPECT_EQ(history_reads_, 1);
+  batch = readNow(*log, batch.cursor);
+  EXPECT_EQ(idsOf(batch.events), (std::vector<uint64_t>{10, 11, 12}));
+  EXPECT_EQ(history_reads_, 1);  // memory only
+  // Filters and `max` work the same on stored events: max bounds the ids looked at.
+  batch = readNow(*log, 2, filterOf({}, "bob"), 4);
+  EXPECT_EQ(idsOf(batch.events), (std::vector<uint64_t>{4, 6}));
+  EXPECT_EQ(batch.cursor, 6u);
+  // The events themselves, not just their ids.
+  batch = readNow(*log, 4, {}, 1);
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].user, "alice");
+  EXPECT_EQ(batch.events[0].new_state, "RUNNING");
+}
+
+TEST_F(StoredEventLog, RowsMissingFromTheStoreAreAGapTheReaderHearsOf) {
+  auto log = makeLog(2, 100);
+  for (uint64_t id = 1; id <= 6; ++id) publish(*log, jobEvent(id, id));
+  // The store lost 1..3 (an older store, or rows deleted by hand): the log cannot know until
+  // it reads, and then it says so rather than skipping them.
+  ASSERT_TRUE(store_->pruneEvents(3).ok());
+  EXPECT_TRUE(log->checkResumable(0).ok());
+  auto gap = log->read(0, {}, 100, steady_clock::now());
+  ASSERT_FALSE(gap.ok());
+  EXPECT_EQ(gap.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(gap.error().message, "events before 4 are no longer kept");
+  EXPECT_EQ(idsOf(readNow(*log, 3).events), (std::vector<uint64_t>{4}));
+}
+
+TEST_F(StoredEventLog, AMemoryOnlyLogKeepsNoMoreThanItsMemory) {
+  // Without a store, `kept` cannot exceed what memory holds.
+  EventLog log(3, 10, {});
+  EXPECT_EQ(log.kept(), 3u);
+  // And memory never holds more than the store keeps.
+  auto small = makeLog(50, 5);
+  EXPECT_EQ(small->inMemory(), 5u);
+}
+
 // The controller, without nodes or a loop: submits and cancels are transitions it stores.
 class ControllerEvents : public ::testing::Test {
  protected:
-  std::unique_ptr<Controller> open(uint64_t kept = 100) {
+  std::unique_ptr<Controller> open(uint64_t kept = 100, uint64_t in_memory = 10000) {
     Config config;
     config.state_dir = dir_.path();
     config.events_kept = kept;
+    config.events_in_memory = in_memory;
     auto c = Controller::create(config);
     EXPECT_TRUE(c.ok()) << c.error().message;
     return c.ok() ? std::move(*c) : nullptr;
@@ -300,10 +395,17 @@ class ControllerEvents : public ::testing::Test {
     ASSERT_EQ(reply.results_size(), 1);
     EXPECT_TRUE(reply.results(0).ok()) << reply.results(0).message();
   }
-  static std::vector<Event> all(Controller& c) {
-    auto batch = c.events().read(0, kEverything, 1000, steady_clock::now());
-    EXPECT_TRUE(batch.ok()) << batch.error().message;
-    return batch.ok() ? batch->events : std::vector<Event>{};
+  // Every event, read until caught up (the store's part and memory's come in separate batches).
+  static std::vector<Event> all(Controller& c, uint64_t after = 0) {
+    std::vector<Event> out;
+    while (after < c.events().lastId()) {
+      auto batch = c.events().read(after, kEverything, 1000, steady_clock::now());
+      EXPECT_TRUE(batch.ok()) << batch.error().message;
+      if (!batch.ok() || batch->cursor == after) break;
+      after = batch->cursor;
+      out.insert(out.end(), batch->events.begin(), batch->events.end());
+    }
+    return out;
   }
   TempDir dir_;
 };
@@ -372,8 +474,31 @@ TEST_F(ControllerEvents, WatchStartsNowOrAfterAKeptIdAndSaysWhenItIsGone) {
   c.reset();
   c = open(3);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->events().oldestKept(), 3u);
+  EXPECT_EQ(c->events().oldestInMemory(), 3u);
   EXPECT_EQ(c->watchEvents(resume).error().message, "events before 3 are no longer kept");
+}
+
+TEST_F(ControllerEvents, ReadersBehindTheMemoryAreServedFromTheStoreAcrossARestart) {
+  auto c = open(/*kept=*/100, /*in_memory=*/2);
+  ASSERT_TRUE(c);
+  std::vector<uint64_t> jobs;
+  for (int i = 0; i < 6; ++i) jobs.push_back(submit(*c));  // events 1..6; 5, 6 in memory
+  EXPECT_EQ(c->events().oldestInMemory(), 5u);
+  auto events = all(*c);
+  ASSERT_EQ(idsOf(events), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(events[i].job_id, jobs[i]);
+  proto::WatchEventsRequest resume;
+  resume.set_after_id(0);
+  EXPECT_TRUE(c->watchEvents(resume).ok());
+  // A restart loads only the memory's share, and the rest is still there to read.
+  c.reset();
+  c = open(100, 2);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->events().oldestInMemory(), 5u);
+  cancel(*c, jobs[0]);
+  events = all(*c, 1);
+  ASSERT_EQ(idsOf(events), (std::vector<uint64_t>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(events.back().kind, "cancelled");
 }
 
 TEST_F(ControllerEvents, CurrentStateCoversArrayTasksAtTheBookmark) {

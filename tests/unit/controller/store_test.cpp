@@ -579,6 +579,16 @@ TEST_P(StoreTest, EventsSaveLoadNewestAndPrune) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
 
+  // A reader behind the controller's memory: the first `max` after an id, in id order (9 and
+  // 10 sort as numbers in etcd's keys too).
+  auto after = store->loadEventsAfter(2, 3);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(eventIds(*after), (std::vector<uint64_t>{3, 9, 10}));
+  EXPECT_EQ(after->back().kind, want.kind);
+  EXPECT_EQ(eventIds(*store->loadEventsAfter(9, 100)), (std::vector<uint64_t>{10, 11}));
+  EXPECT_TRUE(store->loadEventsAfter(11, 100)->empty());
+  EXPECT_TRUE(store->loadEventsAfter(UINT64_MAX, 100)->empty());
+
   ASSERT_TRUE(store->pruneEvents(9).ok());  // outside a transaction: commits alone
   auto pruned = store->loadEvents(100);
   ASSERT_TRUE(pruned.ok());
