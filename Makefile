@@ -36,6 +36,7 @@ demo: deps build
 bench: deps build
 	bash bench/throughput.sh 2000
 	$(BUILD_DIR)/bin/bench_pass --pending 100000 --nodes 10000
+	$(BUILD_DIR)/bin/bench_queue_memory --jobs 100000
 	$(BUILD_DIR)/bin/bench_placement
 	$(BUILD_DIR)/bin/bench_locality
 	BUILD_DIR=$(BUILD_DIR) bash bench/mpi_launch.sh

@@ -152,7 +152,7 @@ Status Controller::load() {
         else node->allocate(a.cores, a.mem_mb, a.gpus);
       }
     }
-    jobs_.emplace(job.id, std::move(job));
+    keepJob(std::move(job));
   }
   // The predictor's history: each user's ended runs, in the order they ended.
   std::sort(ended_runs.begin(), ended_runs.end(), [](const EndedRun& a, const EndedRun& b) {
@@ -194,6 +194,17 @@ void Controller::stop() {
 Node* Controller::findNode(const std::string& name) {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+size_t Controller::environmentsInMemory() {
+  std::lock_guard lock(mu_);
+  return environments_.held();
+}
+
+void Controller::keepJob(Job job) {
+  environments_.share(job);
+  const uint64_t id = job.id;
+  jobs_.emplace(id, std::move(job));
 }
 
 void Controller::addPending(const Job& job) {
@@ -448,7 +459,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
   next_job_id_ = first_id + count;
   for (auto& job : created) {
     addPending(job);
-    jobs_.emplace(job.id, std::move(job));
+    keepJob(std::move(job));
   }
   markDirty();
   metrics_.jobs_submitted.add(count);

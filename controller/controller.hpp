@@ -20,6 +20,7 @@
 #include "common/result.hpp"
 #include "controller/dashboard/dashboard_tokens.hpp"
 #include "controller/data_inputs.hpp"
+#include "controller/environment_pool.hpp"
 #include "controller/event_log.hpp"
 #include "controller/frameworks.hpp"
 #include "controller/job.hpp"
@@ -155,6 +156,8 @@ class Controller {
   std::string metricsText();
   // The counters and histograms fed as things happen (the RPC server times its calls here).
   ControllerMetrics& metrics() { return metrics_; }
+  // Distinct job environments in memory, each shared by the jobs that have it (EnvironmentPool).
+  size_t environmentsInMemory();
 
   // `locus token`: a dashboard token acting as the caller (request.user/uid, the credential's),
   // ttl_s or DashboardTokens::kDefaultTtl. Errors: kPermissionDenied (not an admin: uid 0 or
@@ -252,6 +255,8 @@ class Controller {
   void setNodeState(Node& node, NodeState state, const std::string& reason);
   void markDirty();                  // requires mu_: wake the scheduler
   void addPending(const Job& job);   // requires mu_
+  // Puts a job in jobs_, its environment shared with the jobs that have the same one. Requires mu_.
+  void keepJob(Job job);
   // A pending job's dependency on jobs no longer in memory (purged, min_job_age_s): each such
   // job's verdict is fixed, read from the store: dropped when it holds, the term marked never
   // when it cannot. Requires mu_.
@@ -312,6 +317,7 @@ class Controller {
   std::chrono::steady_clock::time_point locality_retry_{};
   uint64_t next_job_id_ = 1;            // guarded by mu_
   std::map<uint64_t, Job> jobs_;        // guarded by mu_
+  EnvironmentPool environments_;        // guarded by mu_: the jobs' environments, one copy each
   // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these
   // instead of re-deriving every request from its job).
   std::map<uint64_t, scheduler::JobRequest> pending_;

@@ -319,7 +319,7 @@ Status Controller::createLeases(Framework& fw, const std::string& request_id, ui
   for (Job& job : created) {
     fw.leases.insert(job.id);
     addPending(job);
-    jobs_.emplace(job.id, std::move(job));
+    keepJob(std::move(job));
   }
   log()->info("framework={} asked {} leases of {} cpus (request {}, {} preferred nodes, {} racks{})", fw.name, count,
               cpus, request_id, nodes.size(), racks.size(), strict ? ", strict" : "");

@@ -2,6 +2,8 @@
 // A job as the controller keeps it: the user's request plus everything that happened to it.
 // This is exactly what the store persists, so a restarted controller has the same picture.
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +50,14 @@ struct InputBlock {
 };
 
 struct Job {
+  using Environment = std::map<std::string, std::string>;
+
   uint64_t id = 0;
   JobSpec spec;
+  // In the controller's memory the submitter's environment is here, shared by every job that
+  // has the same one (a user's thousands of submits from one shell: ~7 kB each otherwise;
+  // EnvironmentPool), and spec.environment is empty. Read it with environment().
+  std::shared_ptr<const Environment> shared_environment;
   std::string user;
   uint32_t uid = 0;
   uint32_t gid = 0;
@@ -120,6 +128,10 @@ struct Job {
   bool lease_strict = false;
   int64_t revoke_at = 0;
 
+  // The exported environment: the shared one, or spec's (a job not interned: just loaded, a test).
+  const Environment& environment() const {
+    return shared_environment ? *shared_environment : spec.environment;
+  }
   bool isArrayTask() const { return array_job_id != 0; }
   bool isLease() const { return !framework.empty(); }
   uint32_t effectiveNtasks() const;

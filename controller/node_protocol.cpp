@@ -308,6 +308,7 @@ void Controller::sendLaunch(const Job& job) {
     env = jobEnvironment(job);
   } else {
     Job view = job;  // a later array task: the head's exported environment, its own variables
+    view.shared_environment = head.shared_environment;
     view.spec.environment = head.spec.environment;
     env = jobEnvironment(view);
   }

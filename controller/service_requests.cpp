@@ -176,7 +176,7 @@ void Controller::reconcileServices() {
     service_runtime_[job.service].live.insert(job.id);
     addPending(job);
     log()->info("service={} replica job={} revision={}", job.service, job.id, job.service_revision);
-    jobs_.emplace(job.id, std::move(job));
+    keepJob(std::move(job));
   }
   for (const auto& name : gone) {
     if (Status s = store_->deleteService(name); !s.ok()) {

@@ -8,7 +8,8 @@ namespace locus::controller {
 using nlohmann::json;
 
 namespace {
-json specToJson(const JobSpec& s) {
+// `environment`: the job's (Job::environment(): in memory it is shared, not in the spec).
+json specToJson(const JobSpec& s, const std::map<std::string, std::string>& environment) {
   return json{{"name", s.name},
               {"script", s.script},
               {"script_path", s.script_path},
@@ -27,7 +28,7 @@ json specToJson(const JobSpec& s) {
               {"requeue", s.requeue},
               {"no_requeue", s.no_requeue},
               {"export", s.export_spec},
-              {"environment", s.environment},
+              {"environment", environment},
               {"partition", s.partition},
               {"account", s.account},
               {"qos", s.qos},
@@ -100,7 +101,7 @@ std::string jobToJson(const Job& job) {
     alloc.push_back({{"node", a.node}, {"cores", a.cores}, {"mem_mb", a.mem_mb}, {"ntasks", a.ntasks},
                      {"gpus", a.gpus}, {"numa", a.numa}});
   json j{{"id", job.id},
-         {"spec", specToJson(job.spec)},
+         {"spec", specToJson(job.spec, job.environment())},
          {"user", job.user},
          {"uid", job.uid},
          {"gid", job.gid},
