@@ -35,7 +35,9 @@
 # its memory; smaps_rollup then in run/smaps-settled); the 10-s samples (VmRSS, RssAnon, RssFile)
 # until the drain ends are in run/rss-trace.
 # Exits 1 when any job was lost, completed twice, launched twice in one attempt or COMPLETED
-# without running to its end, or when a daemon did not come back; 2 on usage errors.
+# without running to its end, when a job was made that no submit acknowledged (a retried submit
+# made twice: every submit keeps one submit token across its retries) while no submit was given
+# up, or when a daemon did not come back; 2 on usage errors.
 #
 # Options: --minutes M, --rate R, --nodes N, --submitters P, --ctl-every S, --node-every S,
 # --node-signal TERM|KILL|QUIT|alt, --drain S, --submit-with driver|cli, --warmup S,
@@ -560,8 +562,12 @@ print(f"controller RSS settled ({int('$MIN_JOB_AGE') + 10} s after the drain, fi
       f", {100.0 * (rss_settled - w) / w:+.1f}% from after warm-up" if warm and int(warm[0][0]) < elapsed else ""))
 print(f"controller RSS start {mb(rss_start)}, end {mb(rss_end)} (peak of the last process {mb(int('$HWM_END'))}): growth {growth:+.1f}%"
       + ("" if growth < 10 else "  ** over 10% **"))
-bad = len(lost) + len(done_twice) + len(same_attempt_twice) + len(phantom)
-print("RESULT: " + ("FAIL" if bad else "PASS") + f" (lost {len(lost)}, run twice {len(done_twice)})")
+# Every submit keeps its token across its retries (locus-soak-submit, and the CLI's own retries):
+# a job made but never acknowledged is a submit made twice, unless some submit was given up.
+made_twice = unacked if gaveup == 0 else []
+print(f"MADE TWICE (known to the controller, never acknowledged, no submit given up): {len(made_twice)}")
+bad = len(lost) + len(done_twice) + len(same_attempt_twice) + len(phantom) + len(made_twice)
+print("RESULT: " + ("FAIL" if bad else "PASS") + f" (lost {len(lost)}, run twice {len(done_twice)}, made twice {len(made_twice)})")
 sys.exit(1 if bad else 0)
 EOF
 rc=$?

@@ -15,10 +15,12 @@
 //   DIR/acks.K     a job id per line, written only once the controller returned it
 //                  (acknowledged);
 //   DIR/fails.K    "UNIX_US CODE" per failed submit attempt; every failure is retried, whatever it
-//                  was, like the shell loops: a call whose reply was lost (the controller SIGKILLed
-//                  after committing) may have created a job, which the report lists as known to the
-//                  controller but never acknowledged, never as acknowledged. "gaveup" when one
-//                  submit still failed at --giveup-us (it was never acknowledged);
+//                  was, like the shell loops, with the same submit token: a call whose reply was
+//                  lost (the controller SIGKILLed after committing) made a job, and the retry is
+//                  answered with that job's id, so it is acknowledged once and nothing is made
+//                  twice (the report lists jobs known to the controller but never acknowledged:
+//                  none, unless a submit was given up). "gaveup" when one submit still failed at
+//                  --giveup-us (it was never acknowledged);
 //   DIR/errors.K   the failed calls' messages;
 //   DIR/cancels.K  "ID RC" per cancel: after about --cancel-percent % of submits, one of the last 5
 //                  jobs this thread submitted (pending, running or already ended) is cancelled; RC
@@ -188,7 +190,10 @@ void submitter(int k, const Options& opt, const std::vector<proto::SubmitJobRequ
     const auto slot = bucket.take();
     std::this_thread::sleep_until(slot);
     if (unixMicros() >= opt.end_us) break;
-    const auto& request = requests[rng() % requests.size()];
+    // One submit, one token, kept across its retries: a retry after a lost reply gets the job
+    // the first attempt made.
+    proto::SubmitJobRequest request = requests[rng() % requests.size()];
+    request.set_submit_token(cli::newSubmitToken());
     auto backoff = std::chrono::duration_cast<Clock::duration>(kFirstBackoff);
     for (;;) {
       auto reply = client->submit(request);

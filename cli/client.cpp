@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include "common/address_list.hpp"
 #include "common/munge_auth.hpp"
@@ -110,6 +111,41 @@ Result<proto::SubmitJobReply> Client::submit(const proto::SubmitJobRequest& req)
   auto s = impl_->stub->SubmitJob(&ctx, req, &reply);
   if (!s.ok()) return fromGrpc(s, impl_->address);
   return reply;
+}
+
+Result<proto::SubmitJobReply> submitRetrying(const std::string& controllers,
+                                             const proto::SubmitJobRequest& req,
+                                             std::chrono::milliseconds patience,
+                                             const std::function<void(const Error&)>& on_retry) {
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  auto backoff = std::chrono::milliseconds{100};
+  for (bool told = false;; told = true) {
+    const std::string address = controllerAddress(controllers);
+    Client client(address);
+    grpc::ClientContext ctx;
+    setDeadline(ctx, kCallTimeout);
+    proto::SubmitJobReply reply;
+    grpc::Status s = client.impl_->stub->SubmitJob(&ctx, req, &reply);
+    if (s.ok()) return reply;
+    Error error = fromGrpc(s, address);
+    // Only "nobody answered" is worth waiting out; the controller's own answers stand.
+    const bool unreachable =
+        s.error_code() == grpc::StatusCode::UNAVAILABLE && s.error_details() != kAnsweredByController;
+    if (!unreachable || std::chrono::steady_clock::now() + backoff >= give_up) return error;
+    if (!told && on_retry) on_retry(error);
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+  }
+}
+
+std::chrono::milliseconds submitPatience() {
+  constexpr auto kDefault = std::chrono::seconds{30};
+  const char* env = std::getenv("LOCUS_SUBMIT_RETRY_S");
+  if (!env || !*env) return kDefault;
+  char* end = nullptr;
+  const double s = std::strtod(env, &end);
+  if (*end != '\0' || !(s >= 0) || s > 86400) return kDefault;
+  return std::chrono::milliseconds{static_cast<int64_t>(s * 1000)};
 }
 
 Result<proto::CreateStepReply> Client::createStep(const proto::CreateStepRequest& req) {

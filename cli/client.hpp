@@ -49,6 +49,21 @@ class StopSignal {
   std::function<void()> cancel_;  // guarded by mu_
 };
 
+// Submits to the controller of `controllers` (a --controller value, see controllerAddress),
+// and while none answers (restarting, or a failover between controllers) tries again for up to
+// `patience`, looking the leader up again each time. Safe because the request's submit_token
+// makes a repeated submit return the job the first one made (a reply lost with a controller
+// that committed it). `on_retry` hears the first failure once, before the first retry.
+// Errors the controller itself answered are returned at once.
+Result<proto::SubmitJobReply> submitRetrying(const std::string& controllers,
+                                             const proto::SubmitJobRequest& req,
+                                             std::chrono::milliseconds patience,
+                                             const std::function<void(const Error&)>& on_retry);
+
+// How long `locus submit` and sbatch keep trying to reach a controller: $LOCUS_SUBMIT_RETRY_S
+// seconds (0: fail at once), default 30.
+std::chrono::milliseconds submitPatience();
+
 class Client {
  public:
   explicit Client(const std::string& address);
@@ -80,6 +95,10 @@ class Client {
                      const std::function<bool(const proto::Event&)>& on_event);
 
  private:
+  // Tells "nobody answered" from the controller's own UNAVAILABLE by the call's status details.
+  friend Result<proto::SubmitJobReply> submitRetrying(const std::string&, const proto::SubmitJobRequest&,
+                                                      std::chrono::milliseconds,
+                                                      const std::function<void(const Error&)>&);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

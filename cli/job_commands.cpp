@@ -93,8 +93,11 @@ int runSubmit(const std::vector<std::string>& args, const Globals& g) {
   if (!built.ok())
     return fail(built.error().message, built.error().code == ErrorCode::kInvalidArgument ? 2 : 1);
   for (const auto& w : built->warnings) std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
-  Client client(g.controller);
-  auto reply = client.submit(built->request);
+  // g.controllers: the whole list, so that a retry finds a new leader.
+  auto reply = submitRetrying(g.controllers, built->request, submitPatience(), [](const Error& e) {
+    std::fprintf(stderr, "locus: %s; trying again for up to %lld s\n", e.message.c_str(),
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(submitPatience()).count()));
+  });
   if (!reply.ok()) return fail("submit failed: " + reply.error().message);
   // The controller's own warnings (input hosts it cannot map, ...); the request's were said above.
   for (const auto& w : reply->warnings())

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 
 #include "common/job_options.hpp"
 #include "proto/convert.hpp"
@@ -39,7 +40,21 @@ Result<BuiltSubmit> buildSubmitRequest(const std::vector<std::string>& args) {
   out.request.set_user(currentUserName());
   out.request.set_uid(getuid());
   out.request.set_gid(getgid());
+  out.request.set_submit_token(newSubmitToken());
   return out;
+}
+
+std::string newSubmitToken() {
+  // std::random_device reads the kernel's entropy (getrandom): tokens from two clients started
+  // in the same microsecond still differ.
+  std::random_device entropy;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t word = entropy();
+    for (int nibble = 0; nibble < 8; ++nibble, word >>= 4) token += kHex[word & 0xf];
+  }
+  return token;  // 128 bits, 32 hex digits
 }
 
 }  // namespace locus::cli

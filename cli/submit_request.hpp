@@ -20,6 +20,10 @@ struct BuiltSubmit {
 // option or script (the message names it), kUnavailable when the current directory is unreadable.
 Result<BuiltSubmit> buildSubmitRequest(const std::vector<std::string>& args);
 
+// A fresh SubmitJobRequest.submit_token: 128 random bits in hex. buildSubmitRequest sets one;
+// a client that reuses a request for another submit must set a new one.
+std::string newSubmitToken();
+
 // The login name of the calling user, or its uid as text when it has none.
 std::string currentUserName();
 

@@ -204,6 +204,7 @@ size_t Controller::environmentsInMemory() {
 void Controller::keepJob(Job job) {
   environments_.share(job);
   const uint64_t id = job.id;
+  if (!job.submit_token.empty()) submit_tokens_.emplace(job.submit_token, id);
   jobs_.emplace(id, std::move(job));
 }
 
@@ -290,9 +291,33 @@ Status Controller::persist(const std::vector<const Job*>& jobs) {
 
 // ------------------------------------------------------------------ client API
 
+Result<std::optional<proto::SubmitJobReply>> Controller::submittedBefore(
+    const proto::SubmitJobRequest& request) const {
+  if (request.submit_token().empty()) return std::optional<proto::SubmitJobReply>();
+  auto token = submit_tokens_.find(request.submit_token());
+  if (token == submit_tokens_.end()) return std::optional<proto::SubmitJobReply>();
+  auto first = jobs_.find(token->second);
+  if (first == jobs_.end()) return std::optional<proto::SubmitJobReply>();  // purged meanwhile
+  // Tokens are random: another user's is a forgery or a client bug, never a retry.
+  if (first->second.uid != request.uid())
+    return invalidArgument("this submit token was used by another user's submit");
+  proto::SubmitJobReply reply;
+  reply.set_job_id(first->first);
+  uint32_t tasks = 0;
+  for (auto it = first; it != jobs_.end() && (it == first || it->second.array_job_id == first->first); ++it)
+    ++tasks;
+  reply.set_tasks(tasks);
+  for (const auto& w : first->second.spec.warnings) reply.add_warnings(w);
+  log()->info("submit job={} again (token seen: a retry), nothing new", first->first);
+  return std::optional<proto::SubmitJobReply>(std::move(reply));
+}
+
 Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& request) {
   JobSpec spec = proto::fromProto(request.spec());
   if (Status bounded = checkRequestLimits(spec); !bounded.ok()) return bounded.error();
+  if (request.submit_token().size() > RequestLimits::kSubmitTokenBytes)
+    return invalidArgument("the submit token is " + std::to_string(request.submit_token().size()) +
+                           " bytes, more than the limit of " + std::to_string(RequestLimits::kSubmitTokenBytes));
   if (spec.script.empty()) return invalidArgument("empty job script");
   if (spec.cpus_per_task == 0) spec.cpus_per_task = 1;
   if (spec.ntasks > 0 && spec.nodes > spec.ntasks)
@@ -344,6 +369,11 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
 
   std::lock_guard lock(mu_);
   if (stopping_) return unavailable("controller is shutting down");
+  // A retry of a submit that was done already (its reply lost): the job it made, nothing new.
+  if (auto done = submittedBefore(request); !done.ok() || *done) {
+    if (!done.ok()) return done.error();
+    return std::move(**done);
+  }
   if (dependency)
     for (const auto& term : dependency->terms)
       for (uint64_t id : term.job_ids)
@@ -423,6 +453,7 @@ Result<proto::SubmitJobReply> Controller::submit(const proto::SubmitJobRequest& 
     Job job;
     job.id = first_id + i;
     job.spec = spec;
+    if (i == 0) job.submit_token = request.submit_token();
     job.user = request.user();
     job.uid = request.uid();
     job.gid = request.gid();
@@ -650,6 +681,7 @@ void Controller::purgeOldJobs(int64_t now) {
       continue;
     }
     event_state_.erase(job.id);
+    if (!job.submit_token.empty()) submit_tokens_.erase(job.submit_token);
     it = jobs_.erase(it);
     ++purged;
   }

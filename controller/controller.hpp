@@ -255,8 +255,12 @@ class Controller {
   void setNodeState(Node& node, NodeState state, const std::string& reason);
   void markDirty();                  // requires mu_: wake the scheduler
   void addPending(const Job& job);   // requires mu_
-  // Puts a job in jobs_, its environment shared with the jobs that have the same one. Requires mu_.
+  // Puts a job in jobs_, its environment shared with the jobs that have the same one, its submit
+  // token remembered. Requires mu_.
   void keepJob(Job job);
+  // The reply to a submit whose token made a job already (a retry); nullopt: a new submit.
+  // Errors: the token is another user's. Requires mu_.
+  Result<std::optional<proto::SubmitJobReply>> submittedBefore(const proto::SubmitJobRequest& request) const;
   // A pending job's dependency on jobs no longer in memory (purged, min_job_age_s): each such
   // job's verdict is fixed, read from the store: dropped when it holds, the term marked never
   // when it cannot. Requires mu_.
@@ -318,6 +322,8 @@ class Controller {
   uint64_t next_job_id_ = 1;            // guarded by mu_
   std::map<uint64_t, Job> jobs_;        // guarded by mu_
   EnvironmentPool environments_;        // guarded by mu_: the jobs' environments, one copy each
+  // Submit tokens of the jobs in memory -> the (first) job each created. Guarded by mu_.
+  std::unordered_map<std::string, uint64_t> submit_tokens_;
   // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these
   // instead of re-deriving every request from its job).
   std::map<uint64_t, scheduler::JobRequest> pending_;

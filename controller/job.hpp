@@ -54,6 +54,7 @@ struct Job {
 
   uint64_t id = 0;
   JobSpec spec;
+  std::string submit_token;  // SubmitJobRequest.submit_token (an array's first task only)
   // In the controller's memory the submitter's environment is here, shared by every job that
   // has the same one (a user's thousands of submits from one shell: ~7 kB each otherwise;
   // EnvironmentPool), and spec.environment is empty. Read it with environment().

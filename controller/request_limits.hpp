@@ -20,6 +20,7 @@ struct RequestLimits {
   static constexpr size_t kArgBytes = 1u << 20;           // all arguments together
   static constexpr size_t kTextBytes = 4096;              // a name, a path, a pattern, an expression
   static constexpr size_t kInputs = 1'000;
+  static constexpr size_t kSubmitTokenBytes = 128;
   static constexpr uint32_t kNodes = 1'000'000;
   static constexpr uint32_t kTasks = 100'000'000;
   static constexpr uint32_t kCpusPerTask = 100'000;

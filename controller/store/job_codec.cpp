@@ -102,6 +102,7 @@ std::string jobToJson(const Job& job) {
                      {"gpus", a.gpus}, {"numa", a.numa}});
   json j{{"id", job.id},
          {"spec", specToJson(job.spec, job.environment())},
+         {"submit_token", job.submit_token},
          {"user", job.user},
          {"uid", job.uid},
          {"gid", job.gid},
@@ -174,6 +175,7 @@ Result<Job> jobFromJson(const std::string& text) {
     Job job;
     job.id = j.at("id");
     job.spec = specFromJson(j.at("spec"));
+    job.submit_token = j.value("submit_token", "");  // records before tokens have none
     job.user = j.at("user");
     job.uid = j.at("uid");
     job.gid = j.at("gid");

@@ -89,13 +89,55 @@ TEST(Durability, ControllerKilledWhileJobsRunAndArrive) {
     EXPECT_EQ(by_id[id]["state"], "COMPLETED");
     EXPECT_EQ(readFile(cluster.workDir() + "/marker-" + std::to_string(id)), "run\n");
   }
-  // Jobs stored but never acknowledged (the reply was lost in a kill) still ran at most once.
+  // A submit whose reply was lost in a kill is retried by the CLI with the same submit token
+  // and answered with the job it made: no job is stored without being acknowledged.
   for (const auto& [id, j] : by_id) {
+    EXPECT_TRUE(acknowledged.count(id)) << "job " << id << " stored but never acknowledged";
     std::string marker = readFile(cluster.workDir() + "/marker-" + std::to_string(id));
     EXPECT_TRUE(marker.empty() || marker == "run\n") << "job " << id << " ran more than once";
   }
   RecordProperty("acknowledged", static_cast<int>(ids.size()));
   RecordProperty("refused_while_down", refused.load());
+}
+
+// `locus submit` while the controller is down waits for it (LOCUS_SUBMIT_RETRY_S), says so
+// once, and makes the job once; with no patience it fails at once.
+TEST(Durability, ASubmitWhileTheControllerIsDownWaitsForIt) {
+  TestCluster cluster({.nodes = 1});
+  ASSERT_TRUE(cluster.startAll());
+  cluster.killController();
+  const std::string marker = cluster.workDir() + "/waited";
+  BackgroundCommand submit(
+      {binDir() + "/locus", "--controller", cluster.address(), "submit", "--parsable", "--wrap",
+       "echo run >> " + marker},
+      {{"LOCUS_MUNGE_SOCKET", cluster.mungeSocket()}, {"LOCUS_SUBMIT_RETRY_S", "60"}}, cluster.workDir());
+  ASSERT_TRUE(waitUntil([&] { return submit.errSoFar().find("trying again for up to 60 s") != std::string::npos; },
+                        std::chrono::seconds(20)))
+      << submit.errSoFar();
+  EXPECT_NE(submit.errSoFar().find("cannot reach the controller at " + cluster.address()), std::string::npos)
+      << submit.errSoFar();
+  ASSERT_TRUE(cluster.startController());
+  auto done = submit.wait(std::chrono::seconds(30));
+  ASSERT_TRUE(done) << "the submit did not end once the controller was back";
+  ASSERT_EQ(done->exit_code, 0) << done->err;
+  const uint64_t id = std::stoull(done->out);
+  ASSERT_TRUE(cluster.waitNodesUp(1, std::chrono::seconds(20)));
+  ASSERT_TRUE(cluster.waitTerminal({id}, std::chrono::seconds(30)));
+  EXPECT_EQ(cluster.job(id)["state"], "COMPLETED");
+  EXPECT_EQ(readFile(marker), "run\n");
+  EXPECT_EQ(cluster.jobs("all").size(), 1u);
+  // The message said once, not once per attempt.
+  const std::string err = done->err;
+  EXPECT_EQ(err.find("trying again"), err.rfind("trying again")) << err;
+
+  // No patience: the old behaviour, an error at once.
+  cluster.killController();
+  auto refused = runCommand({binDir() + "/locus", "--controller", cluster.address(), "submit", "--wrap", "true"},
+                            {{"LOCUS_MUNGE_SOCKET", cluster.mungeSocket()}, {"LOCUS_SUBMIT_RETRY_S", "0"}},
+                            cluster.workDir());
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("submit failed: cannot reach the controller"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("trying again"), std::string::npos) << refused.err;
 }
 
 }  // namespace
