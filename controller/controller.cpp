@@ -132,12 +132,12 @@ Status Controller::load() {
   };
   std::vector<EndedRun> ended_runs;
   const int64_t loaded_at = unixNow();
-  auto keep = [&](const Job& job) {
+  auto keep = [&](const JobSummary& job) {
     next_job_id_ = std::max(next_job_id_, job.id + 1);
     if (isTerminal(job.state) && job.start_time > 0 && job.end_time > job.start_time)
       ended_runs.push_back({job.end_time, job.id, job.user, job.end_time - job.start_time});
     return config_.min_job_age_s <= 0 || !isTerminal(job.state) || job.completing || job.end_time <= 0 ||
-           loaded_at - job.end_time < config_.min_job_age_s || job.array_job_id != 0 || !job.framework.empty();
+           loaded_at - job.end_time < config_.min_job_age_s || job.array_job_id != 0 || job.lease;
   };
   auto jobs = store_->loadJobs(keep);
   if (!jobs.ok()) return jobs.error();
@@ -286,6 +286,7 @@ Status Controller::persist(const std::vector<const Job*>& jobs) {
   // Every terminal transition is stored here, so this is where waiters learn of them.
   for (const Job* job : jobs)
     if (isTerminal(job->state)) ended_log_.push_back(job->id);
+  for (; ended_log_.size() > kEndedLogKept; ++ended_log_start_) ended_log_.pop_front();
   return s;
 }
 
@@ -954,17 +955,22 @@ std::vector<proto::JobInfo> Controller::waitSome(std::set<uint64_t>& pending, si
     done.push_back(toInfo(job, false));
     pending.erase(it);
   };
-  if (cursor == kWaitFromScratch) {
-    // First call: jobs that ended before the wait began.
-    std::vector<uint64_t> ids(pending.begin(), pending.end());
-    for (uint64_t id : ids) take(id);
-    cursor = ended_log_.size();
-  }
+  auto catchUp = [&] {
+    const size_t end = ended_log_start_ + ended_log_.size();
+    if (cursor == kWaitFromScratch || cursor < ended_log_start_) {
+      // The first call (jobs that ended before the wait began), or one that fell behind what the
+      // log keeps: each of the jobs, once.
+      std::vector<uint64_t> ids(pending.begin(), pending.end());
+      for (uint64_t id : ids) take(id);
+      cursor = end;
+    }
+    for (; cursor < end; ++cursor) take(ended_log_[cursor - ended_log_start_]);
+  };
   while (true) {
-    for (; cursor < ended_log_.size(); ++cursor) take(ended_log_[cursor]);
+    catchUp();
     if (!done.empty() || pending.empty() || stopping_) return done;
     if (changed_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      for (; cursor < ended_log_.size(); ++cursor) take(ended_log_[cursor]);
+      catchUp();
       return done;
     }
   }

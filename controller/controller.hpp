@@ -7,6 +7,7 @@
 // transition is always durable.
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -327,8 +328,12 @@ class Controller {
   // guarded by mu_: PENDING jobs with their scheduler request, computed once (a pass copies these
   // instead of re-deriving every request from its job).
   std::map<uint64_t, scheduler::JobRequest> pending_;
-  std::map<uint64_t, Dependency> dependencies_;
-  std::vector<uint64_t> ended_log_;  // guarded by mu_: ids in the order their end was stored  // guarded by mu_: pending jobs' parsed --dependency
+  std::map<uint64_t, Dependency> dependencies_;  // guarded by mu_: pending jobs' parsed --dependency
+  // Ids in the order their end was stored, the newest kEndedLogKept (a waiter further behind
+  // looks at each of its jobs again); ended_log_start_ is the position of the first. Guarded by mu_.
+  std::deque<uint64_t> ended_log_;
+  size_t ended_log_start_ = 0;
+  static constexpr size_t kEndedLogKept = 100'000;
   std::set<uint64_t> active_;           // guarded by mu_: RUNNING or completing
   std::map<std::string, std::unique_ptr<Node>> nodes_;  // guarded by mu_
   std::thread loop_thread_;

@@ -327,7 +327,7 @@ Result<std::vector<std::string>> EtcdStore::loadValues(const std::string& dir) {
   return out;
 }
 
-Result<std::vector<Job>> EtcdStore::loadJobs(const std::function<bool(const Job&)>& keep) {
+Result<std::vector<Job>> EtcdStore::loadJobs(const std::function<bool(const JobSummary&)>& keep) {
   auto kvs = client_->getPrefix(prefix_ + "jobs/");
   if (!kvs.ok()) return kvs.error();
   std::vector<Job> jobs;
@@ -336,7 +336,7 @@ Result<std::vector<Job>> EtcdStore::loadJobs(const std::function<bool(const Job&
     if (!job.ok())
       return internalError("corrupt job record " + kv.key + ": " + job.error().message);
     std::string().swap(kv.value);  // the text goes as it is decoded
-    if (keep(*job)) jobs.push_back(std::move(*job));
+    if (keep(JobSummary::of(*job))) jobs.push_back(std::move(*job));
   }
   return jobs;
 }

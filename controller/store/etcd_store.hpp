@@ -73,7 +73,7 @@ class EtcdStore : public Store {
   void setFence(std::optional<EtcdFence> fence);
 
   using Store::loadJobs;
-  Result<std::vector<Job>> loadJobs(const std::function<bool(const Job&)>& keep) override;
+  Result<std::vector<Job>> loadJobs(const std::function<bool(const JobSummary&)>& keep) override;
   Result<std::optional<Job>> loadJob(uint64_t id) override;
   Result<std::vector<StoredNode>> loadNodes() override;
   Status begin() override;

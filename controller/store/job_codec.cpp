@@ -95,6 +95,19 @@ JobSpec specFromJson(const json& j) {
 }
 }  // namespace
 
+JobSummary JobSummary::of(const Job& job) {
+  JobSummary s;
+  s.id = job.id;
+  s.user = job.user;
+  s.state = job.state;
+  s.completing = job.completing;
+  s.start_time = job.start_time;
+  s.end_time = job.end_time;
+  s.array_job_id = job.array_job_id;
+  s.lease = !job.framework.empty();
+  return s;
+}
+
 std::string jobToJson(const Job& job) {
   json alloc = json::array();
   for (const auto& a : job.allocation)

@@ -22,6 +22,23 @@ struct StoredNode {
   uint64_t boot_id = 0;
 };
 
+// What a restart decides from for every job in the store (Store::loadJobs' `keep`): whether
+// to keep the job in memory, and its part in the runtime predictor's history. Read without
+// decoding the whole record where the store can (SQLite: json_extract), so a restart on a long
+// history decodes only the jobs it keeps.
+struct JobSummary {
+  uint64_t id = 0;
+  std::string user;
+  JobState state = JobState::kPending;
+  bool completing = false;
+  int64_t start_time = 0;
+  int64_t end_time = 0;
+  uint64_t array_job_id = 0;
+  bool lease = false;  // a framework's lease (Job::framework is set)
+
+  static JobSummary of(const Job& job);
+};
+
 // The store's contract, whatever keeps it (SqliteStore: one local file; EtcdStore: a replicated
 // etcd shared by a leader and its standbys).
 //
@@ -40,11 +57,11 @@ class Store {
 
   // Every job, in id order.
   Result<std::vector<Job>> loadJobs() {
-    return loadJobs([](const Job&) { return true; });
+    return loadJobs([](const JobSummary&) { return true; });
   }
-  // The jobs `keep` says yes to, in id order; `keep` sees every job (it may note what it needs
-  // of those it drops). A restart keeps only the live part of a long history in memory.
-  virtual Result<std::vector<Job>> loadJobs(const std::function<bool(const Job&)>& keep) = 0;
+  // The jobs `keep` says yes to, in id order; `keep` sees every job's summary (it may note what
+  // it needs of those it drops). A restart keeps only the live part of a long history in memory.
+  virtual Result<std::vector<Job>> loadJobs(const std::function<bool(const JobSummary&)>& keep) = 0;
   // One job (a finished job the controller no longer keeps in memory: [controller]
   // min_job_age_s); nullopt when the store has none by that id.
   virtual Result<std::optional<Job>> loadJob(uint64_t id) = 0;

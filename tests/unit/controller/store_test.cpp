@@ -340,23 +340,45 @@ TEST_P(StoreTest, JobsSurviveReopen) {
 TEST_P(StoreTest, LoadJobsKeepsWhatTheFilterWantsAndShowsItEveryJob) {
   std::vector<Job> jobs;
   for (uint64_t id : {5, 6, 7, 8}) {
-    Job job;
-    job.id = id;
+    Job job = fullJob(id);
+    job.user = "user" + std::to_string(id);
     job.state = id % 2 == 0 ? JobState::kCompleted : JobState::kPending;
+    job.start_time = 1000 + static_cast<int64_t>(id);
+    job.end_time = id % 2 == 0 ? 2000 + static_cast<int64_t>(id) : 0;
+    job.completing = id == 8;
+    job.array_job_id = id == 6 ? 5 : 0;
+    job.framework = id == 7 ? "spark" : "";
     jobs.push_back(job);
   }
   auto store = saveAndReopen(open(), jobs);
   ASSERT_NE(store, nullptr);
-  std::vector<uint64_t> seen;
-  auto kept = store->loadJobs([&](const Job& job) {
-    seen.push_back(job.id);
+  std::vector<JobSummary> seen;
+  auto kept = store->loadJobs([&](const JobSummary& job) {
+    seen.push_back(job);
     return job.state == JobState::kPending;
   });
   ASSERT_TRUE(kept.ok()) << kept.error().message;
-  EXPECT_EQ(seen, (std::vector<uint64_t>{5, 6, 7, 8}));
+  ASSERT_EQ(seen.size(), 4u);
+  // Each summary says what the record does (SQLite reads it with json_extract, not the codec).
+  for (size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(jobs[i].id);
+    const JobSummary want = JobSummary::of(jobs[i]);
+    EXPECT_EQ(seen[i].id, want.id);
+    EXPECT_EQ(seen[i].user, want.user);
+    EXPECT_EQ(seen[i].state, want.state);
+    EXPECT_EQ(seen[i].completing, want.completing);
+    EXPECT_EQ(seen[i].start_time, want.start_time);
+    EXPECT_EQ(seen[i].end_time, want.end_time);
+    EXPECT_EQ(seen[i].array_job_id, want.array_job_id);
+    EXPECT_EQ(seen[i].lease, want.lease);
+  }
+  EXPECT_TRUE(seen[3].completing);
+  EXPECT_EQ(seen[1].array_job_id, 5u);
+  EXPECT_TRUE(seen[2].lease);
   ASSERT_EQ(kept->size(), 2u);
   EXPECT_EQ((*kept)[0].id, 5u);
   EXPECT_EQ((*kept)[1].id, 7u);
+  EXPECT_EQ((*kept)[1].framework, "spark");  // the kept ones decoded whole
 }
 
 TEST_P(StoreTest, SavingAnIdAgainKeepsTheLast) {
