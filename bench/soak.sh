@@ -30,10 +30,11 @@
 # to the controller or not ended), jobs completed twice (more than one line in marks/done/JOBID),
 # attempts launched twice (two start lines with the same attempt), COMPLETED jobs without a
 # completion line, controller RSS (VmRSS) at start, after warm-up (the first 10-s sample at or
-# after WARMUP s, default 120, when that is before the end of submitting), after each restart, at
-# the end of the drain and settled (min_job_age_s + 10 s later, once the finished jobs have left
-# its memory; smaps_rollup then in run/smaps-settled); the 10-s samples (VmRSS, RssAnon, RssFile)
-# until the drain ends are in run/rss-trace.
+# after WARMUP s, default 120, of a controller process up for 30 s or more, when that is before
+# the end of submitting), after each restart, at the end of the drain and settled (min_job_age_s
+# + 10 s later, once the finished jobs have left its memory; smaps_rollup then in
+# run/smaps-settled); the 10-s samples (VmRSS, RssAnon, RssFile) until the drain ends are in
+# run/rss-trace.
 # Exits 1 when any job was lost, completed twice, launched twice in one attempt or COMPLETED
 # without running to its end, when a job was made that no submit acknowledged (a retried submit
 # made twice: every submit keeps one submit token across its retries) while no submit was given
@@ -551,7 +552,11 @@ if trace:
     print("controller memory samples (s: VmRSS/RssAnon MB): " + " ".join(
         f"{l[0]}:{int(l[2]) / 1024:.0f}/{int(l[3]) / 1024:.0f}" for l in trace
         if len(l) >= 4 and int(l[2]) > 0 and int(l[0]) % 60 < 10))
-warm = [l for l in trace if len(l) >= 3 and int(l[0]) >= int("$WARMUP") and int(l[2]) > 0]
+# A sample of a controller that has been serving for 30 s at least: one taken just after a
+# restart (an empty new process) says nothing about warm-up.
+def settled_process(l):
+    return any(m[1] == l[1] and int(m[0]) <= int(l[0]) - 30 for m in trace if len(m) >= 3)
+warm = [l for l in trace if len(l) >= 3 and int(l[0]) >= int("$WARMUP") and int(l[2]) > 0 and settled_process(l)]
 if warm and int(warm[0][0]) < elapsed:
     w = int(warm[0][2])
     print(f"controller RSS after warm-up ({warm[0][0]} s) {mb(w)}, end {mb(rss_end)}: growth "
