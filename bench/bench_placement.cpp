@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "bench/placement_replay.hpp"
+#include "bench/process_memory.hpp"
 #include "common/topology.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "locality/switch_tree.hpp"
@@ -47,6 +48,8 @@ using locus::NodeTopology;
 using locus::bench::ReplayCluster;
 using locus::bench::ReplayOptions;
 using locus::bench::ReplayStats;
+using locus::bench::heapInUse;
+using locus::bench::vmRssKb;
 using locus::locality::SwitchSpec;
 using locus::locality::SwitchTree;
 using locus::locality::TopologyGraph;
@@ -57,19 +60,6 @@ constexpr uint32_t kLeavesPerSpine = 16;
 constexpr uint32_t kSockets = 2;
 constexpr uint32_t kCoresPerSocket = 64;
 constexpr uint32_t kGpusPerSocket = 2;  // replay's GPU nodes: 4 GPUs, 2 per NUMA domain
-
-size_t vmRssKb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
-  return 0;
-}
-
-size_t heapInUse() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
 
 NodeTopology twoSocketNode() {
   NodeTopology t;

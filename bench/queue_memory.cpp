@@ -21,6 +21,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench/process_memory.hpp"
 #include "common/config.hpp"
 #include "common/logging.hpp"
 #include "controller/controller.hpp"
@@ -30,18 +31,8 @@ extern char** environ;
 
 namespace {
 
-size_t vmRssKb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
-  return 0;
-}
-
-size_t heapInUse() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
+using locus::bench::heapInUse;
+using locus::bench::vmRssKb;
 
 struct Figures {
   double heap_per_job = 0;

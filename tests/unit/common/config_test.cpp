@@ -666,31 +666,27 @@ TEST(ParseConfig, RejectsBadPoolValuesWithPrefix) {
   }
 }
 
-// The event log's size (locus events): 100,000 by default, at least 1.
-TEST(ParseConfig, EventsKept) {
+// The event log's sizes (locus events): how many the store keeps (100,000 by default) and how
+// many of them memory does (10,000); each at least 1.
+TEST(ParseConfig, EventLogSizes) {
+  struct Case {
+    std::string key;
+    uint64_t Config::*field;
+    uint64_t default_value;
+  };
   auto d = parseConfig("", "locus.toml");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->events_kept, 100000u);
-  auto r = parseConfig("[controller]\nevents_kept = 5\n", "locus.toml");
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->events_kept, 5u);
-  auto zero = parseConfig("[controller]\nevents_kept = 0\n", "locus.toml");
-  ASSERT_FALSE(zero.ok());
-  EXPECT_NE(zero.error().message.find("controller.events_kept"), std::string::npos) << zero.error().message;
-}
-
-// How many of them are also in memory: 10,000 by default, at least 1.
-TEST(ParseConfig, EventsInMemory) {
-  auto d = parseConfig("", "locus.toml");
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->events_in_memory, 10000u);
-  auto r = parseConfig("[controller]\nevents_in_memory = 250\n", "locus.toml");
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->events_in_memory, 250u);
-  auto zero = parseConfig("[controller]\nevents_in_memory = 0\n", "locus.toml");
-  ASSERT_FALSE(zero.ok());
-  EXPECT_NE(zero.error().message.find("controller.events_in_memory"), std::string::npos)
-      << zero.error().message;
+  for (const Case& c : {Case{"events_kept", &Config::events_kept, 100000},
+                        Case{"events_in_memory", &Config::events_in_memory, 10000}}) {
+    SCOPED_TRACE(c.key);
+    EXPECT_EQ((*d).*c.field, c.default_value);
+    auto r = parseConfig("[controller]\n" + c.key + " = 5\n", "locus.toml");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r).*c.field, 5u);
+    auto zero = parseConfig("[controller]\n" + c.key + " = 0\n", "locus.toml");
+    ASSERT_FALSE(zero.ok());
+    EXPECT_NE(zero.error().message.find("controller." + c.key), std::string::npos) << zero.error().message;
+  }
 }
 
 }  // namespace
