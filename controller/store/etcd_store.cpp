@@ -327,18 +327,18 @@ Result<std::vector<std::string>> EtcdStore::loadValues(const std::string& dir) {
   return out;
 }
 
-Result<std::vector<Job>> EtcdStore::loadJobs(const std::function<bool(const JobSummary&)>& keep) {
+Status EtcdStore::loadJobs(const std::function<bool(const JobSummary&)>& keep,
+                          const std::function<void(Job&&)>& take) {
   auto kvs = client_->getPrefix(prefix_ + "jobs/");
   if (!kvs.ok()) return kvs.error();
-  std::vector<Job> jobs;
   for (auto& kv : *kvs) {
     auto job = jobFromJson(kv.value);
     if (!job.ok())
       return internalError("corrupt job record " + kv.key + ": " + job.error().message);
     std::string().swap(kv.value);  // the text goes as it is decoded
-    if (keep(JobSummary::of(*job))) jobs.push_back(std::move(*job));
+    if (keep(JobSummary::of(*job))) take(std::move(*job));
   }
-  return jobs;
+  return {};
 }
 
 Result<std::optional<Job>> EtcdStore::loadJob(uint64_t id) {

@@ -25,7 +25,8 @@ class SqliteStore : public Store {
   ~SqliteStore() override;
 
   using Store::loadJobs;
-  Result<std::vector<Job>> loadJobs(const std::function<bool(const JobSummary&)>& keep) override;
+  Status loadJobs(const std::function<bool(const JobSummary&)>& keep,
+                  const std::function<void(Job&&)>& take) override;
   Result<std::optional<Job>> loadJob(uint64_t id) override;
   Result<std::vector<StoredNode>> loadNodes() override;
   Status begin() override;

@@ -61,7 +61,16 @@ class Store {
   }
   // The jobs `keep` says yes to, in id order; `keep` sees every job's summary (it may note what
   // it needs of those it drops). A restart keeps only the live part of a long history in memory.
-  virtual Result<std::vector<Job>> loadJobs(const std::function<bool(const JobSummary&)>& keep) = 0;
+  Result<std::vector<Job>> loadJobs(const std::function<bool(const JobSummary&)>& keep) {
+    std::vector<Job> jobs;
+    Status s = loadJobs(keep, [&](Job&& job) { jobs.push_back(std::move(job)); });
+    if (!s.ok()) return s.error();
+    return jobs;
+  }
+  // The same, each kept job handed to `take` as soon as it is decoded: a restart puts it in
+  // place (its environment shared) without first holding every loaded job in a vector.
+  virtual Status loadJobs(const std::function<bool(const JobSummary&)>& keep,
+                          const std::function<void(Job&&)>& take) = 0;
   // One job (a finished job the controller no longer keeps in memory: [controller]
   // min_job_age_s); nullopt when the store has none by that id.
   virtual Result<std::optional<Job>> loadJob(uint64_t id) = 0;
