@@ -89,7 +89,10 @@ std::string controllerAddress(const std::string& flag) {
 struct Client::Impl {
   std::string address;
   std::unique_ptr<proto::ClientApi::Stub> stub;
+  bool unanswered = false;  // the last unary call's status: UNAVAILABLE, not the controller's own
 };
+
+bool Client::lastCallUnanswered() const { return impl_->unanswered; }
 
 Client::Client(const std::string& address) : impl_(std::make_unique<Impl>()) {
   impl_->address = address;
@@ -109,32 +112,28 @@ Result<proto::SubmitJobReply> Client::submit(const proto::SubmitJobRequest& req)
   setDeadline(ctx, kCallTimeout);
   proto::SubmitJobReply reply;
   auto s = impl_->stub->SubmitJob(&ctx, req, &reply);
+  impl_->unanswered =
+      s.error_code() == grpc::StatusCode::UNAVAILABLE && s.error_details() != kAnsweredByController;
   if (!s.ok()) return fromGrpc(s, impl_->address);
   return reply;
 }
 
-Result<proto::SubmitJobReply> submitRetrying(const std::string& controllers,
+Result<proto::SubmitJobReply> submitRetrying(const std::string& address, const std::string& controllers,
                                              const proto::SubmitJobRequest& req,
                                              std::chrono::milliseconds patience,
                                              const std::function<void(const Error&)>& on_retry) {
   const auto give_up = std::chrono::steady_clock::now() + patience;
   auto backoff = std::chrono::milliseconds{100};
+  std::string to = address;
   for (bool told = false;; told = true) {
-    const std::string address = controllerAddress(controllers);
-    Client client(address);
-    grpc::ClientContext ctx;
-    setDeadline(ctx, kCallTimeout);
-    proto::SubmitJobReply reply;
-    grpc::Status s = client.impl_->stub->SubmitJob(&ctx, req, &reply);
-    if (s.ok()) return reply;
-    Error error = fromGrpc(s, address);
-    // Only "nobody answered" is worth waiting out; the controller's own answers stand.
-    const bool unreachable =
-        s.error_code() == grpc::StatusCode::UNAVAILABLE && s.error_details() != kAnsweredByController;
-    if (!unreachable || std::chrono::steady_clock::now() + backoff >= give_up) return error;
-    if (!told && on_retry) on_retry(error);
+    Client client(to);
+    auto reply = client.submit(req);
+    if (reply.ok() || !client.lastCallUnanswered() || std::chrono::steady_clock::now() + backoff >= give_up)
+      return reply;
+    if (!told && on_retry) on_retry(reply.error());
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds{2000});
+    to = controllerAddress(controllers);  // the leader may have changed
   }
 }
 

@@ -49,13 +49,13 @@ class StopSignal {
   std::function<void()> cancel_;  // guarded by mu_
 };
 
-// Submits to the controller of `controllers` (a --controller value, see controllerAddress),
-// and while none answers (restarting, or a failover between controllers) tries again for up to
-// `patience`, looking the leader up again each time. Safe because the request's submit_token
-// makes a repeated submit return the job the first one made (a reply lost with a controller
-// that committed it). `on_retry` hears the first failure once, before the first retry.
-// Errors the controller itself answered are returned at once.
-Result<proto::SubmitJobReply> submitRetrying(const std::string& controllers,
+// Submits to `address`, and while no controller answers (restarting, or a failover between
+// controllers) tries again for up to `patience`, looking the leader of `controllers` (a
+// --controller value, see controllerAddress) up again each time. Safe because the request's
+// submit_token makes a repeated submit return the job the first one made (a reply lost with a
+// controller that committed it). `on_retry` hears the first failure once, before the first
+// retry. Errors the controller itself answered are returned at once.
+Result<proto::SubmitJobReply> submitRetrying(const std::string& address, const std::string& controllers,
                                              const proto::SubmitJobRequest& req,
                                              std::chrono::milliseconds patience,
                                              const std::function<void(const Error&)>& on_retry);
@@ -94,11 +94,11 @@ class Client {
                      std::chrono::system_clock::time_point deadline,
                      const std::function<bool(const proto::Event&)>& on_event);
 
+  // Whether the last unary call failed without any controller answering (nothing listening,
+  // the connection lost): worth trying again, unlike a controller's own kUnavailable.
+  bool lastCallUnanswered() const;
+
  private:
-  // Tells "nobody answered" from the controller's own UNAVAILABLE by the call's status details.
-  friend Result<proto::SubmitJobReply> submitRetrying(const std::string&, const proto::SubmitJobRequest&,
-                                                      std::chrono::milliseconds,
-                                                      const std::function<void(const Error&)>&);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

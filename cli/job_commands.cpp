@@ -94,9 +94,10 @@ int runSubmit(const std::vector<std::string>& args, const Globals& g) {
     return fail(built.error().message, built.error().code == ErrorCode::kInvalidArgument ? 2 : 1);
   for (const auto& w : built->warnings) std::fprintf(stderr, "locus: warning: %s\n", w.c_str());
   // g.controllers: the whole list, so that a retry finds a new leader.
-  auto reply = submitRetrying(g.controllers, built->request, submitPatience(), [](const Error& e) {
+  const auto patience = submitPatience();
+  auto reply = submitRetrying(g.controller, g.controllers, built->request, patience, [&](const Error& e) {
     std::fprintf(stderr, "locus: %s; trying again for up to %lld s\n", e.message.c_str(),
-                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(submitPatience()).count()));
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(patience).count()));
   });
   if (!reply.ok()) return fail("submit failed: " + reply.error().message);
   // The controller's own warnings (input hosts it cannot map, ...); the request's were said above.

@@ -5,7 +5,9 @@
 #include <csignal>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
+#include <tuple>
 
 #include "common/constraint.hpp"
 #include "common/gpu_request.hpp"
@@ -123,19 +125,28 @@ Status Controller::load() {
   // purgeOldJobs would leave them): a long history costs neither memory nor restart time. What
   // is kept whatever its age: array jobs and framework leases (purgeOldJobs, below, decides
   // those with the whole picture). Every job still counts for the next id and the runtime
-  // predictor's history.
+  // predictor's history, of which it remembers each user's last two runs: only those are kept
+  // here, not one entry per job ever run.
   struct EndedRun {
-    int64_t end_time;
-    uint64_t id;
-    std::string user;
-    int64_t runtime_s;
+    int64_t end_time = 0;
+    uint64_t id = 0;
+    int64_t runtime_s = 0;
+    bool before(const EndedRun& o) const { return std::tie(end_time, id) < std::tie(o.end_time, o.id); }
   };
-  std::vector<EndedRun> ended_runs;
+  std::unordered_map<std::string, std::array<EndedRun, 2>> last_runs;  // [0] the later one
   const int64_t loaded_at = unixNow();
   auto keep = [&](const JobSummary& job) {
     next_job_id_ = std::max(next_job_id_, job.id + 1);
-    if (isTerminal(job.state) && job.start_time > 0 && job.end_time > job.start_time)
-      ended_runs.push_back({job.end_time, job.id, job.user, job.end_time - job.start_time});
+    if (isTerminal(job.state) && job.start_time > 0 && job.end_time > job.start_time) {
+      const EndedRun run{job.end_time, job.id, job.end_time - job.start_time};
+      auto& two = last_runs[job.user];
+      if (two[0].before(run)) {
+        two[1] = two[0];
+        two[0] = run;
+      } else if (two[1].before(run)) {
+        two[1] = run;
+      }
+    }
     return config_.min_job_age_s <= 0 || !isTerminal(job.state) || job.completing || job.end_time <= 0 ||
            loaded_at - job.end_time < config_.min_job_age_s || job.array_job_id != 0 || job.lease;
   };
@@ -155,12 +166,10 @@ Status Controller::load() {
     keepJob(std::move(job));
   };
   if (Status s = store_->loadJobs(keep, take); !s.ok()) return s;
-  // The predictor's history: each user's ended runs, in the order they ended.
-  std::sort(ended_runs.begin(), ended_runs.end(), [](const EndedRun& a, const EndedRun& b) {
-    return std::tie(a.end_time, a.id) < std::tie(b.end_time, b.id);
-  });
-  for (const EndedRun& run : ended_runs) predictor_.observe(run.user, run.runtime_s);
-  std::vector<EndedRun>().swap(ended_runs);
+  // The predictor's history: each user's last two runs, the earlier first (id 0: none).
+  for (const auto& [user, two] : last_runs)
+    for (const EndedRun* run : {&two[1], &two[0]})
+      if (run->id != 0) predictor_.observe(user, run->runtime_s);
   for (uint64_t id : active_) {
     Job& job = jobs_.at(id);
     job.predicted_runtime_s = predictor_.predict(job.user, job.spec.time_limit_s);
@@ -200,6 +209,11 @@ Node* Controller::findNode(const std::string& name) {
 size_t Controller::environmentsInMemory() {
   std::lock_guard lock(mu_);
   return environments_.held();
+}
+
+int64_t Controller::predictRuntime(const std::string& user, int64_t time_limit_s) {
+  std::lock_guard lock(mu_);
+  return predictor_.predict(user, time_limit_s);
 }
 
 void Controller::keepJob(Job job) {

@@ -159,6 +159,8 @@ class Controller {
   ControllerMetrics& metrics() { return metrics_; }
   // Distinct job environments in memory, each shared by the jobs that have it (EnvironmentPool).
   size_t environmentsInMemory();
+  // The run time easy-predict plans for a new job of `user` with this limit (0 = unlimited).
+  int64_t predictRuntime(const std::string& user, int64_t time_limit_s);
 
   // `locus token`: a dashboard token acting as the caller (request.user/uid, the credential's),
   // ttl_s or DashboardTokens::kDefaultTtl. Errors: kPermissionDenied (not an admin: uid 0 or

@@ -4,8 +4,8 @@
 
 namespace locus::controller {
 
-std::map<std::string, std::string> jobEnvironment(const Job& job) {
-  std::map<std::string, std::string> env = job.environment();
+std::map<std::string, std::string> jobEnvironment(const Job& job, const Job::Environment& exported) {
+  std::map<std::string, std::string> env = exported;
   std::vector<std::string> hosts;
   std::string tasks_per_node;  // Slurm's "2(x3),1" format, kept simple: one entry per node
   uint32_t cpus_on_first = 0;

@@ -302,16 +302,8 @@ void Controller::sendLaunch(const Job& job) {
   launch->set_stdout_path(job.stdout_path);
   launch->set_stderr_path(job.stderr_path);
   launch->set_container(job.spec.container);
-  const Job& head = arrayHead(jobs_, job);
-  std::map<std::string, std::string> env;
-  if (&head == &job) {
-    env = jobEnvironment(job);
-  } else {
-    Job view = job;  // a later array task: the head's exported environment, its own variables
-    view.shared_environment = head.shared_environment;
-    view.spec.environment = head.spec.environment;
-    env = jobEnvironment(view);
-  }
+  // A later array task: the first task's exported environment, its own variables.
+  std::map<std::string, std::string> env = jobEnvironment(job, arrayHead(jobs_, job).environment());
   // A job's own locus run (and srun) must find us; the submitter's exported value wins.
   if (!address_.empty()) env.try_emplace("LOCUS_CONTROLLER", address_);
   for (const auto& [k, v] : env) (*launch->mutable_environment())[k] = v;

@@ -97,10 +97,10 @@ int runSbatch(std::vector<std::string> args) {
   proto::JobSpec& spec = *built->request.mutable_spec();
   if (spec.stdout_path().empty())
     spec.set_stdout_path(spec.array_spec().empty() ? "slurm-%j.out" : "slurm-%A_%a.out");
-  auto reply = cli::submitRetrying("", built->request, cli::submitPatience(), [](const Error& e) {
+  const auto patience = cli::submitPatience();
+  auto reply = cli::submitRetrying(cli::controllerAddress(""), "", built->request, patience, [&](const Error& e) {
     std::fprintf(stderr, "sbatch: %s; trying again for up to %lld s\n", e.message.c_str(),
-                 static_cast<long long>(
-                     std::chrono::duration_cast<std::chrono::seconds>(cli::submitPatience()).count()));
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(patience).count()));
   });
   if (!reply.ok()) return error("Batch job submission failed: " + reply.error().message);
   if (built->parsable) std::printf("%lu\n", static_cast<unsigned long>(reply->job_id()));

@@ -57,18 +57,15 @@ class Store {
 
   // Every job, in id order.
   Result<std::vector<Job>> loadJobs() {
-    return loadJobs([](const JobSummary&) { return true; });
-  }
-  // The jobs `keep` says yes to, in id order; `keep` sees every job's summary (it may note what
-  // it needs of those it drops). A restart keeps only the live part of a long history in memory.
-  Result<std::vector<Job>> loadJobs(const std::function<bool(const JobSummary&)>& keep) {
     std::vector<Job> jobs;
-    Status s = loadJobs(keep, [&](Job&& job) { jobs.push_back(std::move(job)); });
+    Status s = loadJobs([](const JobSummary&) { return true; }, [&](Job&& job) { jobs.push_back(std::move(job)); });
     if (!s.ok()) return s.error();
     return jobs;
   }
-  // The same, each kept job handed to `take` as soon as it is decoded: a restart puts it in
-  // place (its environment shared) without first holding every loaded job in a vector.
+  // The jobs `keep` says yes to, in id order, each handed to `take` as soon as it is decoded;
+  // `keep` sees every job's summary (it may note what it needs of those it drops). A restart
+  // keeps only the live part of a long history in memory, and puts each kept job in place (its
+  // environment shared) without first holding them all.
   virtual Status loadJobs(const std::function<bool(const JobSummary&)>& keep,
                           const std::function<void(Job&&)>& take) = 0;
   // One job (a finished job the controller no longer keeps in memory: [controller]

@@ -41,14 +41,12 @@ TEST(EnvironmentPool, EqualEnvironmentsShareOneCopy) {
 
 TEST(EnvironmentPool, AnEnvironmentNoJobHoldsIsNotKept) {
   EnvironmentPool pool;
-  const void* first = nullptr;
-  {
-    auto held = pool.intern(kShell);
-    first = held.get();
-  }
-  // The last holder is gone: a new copy (the pool held only a weak reference).
+  (void)pool.intern(kShell);
+  // The last holder is gone: the pool held only a weak reference, so nothing is held.
+  EXPECT_EQ(pool.held(), 0u);
   auto again = pool.intern(kShell);
   EXPECT_EQ(*again, kShell);
+  EXPECT_EQ(pool.held(), 1u);
   // Thousands of distinct environments, each dropped at once: sweeps keep the pool small.
   for (int i = 0; i < 5000; ++i) {
     Environment e = kShell;
@@ -58,7 +56,6 @@ TEST(EnvironmentPool, AnEnvironmentNoJobHoldsIsNotKept) {
   EXPECT_LT(pool.size(), 600u);
   // The one still held survives the sweeps and is still the shared copy.
   EXPECT_EQ(pool.intern(kShell).get(), again.get());
-  (void)first;
 }
 
 TEST(EnvironmentPool, ShareMovesTheSpecsEnvironmentIntoThePool) {

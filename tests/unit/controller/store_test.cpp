@@ -353,11 +353,14 @@ TEST_P(StoreTest, LoadJobsKeepsWhatTheFilterWantsAndShowsItEveryJob) {
   auto store = saveAndReopen(open(), jobs);
   ASSERT_NE(store, nullptr);
   std::vector<JobSummary> seen;
-  auto kept = store->loadJobs([&](const JobSummary& job) {
-    seen.push_back(job);
-    return job.state == JobState::kPending;
-  });
-  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  std::vector<Job> kept;
+  Status loaded = store->loadJobs(
+      [&](const JobSummary& job) {
+        seen.push_back(job);
+        return job.state == JobState::kPending;
+      },
+      [&](Job&& job) { kept.push_back(std::move(job)); });
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   ASSERT_EQ(seen.size(), 4u);
   // Each summary says what the record does (SQLite reads it with json_extract, not the codec).
   for (size_t i = 0; i < 4; ++i) {
@@ -375,10 +378,10 @@ TEST_P(StoreTest, LoadJobsKeepsWhatTheFilterWantsAndShowsItEveryJob) {
   EXPECT_TRUE(seen[3].completing);
   EXPECT_EQ(seen[1].array_job_id, 5u);
   EXPECT_TRUE(seen[2].lease);
-  ASSERT_EQ(kept->size(), 2u);
-  EXPECT_EQ((*kept)[0].id, 5u);
-  EXPECT_EQ((*kept)[1].id, 7u);
-  EXPECT_EQ((*kept)[1].framework, "spark");  // the kept ones decoded whole
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].id, 5u);
+  EXPECT_EQ(kept[1].id, 7u);
+  EXPECT_EQ(kept[1].framework, "spark");  // the kept ones decoded whole
 }
 
 TEST_P(StoreTest, SavingAnIdAgainKeepsTheLast) {
